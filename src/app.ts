@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { accountRoutes } from './auth/accounts.routes.js';
+import { rocketChatAuthRoutes } from './auth/rocketchat.routes.js';
+import type { Config } from './config/index.js';
+import type { DatabaseHandle } from './db/connection.js';
+import { notFound } from './http/errors.js';
+import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
+import { registerMetrics } from './http/metrics.js';
+import { ReportsError } from './http/schemas.js';
+import { systemRoutes } from './http/system.routes.js';
+import './http/types.js';
+
+export interface BuildOptions {
+  config: Config;
+  database: DatabaseHandle;
+  /** pino options, or a logger instance (the CLI passes its own); default: the configured level. */
+  logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Download and upload URLs carry bearer tokens in the path: keep them out of the logs. */
+const redactTokenPath = (url: string) => url.replace(/^(\/(?:download|upload)\/[a-z]+\/)[^/?]+/, '$1[token]');
+
+function validators() {
+  // Bodies are JSON and keep their types (a string "5" is not the number 5); query strings and
+  // params are text and are coerced. Unknown keys are never silently dropped.
+  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const;
+  const bodyAjv = addFormats.default(new Ajv.default({ ...common, coerceTypes: false }));
+  const textAjv = addFormats.default(new Ajv.default({ ...common, coerceTypes: 'array' }));
+  return { bodyAjv, textAjv };
+}
+
+/**
+ * Builds the Recap application: shared plugins, then each API family in its own scope (its error
+ * envelope and authentication), then each module's routes. The caller owns the database handle.
+ */
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const app = Fastify({
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : {
+          logger: options.logger ?? {
+            level: config.logLevel,
+            serializers: {
+              req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactTokenPath(req.url), remoteAddress: req.ip }),
+            },
+          },
+        }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('db', database.db);
+  app.decorate('engine', database.engine);
+  app.decorate('config', config);
+  app.decorateRequest('rawBody', null);
+  app.decorateRequest('bodyParseError', null);
+  app.decorateRequest('user', null);
+  app.decorateRequest('apiClient', null);
+
+  const { bodyAjv, textAjv } = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.addSchema(ReportsError);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error, request, reply) => sendError('system', error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(familyOfUrl(request.url), notFound(`no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Recap',
+        version: '0.1.0',
+        description:
+          'Records and analytics for real-time communication platforms. Wire-compatible with the plugNmeet server API, the Rocket.Chat REST API (login, statistics) and the Reports Analytics API v4.',
+      },
+      components: {
+        securitySchemes: {
+          plugnmeetApiKey: { type: 'apiKey', in: 'header', name: 'API-KEY' },
+          plugnmeetSignature: { type: 'apiKey', in: 'header', name: 'HASH-SIGNATURE', description: 'Lowercase hex HMAC-SHA256 of the raw body, keyed with the API secret' },
+          rocketChatUserId: { type: 'apiKey', in: 'header', name: 'X-User-Id' },
+          rocketChatToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const metrics = registerMetrics(app);
+  await app.register(systemRoutes, { metrics });
+
+  // Rocket.Chat REST family: /api/v1/*
+  await app.register(async (scope) => {
+    useFamilyErrors(scope, 'rocketchat');
+    await scope.register(rocketChatAuthRoutes);
+  });
+
+  // Reports Analytics API v4 family: /api/v4/*
+  await app.register(async (scope) => {
+    useFamilyErrors(scope, 'reports');
+    await scope.register(accountRoutes);
+  });
+
+  return app;
+}

@@ -1,0 +1,283 @@
+import type { Kysely } from 'kysely';
+import type { Engine } from '../db/connection.js';
+import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
+import type { ApiKeyRow, Database, UserRow } from '../db/schema.js';
+import { AppError, conflict, invalidParams, notFound } from '../http/errors.js';
+import {
+  dummyPasswordHash,
+  generatePassword,
+  generateToken,
+  hashPassword,
+  hashToken,
+  verifyPassword,
+} from './crypto.js';
+import { isRole, type Principal, type Role } from './permissions.js';
+import * as repo from './repository.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** A logged-in user as the rest of the service sees it. */
+export interface AuthUser extends Principal {
+  username: string;
+  firstName: string;
+  lastName: string;
+  /** The token that authenticated this request (for logout). */
+  tokenId: number;
+}
+
+/** A server-to-server caller authenticated by an API key pair. */
+export interface ApiClient {
+  apiKeyId: number;
+  accountId: number;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface PublicUser {
+  id: number;
+  accountId: number;
+  username: string;
+  firstName: string;
+  lastName: string;
+  roles: Role[];
+  active: boolean;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export function parseRoles(json: string): Role[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((r): r is Role => typeof r === 'string' && isRole(r)) : [];
+}
+
+export function toPublicUser(row: UserRow): PublicUser {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    roles: parseRoles(row.roles),
+    active: row.active === 1,
+    createdAt: row.created_at,
+    lastLoginAt: row.last_login_at,
+  };
+}
+
+export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const USERNAME_RE = new RegExp(USERNAME_PATTERN);
+export const MIN_PASSWORD_LENGTH = 8;
+
+export interface NewUserInput {
+  accountId: number;
+  username: string;
+  password?: string | undefined;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  roles: string[];
+}
+
+export async function createAccount(db: Kysely<Database>, name: string, now = Date.now()) {
+  const trimmed = name.trim();
+  if (!trimmed) throw invalidParams('name must not be empty', { field: 'name' });
+  const row = await repo.insertAccount(db, trimmed, now);
+  return { id: row.id, name: row.name, createdAt: row.created_at };
+}
+
+export async function getAccount(db: Kysely<Database>, id: number) {
+  const row = await repo.findAccount(db, id);
+  return row && { id: row.id, name: row.name, createdAt: row.created_at };
+}
+
+/** Creates a user; the password, when given, is stored only as a scrypt hash. */
+export async function createUser(db: Kysely<Database>, input: NewUserInput, now = Date.now()): Promise<PublicUser> {
+  if (!USERNAME_RE.test(input.username)) {
+    throw invalidParams('username must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'username' });
+  }
+  if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+    throw invalidParams(`password must have at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
+  }
+  const badRole = input.roles.find((r) => !isRole(r));
+  if (badRole !== undefined || input.roles.length === 0) {
+    throw invalidParams(`roles must be a non-empty list of admin, manager, analyst, reporter${badRole ? ` (got "${badRole}")` : ''}`, { field: 'roles' });
+  }
+  if (!(await repo.findAccount(db, input.accountId))) throw notFound(`account ${input.accountId} not found`);
+  try {
+    const row = await repo.insertUser(db, {
+      account_id: input.accountId,
+      username: input.username,
+      first_name: input.firstName ?? '',
+      last_name: input.lastName ?? '',
+      password_hash: input.password === undefined ? null : await hashPassword(input.password),
+      roles: JSON.stringify([...new Set(input.roles)]),
+      active: 1,
+      created_at: now,
+      last_login_at: null,
+    });
+    return toPublicUser(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`username "${input.username}" is taken`);
+    throw error;
+  }
+}
+
+export async function getUser(db: Kysely<Database>, id: number): Promise<PublicUser | undefined> {
+  const row = await repo.findUserById(db, id);
+  return row && toPublicUser(row);
+}
+
+export async function findUser(db: Kysely<Database>, username: string): Promise<PublicUser | undefined> {
+  const row = await repo.findUserByUsername(db, username);
+  return row && toPublicUser(row);
+}
+
+export async function listUsers(db: Kysely<Database>, accountId?: number): Promise<PublicUser[]> {
+  return (await repo.listUsers(db, accountId)).map(toPublicUser);
+}
+
+/** Deactivates a user and ends all their sessions. */
+export async function deactivateUser(db: Kysely<Database>, username: string): Promise<PublicUser> {
+  const row = await repo.findUserByUsername(db, username);
+  if (!row) throw notFound(`user "${username}" not found`);
+  await db.transaction().execute(async (trx) => {
+    await repo.updateUserActive(trx, row.id, false);
+    await repo.deleteTokensOfUser(trx, row.id);
+  });
+  return { ...toPublicUser(row), active: false };
+}
+
+/** Issues a new token for a user; only its hash is stored. */
+export async function issueToken(db: Kysely<Database>, userId: number, ttlMs: number, origin: 'login' | 'cli', now = Date.now()) {
+  const token = generateToken();
+  await repo.insertToken(db, { user_id: userId, token_hash: hashToken(token), created_at: now, expires_at: now + ttlMs, origin });
+  return { token, expiresAt: now + ttlMs };
+}
+
+/**
+ * Username + password → a new token. Returns undefined for any failure (unknown user, wrong
+ * password, deactivated, no password), taking the same time in each case.
+ */
+export async function login(db: Kysely<Database>, username: string, password: string, ttlMs: number, now = Date.now()) {
+  const row = await repo.findUserByUsername(db, username);
+  const hash = row?.password_hash ?? (await dummyPasswordHash());
+  const ok = await verifyPassword(password, hash);
+  if (!row || !ok || row.active !== 1 || row.password_hash === null) return undefined;
+  const issued = await issueToken(db, row.id, ttlMs, 'login', now);
+  await repo.updateLastLogin(db, row.id, now);
+  return { user: toPublicUser({ ...row, last_login_at: now }), token: issued.token };
+}
+
+/**
+ * The user a token belongs to, if the token is valid, unexpired and its user active. With
+ * `expectedUserId` (Rocket.Chat's X-User-Id) the token must belong to that user.
+ */
+export async function authenticateToken(
+  db: Kysely<Database>,
+  token: string,
+  expectedUserId?: string,
+  now = Date.now(),
+): Promise<AuthUser | undefined> {
+  if (!token || token.length > 256) return undefined;
+  const row = await repo.findTokenWithUser(db, hashToken(token));
+  if (!row || row.expires_at <= now || row.active !== 1) return undefined;
+  if (expectedUserId !== undefined && String(row.id) !== expectedUserId) return undefined;
+  return {
+    userId: row.id,
+    accountId: row.account_id,
+    roles: parseRoles(row.roles),
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    tokenId: row.token_id,
+  };
+}
+
+export async function logout(db: Kysely<Database>, tokenId: number): Promise<void> {
+  await repo.deleteToken(db, tokenId);
+}
+
+export interface ApiKeyPair {
+  apiKey: string;
+  apiSecret: string;
+}
+
+export const API_KEY_PATTERN = '^[A-Za-z0-9_.-]{3,128}$';
+
+export async function createApiKey(
+  db: Kysely<Database>,
+  input: { accountId: number; apiKey?: string | undefined; apiSecret?: string | undefined; description?: string | undefined },
+  now = Date.now(),
+): Promise<ApiKeyPair & { accountId: number }> {
+  const apiKey = input.apiKey ?? `recap_${randomBytes(8).toString('hex')}`;
+  const apiSecret = input.apiSecret ?? randomBytes(27).toString('base64url');
+  if (!new RegExp(API_KEY_PATTERN).test(apiKey)) throw invalidParams('API key must be 3-128 letters, digits, ".", "_" or "-"');
+  if (apiSecret.length < 16) throw invalidParams('API secret must have at least 16 characters');
+  if (!(await repo.findAccount(db, input.accountId))) throw notFound(`account ${input.accountId} not found`);
+  try {
+    await repo.insertApiKey(db, {
+      account_id: input.accountId,
+      api_key: apiKey,
+      api_secret: apiSecret,
+      description: input.description ?? '',
+      created_at: now,
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`API key "${apiKey}" exists`);
+    throw error;
+  }
+  return { apiKey, apiSecret, accountId: input.accountId };
+}
+
+export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
+  const row: ApiKeyRow | undefined = await repo.findActiveApiKey(db, apiKey);
+  return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
+}
+
+export const listApiKeys = (db: Kysely<Database>) => repo.listApiKeys(db);
+
+export async function revokeApiKey(db: Kysely<Database>, apiKey: string, now = Date.now()): Promise<void> {
+  if (!(await repo.revokeApiKey(db, apiKey, now))) throw notFound(`no active API key "${apiKey}"`);
+}
+
+export interface BootstrapResult {
+  admin: { username: string; password: string; passwordGenerated: boolean };
+  apiKey: ApiKeyPair & { secretGenerated: boolean };
+}
+
+const BOOTSTRAP_LOCK = 0x7265_6361; // "reca"
+
+/**
+ * First start on an empty database: account 1, the admin user and one API key pair, plus the
+ * instance's unique id. Returns what was created (to print once), or undefined when the database
+ * already had users. Several instances starting at once create them once.
+ */
+export async function bootstrap(
+  db: Kysely<Database>,
+  engine: Engine,
+  options: { adminUsername?: string | undefined; adminPassword?: string | undefined; apiKey?: string | undefined; apiSecret?: string | undefined },
+  now = Date.now(),
+): Promise<BootstrapResult | undefined> {
+  return withExclusiveLock(db, engine, BOOTSTRAP_LOCK, async (trx) => {
+    if ((await repo.countUsers(trx)) > 0) return undefined;
+    if (!(await repo.getInstanceSetting(trx, 'unique_id'))) {
+      await repo.putInstanceSetting(trx, 'unique_id', randomUUID());
+      await repo.putInstanceSetting(trx, 'installed_at', String(now));
+    }
+    const account = (await repo.findAccount(trx, 1)) ?? (await repo.insertAccount(trx, 'Default', now));
+    const password = options.adminPassword ?? generatePassword();
+    const username = options.adminUsername ?? 'admin';
+    await createUser(trx, { accountId: account.id, username, password, firstName: 'Admin', lastName: '', roles: ['admin'] }, now);
+    const pair = await createApiKey(
+      trx,
+      { accountId: account.id, apiKey: options.apiKey, apiSecret: options.apiSecret, description: 'created on first start' },
+      now,
+    );
+    return {
+      admin: { username, password, passwordGenerated: options.adminPassword === undefined },
+      apiKey: { apiKey: pair.apiKey, apiSecret: pair.apiSecret, secretGenerated: options.apiSecret === undefined },
+    };
+  });
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Closes every connection; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  poolSize?: number;
+  /** PostgreSQL only: a schema to create if missing and put first on the search_path (tests, bench). */
+  schema?: string;
+}
+
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+
+/** BIGINT and NUMERIC (from SUM/COUNT) as JS numbers: every value we store fits in 2^53. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8 || oid === PG_NUMERIC
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+export function engineOf(url: string): Engine {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  throw new Error(`unsupported database URL "${url}" (use sqlite:<path> or postgres://…)`);
+}
+
+/** Opens SQLite with WAL, full fsync on commit, foreign keys and a busy timeout. */
+export function openSqlite(path: string): SQLite.Database {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const database = new SQLite(path);
+  database.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before the response is sent (contract: every accepted write is durable).
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 10000');
+  return database;
+}
+
+export async function connect(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
+  const engine = engineOf(url);
+  if (engine === 'sqlite') {
+    const database = openSqlite(url.slice('sqlite:'.length));
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return { db, engine, close: onceAsync(() => db.destroy()) };
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: pgTypes,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (options.schema) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+  return { db, engine, close: onceAsync(() => db.destroy()) };
+}
+
+function onceAsync(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}

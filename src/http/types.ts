@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { ApiClient, AuthUser } from '../auth/service.js';
+import type { Config } from '../config/index.js';
+import type { Engine } from '../db/connection.js';
+import type { Database } from '../db/schema.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Kysely<Database>;
+    engine: Engine;
+    config: Config;
+  }
+  interface FastifyRequest {
+    /** The exact request body bytes, in scopes that verify body signatures (plugNmeet, webhooks). */
+    rawBody: Buffer | null;
+    /** Set when the body was not valid JSON; reported after authentication. */
+    bodyParseError: string | null;
+    /** The user behind a Rocket.Chat or Bearer token, once a user auth hook has run. */
+    user: AuthUser | null;
+    /** The API key pair behind a signed server-to-server call. */
+    apiClient: ApiClient | null;
+  }
+}
