@@ -97,10 +97,11 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<Record<keyof RawConfig, string | number | boolean>> = {},
 ): Config {
-  // Only RECAP_* variables are ours; empty strings count as unset, as in most 12-factor services.
+  // Only RECAP_* variables are ours (RECAP_TEST_* belong to the test suite); empty strings count
+  // as unset, as in most 12-factor services. An unknown RECAP_* name is an error: usually a typo.
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('RECAP_') && value !== undefined && value !== '') data[key] = value;
+    if (key.startsWith('RECAP_') && !key.startsWith('RECAP_TEST_') && value !== undefined && value !== '') data[key] = value;
   }
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) data[key] = value;
   const unknown = Object.keys(data).filter((key) => !(key in ConfigSchema.properties));

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -16,8 +16,6 @@ export interface DatabaseHandle {
 
 export interface ConnectOptions {
   poolSize?: number;
-  /** PostgreSQL only: a schema to create if missing and put first on the search_path (tests, bench). */
-  schema?: string;
 }
 
 const PG_INT8 = 20;
@@ -49,23 +47,43 @@ export function openSqlite(path: string): SQLite.Database {
   return database;
 }
 
+/**
+ * Kysely's SQLite adapter runs migrations outside a transaction and takes no lock (it assumes one
+ * connection). Several processes can share a file, and SQLite does have transactional DDL, so:
+ * each migration run is one transaction whose first statement writes the lock row, which takes
+ * SQLite's write lock up front; the busy timeout queues the other processes behind it.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
+  override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+  }
+}
+
+class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new LockingSqliteAdapter();
+  }
+}
+
 export async function connect(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   const engine = engineOf(url);
   if (engine === 'sqlite') {
     const database = openSqlite(url.slice('sqlite:'.length));
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) });
     return { db, engine, close: onceAsync(() => db.destroy()) };
   }
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     types: pgTypes,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  if (options.schema) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
   return { db, engine, close: onceAsync(() => db.destroy()) };
 }
 

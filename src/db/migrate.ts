@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Engine } from './connection.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_identities.js';
@@ -24,7 +24,12 @@ export class MigrationError extends Error {
  * holds a PostgreSQL advisory lock (SQLite: the database write lock) while it migrates.
  */
 export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Promise<string[]> {
+  // Kysely looks for its own tables in every schema unless told which: another schema's
+  // kysely_migration (another app, or another Recap) would fool it. Pin them to ours.
+  const schema =
+    engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
+    ...(schema ? { migrationTableSchema: schema } : {}),
     // Migrations see the schema as it was when they were written, not today's table types.
     db: db as unknown as Kysely<unknown>,
     provider: {

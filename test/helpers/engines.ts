@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Engine } from '../../src/db/connection.js';
+
+/**
+ * The engines every database test runs on: SQLite always, PostgreSQL when RECAP_TEST_POSTGRES_URL
+ * is set (CI sets it). Test files loop over this list, so one suite covers both.
+ */
+export const ENGINES: Engine[] = process.env.RECAP_TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface ScratchDatabase {
+  url: string;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database for one test: a SQLite file in a temp directory, or a new schema in the
+ * test PostgreSQL database (selected through the libpq `options` search_path parameter).
+ */
+export async function scratchDatabase(engine: Engine): Promise<ScratchDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'recap-test-'));
+  if (engine === 'sqlite') {
+    return { url: `sqlite:${join(dataDir, 'recap.db')}`, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const base = process.env.RECAP_TEST_POSTGRES_URL;
+  if (!base) throw new Error('RECAP_TEST_POSTGRES_URL is not set');
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  await adminQuery(base, `create schema ${schema}`);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    dataDir,
+    drop: async () => {
+      await adminQuery(base, `drop schema if exists ${schema} cascade`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
