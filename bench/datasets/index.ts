@@ -1,0 +1,5 @@
+import { identities } from './identities.js';
+import type { Dataset } from './types.js';
+
+/** Every module's data set, in load order (later ones reference earlier ids). */
+export const DATASETS: Dataset[] = [identities];

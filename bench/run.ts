@@ -1,0 +1,206 @@
+// npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
+//                  [--connections 50] [--only <text>] [--keep]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { issueToken } from '../src/auth/service.js';
+import { loadConfig } from '../src/config/index.js';
+import { prepareDatabase } from '../src/main.js';
+import { DATASETS } from './datasets/index.js';
+import { bulkLoad, type LoadResult } from './lib/bulk-load.js';
+import { Random } from './lib/random.js';
+import type { BenchContext, Scenario } from './lib/scenario.js';
+import { ceiling, SCENARIOS } from './scenarios.js';
+
+const { values: args } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    engine: { type: 'string', default: 'sqlite' },
+    'database-url': { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '20261123' },
+  },
+});
+
+const scale = Number(args.scale);
+const engine = args.engine as 'sqlite' | 'postgres';
+if (!(scale > 0 && scale <= 1)) throw new Error('--scale must be in (0, 1]');
+if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const API = { key: 'bench-key', secret: 'bench-secret-0123456789abcdef' };
+const NOW = Date.UTC(2026, 10, 1);
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const pinned = (core: number, command: string, argv: string[]): [string, string[]] =>
+  hasTaskset ? ['taskset', ['-c', String(core), command, ...argv]] : [command, argv];
+
+function log(line = '') {
+  process.stdout.write(`${line}\n`);
+}
+
+/** The bench's own database: a file under bench/.data, or the `recap_bench` schema of a PostgreSQL database. */
+async function benchDatabase(): Promise<{ url: string; dataDir: string; fresh: boolean }> {
+  const dataDir = resolve('bench/.data', `${engine}-${scale}`);
+  if (engine === 'sqlite') {
+    const file = join(dataDir, 'recap.db');
+    const fresh = !(args.keep && existsSync(file));
+    if (fresh) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    return { url: `sqlite:${file}`, dataDir, fresh };
+  }
+  const base = args['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const schema = `recap_bench_${String(scale).replace('.', '_')}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  const exists = (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount === 1;
+  const fresh = !(args.keep && exists);
+  if (fresh) {
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.query(`create schema ${schema}`);
+  }
+  await client.end();
+  mkdirSync(dataDir, { recursive: true });
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), dataDir, fresh };
+}
+
+async function generate(url: string): Promise<void> {
+  const random = new Random(Number(args.seed));
+  const loads = DATASETS.flatMap((dataset) => dataset.loads({ scale, random, now: NOW }));
+  const isTty = process.stdout.isTTY;
+  let lastPrint = 0;
+  const results: LoadResult[] = await bulkLoad(url, loads, (table, done, total) => {
+    if (!isTty || performance.now() - lastPrint < 200) return;
+    lastPrint = performance.now();
+    process.stdout.write(`\r  loading ${table}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} (${Math.round((100 * done) / Math.max(total, 1))}%)   `);
+  });
+  if (isTty) process.stdout.write('\r\x1b[K');
+  let rows = 0;
+  let seconds = 0;
+  for (const r of results) {
+    rows += r.rows;
+    seconds += r.seconds;
+    log(`  ${r.table.padEnd(24)} ${r.rows.toLocaleString('en').padStart(11)} rows  ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(r.rows / Math.max(r.seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
+  }
+  log(`  ${'total'.padEnd(24)} ${rows.toLocaleString('en').padStart(11)} rows  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(rows / Math.max(seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function startServer(url: string, dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const [command, argv] = pinned(0, process.execPath, ['dist/cli.js', 'serve']);
+  const child = spawn(command, argv, {
+    env: {
+      ...process.env,
+      RECAP_DATABASE_URL: url,
+      RECAP_DATA_DIR: dataDir,
+      RECAP_PORT: String(port),
+      RECAP_LOG_LEVEL: 'warn',
+      RECAP_BENCH_ROUTES: 'true',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).ok) return { child, baseUrl };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('server did not become ready');
+}
+
+interface LoadSummary {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  total: number;
+}
+
+function runLoad(baseUrl: string, requests: unknown[], seconds: number): Promise<LoadSummary> {
+  const job = JSON.stringify({ url: baseUrl, connections, duration: seconds, requests });
+  const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/load-worker.ts', job]);
+  return new Promise((resolveLoad, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('close', (code) => (code === 0 ? resolveLoad(JSON.parse(out) as LoadSummary) : reject(new Error(`load worker exited ${code}`))));
+  });
+}
+
+async function main() {
+  log(`Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`);
+  const target = await benchDatabase();
+  const config = loadConfig({
+    RECAP_DATABASE_URL: target.url,
+    RECAP_DATA_DIR: target.dataDir,
+    RECAP_LOG_LEVEL: 'silent',
+    RECAP_API_KEY: API.key,
+    RECAP_API_SECRET: API.secret,
+    RECAP_ADMIN_PASSWORD: 'bench-admin-password',
+  });
+  const { database } = await prepareDatabase(config);
+  if (target.fresh) {
+    log('Generating the data set (contract §6)…');
+    await generate(target.url);
+  } else {
+    log('Reusing the generated data set (--keep).');
+  }
+  const adminToken = (await issueToken(database.db, 1, 86_400_000, 'cli')).token;
+  const context: BenchContext = { scale, engine, db: database.db, apiKey: API.key, apiSecret: API.secret, adminToken, now: NOW };
+
+  const { child, baseUrl } = await startServer(target.url, target.dataDir);
+  try {
+    const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
+    log();
+    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)}  reference`);
+    let ceilingRps = 0;
+    for (const scenario of scenarios) {
+      const requests = await scenario.requests(context);
+      await runLoad(baseUrl, requests, 2); // warm-up
+      const result = await runLoad(baseUrl, requests, duration);
+      if (scenario === ceiling) ceilingRps = result.rps;
+      let reference = '';
+      if (scenario.reference) {
+        const ms = await scenario.reference.run(context);
+        reference = `${scenario.reference.label}: ${ms.toFixed(2)} ms/call`;
+      }
+      const errors = result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '';
+      log(
+        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)}  ${reference}${errors}`,
+      );
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await database.close();
+  }
+}
+
+await main();
