@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
