@@ -14,6 +14,10 @@ import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
 import { registerMetrics } from './http/metrics.js';
 import { ReportsError } from './http/schemas.js';
 import { systemRoutes } from './http/system.routes.js';
+import { usePlugnmeetFamily } from './http/plugnmeet.js';
+import { recordingApiRoutes, recordingFileRoutes } from './recordings/routes.js';
+import { LocalFileStorage } from './storage/files.js';
+import { join } from 'node:path';
 import './http/types.js';
 
 export interface BuildOptions {
@@ -62,12 +66,14 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Download and upload tokens are JWTs in the path: longer than the default 100 characters.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('db', database.db);
   app.decorate('engine', database.engine);
   app.decorate('config', config);
+  app.decorate('storage', new LocalFileStorage(join(config.dataDir, 'files')));
   app.decorateRequest('rawBody', null);
   app.decorateRequest('bodyParseError', null);
   app.decorateRequest('user', null);
@@ -121,6 +127,16 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'reports');
     await scope.register(accountRoutes);
+  });
+
+  // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers
+  await app.register(async (scope) => {
+    usePlugnmeetFamily(scope);
+    await scope.register(recordingApiRoutes);
+  });
+  await app.register(async (scope) => {
+    useFamilyErrors(scope, 'plugnmeet');
+    await scope.register(recordingFileRoutes);
   });
 
   return app;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -44,7 +44,33 @@ export function openSqlite(path: string): SQLite.Database {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
+  // 64 MiB page cache and memory-mapped reads: list pages touch rows scattered over the table.
+  database.pragma('cache_size = -65536');
+  database.pragma('mmap_size = 268435456');
   return database;
+}
+
+/**
+ * better-sqlite3 compiles a statement on every prepare() and Kysely prepares on every query. Hot
+ * routes run the same few SQL texts, so reuse compiled statements (bounded LRU). Safe because
+ * Kysely runs one statement at a time per connection and never streams with iterate() here.
+ */
+function withStatementCache(database: SQLite.Database, capacity = 500): SqliteDialectDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (text: string) => {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 /**
@@ -73,7 +99,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const engine = engineOf(url);
   if (engine === 'sqlite') {
     const database = openSqlite(url.slice('sqlite:'.length));
-    const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(database) }) });
     return { db, engine, close: onceAsync(() => db.destroy()) };
   }
   const pool = new pg.Pool({

@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } f
 import type { Engine } from './connection.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_identities.js';
+import * as m0002 from './migrations/0002_recordings.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -11,6 +12,7 @@ type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> 
  */
 const MIGRATIONS: Record<string, EngineMigration> = {
   '0001_identities': m0001,
+  '0002_recordings': m0002,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

@@ -59,14 +59,52 @@ export interface InstanceSettingsTable {
   value: string;
 }
 
+export interface RecordingsTable {
+  id: Generated<number>;
+  account_id: number;
+  record_id: string;
+  room_id: string;
+  room_sid: string;
+  room_title: string;
+  /** Relative to the recordings directory (RECAP_DATA_DIR/files/recordings). */
+  file_path: string;
+  file_size: number;
+  /** Unix seconds, as plugNmeet reports them. */
+  creation_time: number;
+  room_creation_time: number;
+  /** JSON: {title, description, subtitles, extra_data}. */
+  metadata: string;
+  created_at: number;
+}
+
+export interface RecordingRoomTotalsTable {
+  account_id: number;
+  room_id: string;
+  total: number;
+}
+
+export interface RecordingRoomDaysTable {
+  account_id: number;
+  room_id: string;
+  /** floor(creation_time / 86400): the UTC day. */
+  day: number;
+  total: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
   user_tokens: UserTokensTable;
   api_keys: ApiKeysTable;
   instance_settings: InstanceSettingsTable;
+  recordings: RecordingsTable;
+  recording_room_totals: RecordingRoomTotalsTable;
+  recording_room_days: RecordingRoomDaysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+
+export type RecordingRow = Selectable<RecordingsTable>;
+export type NewRecording = Insertable<RecordingsTable>;

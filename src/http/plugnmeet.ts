@@ -12,3 +12,24 @@ export function usePlugnmeetFamily(scope: FastifyInstance): void {
   captureRawJsonBody(scope);
   scope.addHook('preValidation', requireSignedApiCall);
 }
+
+const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * plugNmeet accepts snake_case and lowerCamel keys (`room_ids` / `roomIds`), ignores unknown keys
+ * and treats `null` as absent. This folds a body into snake_case without nulls, at the top level
+ * and inside the objects named in `nested` (never inside user data such as `extra_data`).
+ * When both spellings are given, snake_case wins.
+ */
+export function normalizePlugnmeetBody(body: unknown, nested: readonly string[] = []): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  const entries = Object.entries(body as Record<string, unknown>);
+  for (const [key, value] of entries) {
+    if (value === null) continue;
+    const snake = camelToSnake(key);
+    if (snake !== key && Object.hasOwn(body, snake)) continue;
+    out[snake] = nested.includes(snake) ? normalizePlugnmeetBody(value) : value;
+  }
+  return out;
+}

@@ -3,12 +3,14 @@ import type { ApiClient, AuthUser } from '../auth/service.js';
 import type { Config } from '../config/index.js';
 import type { Engine } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
+import type { FileStorage } from '../storage/files.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>;
     engine: Engine;
     config: Config;
+    storage: FileStorage;
   }
   interface FastifyRequest {
     /** The exact request body bytes, in scopes that verify body signatures (plugNmeet, webhooks). */

@@ -1,0 +1,111 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { Readable } from 'node:stream';
+import { findApiClient } from '../auth/service.js';
+import { AppError, notFound } from '../http/errors.js';
+import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
+import { plugnmeetSecurity } from '../http/schemas.js';
+import { sendStoredFile } from '../storage/download.js';
+import { tokenIssuer } from '../storage/tokens.js';
+import {
+  AddBody,
+  FetchBody,
+  FetchReply,
+  InfoReply,
+  RecordIdBody,
+  RecordReply,
+  StatusReply,
+  TokenReply,
+  UpdateMetadataBody,
+  UploadTokenBody,
+} from './schemas.js';
+import * as recordings from './service.js';
+
+const OK = { status: true, msg: 'success', status_code: 'SUCCESS' } as const;
+const tags = ['plugNmeet: recordings'];
+
+/** `POST /auth/recording/*`: plugNmeet's recording API, signed with API-KEY + HASH-SIGNATURE. */
+export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // After the signature check (registered on the family scope), before validation.
+  app.addHook('preValidation', async (request) => {
+    request.body = normalizePlugnmeetBody(request.body, ['metadata']);
+  });
+  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({ tags, summary, security: plugnmeetSecurity, body, response: { 200: reply } });
+
+  app.post('/auth/recording/fetch', { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) }, async (request) => {
+    const params = recordings.fetchParams(request.body);
+    const { total, rows } = await recordings.fetchRecordings(app.db, request.apiClient!.accountId, params);
+    if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
+    return {
+      ...OK,
+      result: { total_recordings: total, from: params.from, limit: params.limit, order_by: params.orderBy, recordings_list: rows.map(recordings.toRecordingInfo) },
+    };
+  });
+
+  app.post('/auth/recording/info', { schema: schema('A recording and its room', RecordIdBody, InfoReply) }, async (request) => {
+    const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
+    return {
+      ...OK,
+      recording_info: recordings.toRecordingInfo(row),
+      room_info: { room_title: row.room_title, room_id: row.room_id, room_sid: row.room_sid, joined_participants: 0, created: row.room_creation_time, ended: 0 },
+    };
+  });
+
+  app.post('/auth/recording/delete', { schema: schema('Delete a recording and its file', RecordIdBody, StatusReply) }, async (request) => {
+    await recordings.deleteRecording(app.db, app.storage, request.apiClient!.accountId, request.body.record_id);
+    return OK;
+  });
+
+  app.post('/auth/recording/updateMetadata', { schema: schema('Patch title, description, subtitles and extra data', UpdateMetadataBody, StatusReply) }, async (request) => {
+    await recordings.updateRecordingMetadata(app.db, request.apiClient!.accountId, request.body.record_id, request.body.metadata);
+    return OK;
+  });
+
+  app.post('/auth/recording/getDownloadToken', { schema: schema('A short-lived token for /download/recording/:token', RecordIdBody, TokenReply) }, async (request) => {
+    const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
+    return { ...OK, token: recordings.downloadToken(request.apiClient!, row, app.config.tokenTtlMs) };
+  });
+
+  app.post('/auth/recording/add', { schema: schema('Register a file already under RECAP_DATA_DIR/files/recordings (idempotent on record_id)', AddBody, RecordReply) }, async (request) => {
+    const row = await recordings.addRecording(app.db, app.storage, request.apiClient!.accountId, request.body);
+    return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
+  });
+
+  app.post('/auth/recording/getUploadToken', { schema: schema('A short-lived token for PUT /upload/recording/:token', UploadTokenBody, TokenReply) }, async (request) => {
+    const { token } = recordings.uploadToken(request.apiClient!, request.body, app.config.tokenTtlMs);
+    return { ...OK, token };
+  });
+};
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }) });
+
+/** `GET|HEAD /download/recording/:token` and `PUT /upload/recording/:token`: the token is the credential. */
+export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Upload bodies are raw bytes, streamed to disk: never buffered, whatever their type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.get(
+    '/download/recording/:token',
+    { exposeHeadRoute: true, schema: { tags, summary: 'Download a recording (HTTP Range supported); errors are text/plain', params: TokenParams, produces: ['application/octet-stream'] } },
+    async (request, reply) => sendStoredFile(request, reply, app.storage, request.params.token),
+  );
+
+  app.put(
+    '/upload/recording/:token',
+    {
+      bodyLimit: app.config.maxUploadBytes,
+      schema: { tags, summary: 'Upload a recording file as the raw body; answers the registered recording', params: TokenParams, consumes: ['application/octet-stream'], response: { 200: RecordReply } },
+    },
+    async (request) => {
+      const issuer = tokenIssuer(request.params.token);
+      const client = issuer ? await findApiClient(app.db, issuer) : undefined;
+      if (!client) throw new AppError('unauthorized', 'invalid token');
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > app.config.maxUploadBytes) throw new AppError('payload_too_large', `upload exceeds ${app.config.maxUploadBytes} bytes`);
+      if (!request.body) throw notFound('empty upload');
+      const row = await recordings.receiveUpload(app.db, app.storage, client, request.params.token, request.body as Readable, app.config.maxUploadBytes);
+      return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
+    },
+  );
+};

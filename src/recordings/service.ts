@@ -1,0 +1,238 @@
+import { type Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { ApiClient } from '../auth/service.js';
+import { isUniqueViolation } from '../db/dialect.js';
+import type { Database, RecordingRow } from '../db/schema.js';
+import { AppError, invalidParams, notFound } from '../http/errors.js';
+import { isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
+import { signFileToken, verifyFileToken } from '../storage/tokens.js';
+import * as repo from './repository.js';
+import type { AddBody, FetchBody, RecordingInfo, RecordingMetadata, RecordingMetadataInput, UploadTokenBody } from './schemas.js';
+
+/** Recording files live under this directory of the storage root. */
+export const RECORDINGS_DIR = 'recordings';
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** From this offset on, a page is located through the per-day counters instead of walking rows. */
+const DEEP_PAGE_OFFSET = 1000;
+
+export function toRecordingInfo(row: RecordingRow): RecordingInfo {
+  return {
+    record_id: row.record_id,
+    room_id: row.room_id,
+    room_sid: row.room_sid,
+    file_path: row.file_path,
+    file_size: row.file_size,
+    creation_time: row.creation_time,
+    room_creation_time: row.room_creation_time,
+    metadata: JSON.parse(row.metadata) as RecordingMetadata,
+  };
+}
+
+export interface FetchParams {
+  roomIds: string[] | undefined;
+  roomSid: string | undefined;
+  from: number;
+  limit: number;
+  orderBy: 'ASC' | 'DESC';
+}
+
+/** Applies plugNmeet's defaults and clamps: limit 0/absent → 20, > 100 → 100; order_by any case. */
+export function fetchParams(body: Pick<FetchBody, 'room_ids' | 'from' | 'limit' | 'order_by'> & { room_sid?: string | undefined }): FetchParams {
+  if (!body.room_ids && !body.room_sid) throw invalidParams('room_ids is required (or room_sid)');
+  const order = (body.order_by ?? 'DESC').toUpperCase();
+  if (order !== 'ASC' && order !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
+  const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
+  return { roomIds: body.room_ids && [...new Set(body.room_ids)], roomSid: body.room_sid, from: body.from ?? 0, limit, orderBy: order };
+}
+
+/**
+ * A page of recordings and the total that matches. Totals come from per-room counters; the page
+ * from a lazy merge of per-room index reads; a deep page first finds its day from per-day counters.
+ */
+export async function fetchRecordings(db: Kysely<Database>, accountId: number, p: FetchParams): Promise<{ total: number; rows: RecordingRow[] }> {
+  const direction = p.orderBy === 'ASC' ? 'asc' : 'desc';
+  if (p.roomSid !== undefined) {
+    // One session's recordings: few rows, read straight from the session index.
+    const total = await repo.countBySession(db, accountId, p.roomSid, p.roomIds);
+    const rows = total > p.from ? await repo.pageBySession(db, { accountId, roomSid: p.roomSid, roomIds: p.roomIds, direction, offset: p.from, limit: p.limit }) : [];
+    return { total, rows };
+  }
+  const totals = await repo.roomTotals(db, accountId, p.roomIds ?? []);
+  let total = 0;
+  for (const n of totals.values()) total += n;
+  if (p.from >= total) return { total, rows: [] };
+  const roomIds = [...totals.keys()].sort();
+  let offset = p.from;
+  let before: number | undefined;
+  let notBefore: number | undefined;
+  if (p.from >= DEEP_PAGE_OFFSET) {
+    // Skip whole days: find the day holding position `from`, start the merge there.
+    let skipped = 0;
+    for (const { day, total: inDay } of await repo.roomDays(db, accountId, roomIds, direction)) {
+      if (skipped + Number(inDay) > p.from) {
+        if (direction === 'desc') before = (day + 1) * repo.SECONDS_PER_DAY;
+        else notBefore = day * repo.SECONDS_PER_DAY;
+        break;
+      }
+      skipped += Number(inDay);
+    }
+    offset = p.from - skipped;
+  }
+  const rows = await repo.pageByRooms(db, { accountId, roomIds, direction, offset, limit: p.limit, before, notBefore });
+  return { total, rows };
+}
+
+export async function getRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow> {
+  const row = await repo.findRecording(db, accountId, recordId);
+  if (!row) throw notFound('recording not found');
+  return row;
+}
+
+/** Deletes the row (committed first: from then on the recording is gone for every client), then the file. */
+export async function deleteRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, recordId: string): Promise<void> {
+  const row = await repo.deleteRecording(db, accountId, recordId);
+  if (!row) throw notFound('recording not found');
+  await storage.remove(`${RECORDINGS_DIR}/${row.file_path}`).catch(() => undefined);
+}
+
+const EMPTY_METADATA: RecordingMetadata = { title: '', description: '', subtitles: {}, extra_data: {} };
+
+/**
+ * plugNmeet's patch semantics: an omitted field is kept; `""` clears title or description; a
+ * subtitle with an empty label or url is removed; an extra_data value `""` removes the key.
+ */
+export function patchMetadata(current: RecordingMetadata, patch: RecordingMetadataInput): RecordingMetadata {
+  const next: RecordingMetadata = { ...current, subtitles: { ...current.subtitles }, extra_data: { ...current.extra_data } };
+  if (patch.title !== undefined) next.title = patch.title;
+  if (patch.description !== undefined) next.description = patch.description;
+  for (const [lang, subtitle] of Object.entries(patch.subtitles ?? {})) {
+    if (!subtitle.label || !subtitle.url) delete next.subtitles[lang];
+    else next.subtitles[lang] = { label: subtitle.label, url: subtitle.url };
+  }
+  for (const [key, value] of Object.entries(patch.extra_data ?? {})) {
+    if (value === '') delete next.extra_data[key];
+    else next.extra_data[key] = value;
+  }
+  return next;
+}
+
+export async function updateRecordingMetadata(db: Kysely<Database>, accountId: number, recordId: string, patch: RecordingMetadataInput): Promise<RecordingMetadata> {
+  const row = await getRecording(db, accountId, recordId);
+  const next = patchMetadata(JSON.parse(row.metadata) as RecordingMetadata, patch);
+  await repo.updateMetadata(db, row.id, JSON.stringify(next));
+  return next;
+}
+
+export function downloadToken(client: ApiClient, row: RecordingRow, ttlMs: number): string {
+  return signFileToken(client.apiKey, client.apiSecret, `${RECORDINGS_DIR}/${row.file_path}`, ttlMs);
+}
+
+type Registration = Omit<AddBody, 'file_size'> & { file_size: number };
+
+/** The fields a retry must repeat exactly for `add` to be idempotent. */
+function sameRegistration(row: RecordingRow, r: Registration): boolean {
+  const given: [unknown, unknown][] = [
+    [row.room_id, r.room_id],
+    [row.room_sid, r.room_sid],
+    [row.file_path, r.file_path],
+    [row.file_size, r.file_size],
+  ];
+  if (r.creation_time !== undefined) given.push([row.creation_time, r.creation_time]);
+  if (r.room_creation_time !== undefined) given.push([row.room_creation_time, r.room_creation_time]);
+  if (r.room_title !== undefined) given.push([row.room_title, r.room_title]);
+  if (r.metadata !== undefined) given.push([row.metadata, JSON.stringify(patchMetadata(EMPTY_METADATA, r.metadata))]);
+  return given.every(([a, b]) => a === b);
+}
+
+/**
+ * Registers a recording whose file is already stored. The same record_id with the same data is
+ * accepted again (idempotent); with different data it is refused.
+ */
+export async function registerRecording(db: Kysely<Database>, accountId: number, r: Registration, nowMs = Date.now()): Promise<RecordingRow> {
+  const recordId = r.record_id ?? `${r.room_sid}-${nowMs}`;
+  const existing = await repo.findRecording(db, accountId, recordId);
+  if (existing) {
+    if (sameRegistration(existing, r)) return existing;
+    throw invalidParams(`record_id "${recordId}" exists with different data`);
+  }
+  const creation = r.creation_time ?? Math.floor(nowMs / 1000);
+  try {
+    return await repo.insertRecording(db, {
+      account_id: accountId,
+      record_id: recordId,
+      room_id: r.room_id,
+      room_sid: r.room_sid,
+      room_title: r.room_title ?? '',
+      file_path: r.file_path,
+      file_size: r.file_size,
+      creation_time: creation,
+      room_creation_time: r.room_creation_time ?? creation,
+      metadata: JSON.stringify(patchMetadata(EMPTY_METADATA, r.metadata ?? {})),
+      created_at: nowMs,
+    });
+  } catch (error) {
+    // Two identical registrations at once: the loser answers like a retry.
+    if (!isUniqueViolation(error)) throw error;
+    const winner = await repo.findRecording(db, accountId, recordId);
+    if (winner && sameRegistration(winner, r)) return winner;
+    throw invalidParams(`record_id "${recordId}" exists with different data`);
+  }
+}
+
+/** `add`: the file must already be under the recordings directory; its size is checked. */
+export async function addRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, body: AddBody): Promise<RecordingRow> {
+  if (!isSafeRelativePath(body.file_path)) throw invalidParams('file_path must be a relative path inside the recordings directory');
+  const size = await storage.size(`${RECORDINGS_DIR}/${body.file_path}`);
+  if (size === undefined) throw invalidParams(`file_path "${body.file_path}" does not exist under the recordings directory`);
+  if (body.file_size !== undefined && body.file_size !== size) throw invalidParams(`file_size ${body.file_size} does not match the file (${size} bytes)`);
+  return registerRecording(db, accountId, { ...body, file_size: size });
+}
+
+/** Path segments from user input: percent-encoded so they can never name another directory. */
+const segment = (value: string) => encodeURIComponent(value).replace(/^\.+$/, (dots) => dots.replaceAll('.', '%2E'));
+
+/** An upload token carries everything needed to register the file once it has arrived. */
+export function uploadToken(client: ApiClient, body: UploadTokenBody, ttlMs: number, nowMs = Date.now()): { token: string; recordId: string } {
+  if (body.file_name === '.' || body.file_name === '..') throw invalidParams('file_name is not a file name');
+  const recordId = body.record_id ?? `${body.room_sid}-${nowMs}`;
+  const filePath = `${segment(body.room_id)}/${segment(recordId)}/${segment(body.file_name)}`;
+  const { file_name: _fileName, ...registration } = body;
+  const data = { ...registration, record_id: recordId, file_path: filePath, account_id: client.accountId };
+  return { token: signFileToken(client.apiKey, client.apiSecret, `${RECORDINGS_DIR}/${filePath}`, ttlMs, { use: 'upload', data }), recordId };
+}
+
+/**
+ * `PUT /upload/recording/:token`: streams the body to its final place (atomically), then registers
+ * it. A token already used answers the registered recording without writing again.
+ */
+export async function receiveUpload(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  client: ApiClient,
+  token: string,
+  body: Readable,
+  maxBytes: number,
+): Promise<RecordingRow> {
+  const check = verifyFileToken(token, client.apiSecret, 'upload');
+  if (!check.ok) throw new AppError('unauthorized', check.reason === 'expired' ? 'token expired' : 'invalid token');
+  const data = check.claims.data as (Registration & { account_id: number }) | undefined;
+  if (!data || data.account_id !== client.accountId) throw new AppError('unauthorized', 'invalid token');
+  const existing = await repo.findRecording(db, client.accountId, data.record_id ?? '');
+  if (existing) return existing;
+  let size: number;
+  try {
+    size = await storage.write(`${RECORDINGS_DIR}/${data.file_path}`, body, maxBytes);
+  } catch (error) {
+    if (error instanceof TooLargeError) throw new AppError('payload_too_large', error.message);
+    throw error;
+  }
+  try {
+    const { account_id: _account, ...registration } = data;
+    return await registerRecording(db, client.accountId, { ...registration, file_size: size });
+  } catch (error) {
+    await storage.remove(`${RECORDINGS_DIR}/${data.file_path}`).catch(() => undefined);
+    throw error;
+  }
+}
