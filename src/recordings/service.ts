@@ -17,6 +17,8 @@ const MAX_LIMIT = 100;
 /** From this offset on, a page is located through the per-day counters instead of walking rows. */
 const DEEP_PAGE_OFFSET = 1000;
 
+const EMPTY_METADATA: RecordingMetadata = { title: '', description: '', subtitles: {}, extra_data: {} };
+
 export function toRecordingInfo(row: RecordingRow): RecordingInfo {
   return {
     record_id: row.record_id,
@@ -26,7 +28,8 @@ export function toRecordingInfo(row: RecordingRow): RecordingInfo {
     file_size: row.file_size,
     creation_time: row.creation_time,
     room_creation_time: row.room_creation_time,
-    metadata: JSON.parse(row.metadata) as RecordingMetadata,
+    // Absent keys are filled, so rows written by imports or older versions always serialize.
+    metadata: { ...EMPTY_METADATA, ...(JSON.parse(row.metadata) as Partial<RecordingMetadata>) },
   };
 }
 
@@ -97,8 +100,6 @@ export async function deleteRecording(db: Kysely<Database>, storage: FileStorage
   await storage.remove(`${RECORDINGS_DIR}/${row.file_path}`).catch(() => undefined);
 }
 
-const EMPTY_METADATA: RecordingMetadata = { title: '', description: '', subtitles: {}, extra_data: {} };
-
 /**
  * plugNmeet's patch semantics: an omitted field is kept; `""` clears title or description; a
  * subtitle with an empty label or url is removed; an extra_data value `""` removes the key.
@@ -120,7 +121,7 @@ export function patchMetadata(current: RecordingMetadata, patch: RecordingMetada
 
 export async function updateRecordingMetadata(db: Kysely<Database>, accountId: number, recordId: string, patch: RecordingMetadataInput): Promise<RecordingMetadata> {
   const row = await getRecording(db, accountId, recordId);
-  const next = patchMetadata(JSON.parse(row.metadata) as RecordingMetadata, patch);
+  const next = patchMetadata(toRecordingInfo(row).metadata, patch);
   await repo.updateMetadata(db, row.id, JSON.stringify(next));
   return next;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -90,7 +90,19 @@ export class LocalFileStorage implements FileStorage {
       return written;
     } catch (error) {
       await rm(temporary, { force: true });
+      await this.pruneEmptyParents(dirname(full));
       throw error;
+    }
+  }
+
+  /** Removes directories left empty by a failed write, up to (not including) the root. */
+  private async pruneEmptyParents(directory: string): Promise<void> {
+    for (let current = directory; current.startsWith(`${this.root}${sep}`); current = dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty (or already gone): stop here
+      }
     }
   }
 
