@@ -1,5 +1,6 @@
 import { identities } from './identities.js';
+import { recordings } from './recordings.js';
 import type { Dataset } from './types.js';
 
 /** Every module's data set, in load order (later ones reference earlier ids). */
-export const DATASETS: Dataset[] = [identities];
+export const DATASETS: Dataset[] = [identities, recordings];
