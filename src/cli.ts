@@ -14,7 +14,7 @@ import {
   revokeApiKey,
 } from './auth/service.js';
 import { ConfigError, loadConfig, parseDuration, type Config, type RawConfig } from './config/index.js';
-import type { DatabaseHandle } from './db/connection.js';
+import { connect, type DatabaseHandle } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './http/errors.js';
 import { formatFirstStart, prepareDatabase, startServer } from './main.js';
@@ -106,7 +106,6 @@ export function buildCli(): Command {
     .description('apply pending database migrations and exit')
     .action(async (_opts, command: Command) => {
       const config = configFrom(command);
-      const { connect } = await import('./db/connection.js');
       const database = await connect(config.databaseUrl);
       try {
         const applied = await migrateToLatest(database.db, database.engine);

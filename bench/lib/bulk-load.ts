@@ -54,11 +54,12 @@ function loadSqlite(path: string, loads: TableLoad[], progress: Progress): LoadR
       const batch = db.transaction(() => {
         const params: (string | number | null)[] = [];
         let pending = 0;
+        let more = true;
         for (let i = 0; i < BATCH; i++) {
           const next = iterator.next();
           if (next.done) {
-            for (let r = 0; r < pending; r++) insertOne.run(params.slice(r * load.columns.length, (r + 1) * load.columns.length));
-            return false;
+            more = false;
+            break;
           }
           for (const value of next.value) params.push(value);
           done++;
@@ -68,8 +69,9 @@ function loadSqlite(path: string, loads: TableLoad[], progress: Progress): LoadR
             pending = 0;
           }
         }
+        // The rows that did not fill a multi-row statement.
         for (let r = 0; r < pending; r++) insertOne.run(params.slice(r * load.columns.length, (r + 1) * load.columns.length));
-        return true;
+        return more;
       });
       while (batch()) progress(load.table, done, load.count);
       progress(load.table, done, load.count);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Engine } from '../db/connection.js';
 import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
 import type { ApiKeyRow, Database, UserRow } from '../db/schema.js';
-import { AppError, conflict, invalidParams, notFound } from '../http/errors.js';
+import { conflict, invalidParams, notFound } from '../http/errors.js';
 import {
   dummyPasswordHash,
   generatePassword,
@@ -276,8 +276,4 @@ export async function bootstrap(
       apiKey: { apiKey: pair.apiKey, apiSecret: pair.apiSecret, secretGenerated: options.apiSecret === undefined },
     };
   });
-}
-
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /**
@@ -107,7 +107,6 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async writeBuffer(path: string, data: Buffer): Promise<void> {
-    const { Readable } = await import('node:stream');
     await this.write(path, Readable.from([data]), data.length);
   }
 
