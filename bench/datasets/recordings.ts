@@ -1,5 +1,6 @@
 import type { Dataset } from './types.js';
 import { scaled } from './types.js';
+import { DAYS_PER_SPAN } from '../../src/recordings/repository.js';
 
 export const HOT_ROOMS = 10;
 export const hotRoom = (i: number) => `hot-room-${String(i + 1).padStart(2, '0')}`;
@@ -18,7 +19,20 @@ export const recordings: Dataset = {
     const typicalRooms = scaled(10_000, scale, 20) - HOT_ROOMS;
     const end = Math.floor(now / 1000);
     const totals = new Map<string, number>();
+    const sizes = new Map<string, number>();
     const days = new Map<string, number>();
+    let spanTotals: Map<string, number> | undefined;
+    // Derived from the day counters once they are complete (after the recordings are generated).
+    const spans = () => {
+      if (spanTotals) return spanTotals;
+      spanTotals = new Map();
+      for (const [key, total] of days) {
+        const [room, day] = key.split('\u0000');
+        const spanKey = `${room}\u0000${Math.floor(Number(day) / DAYS_PER_SPAN)}`;
+        spanTotals.set(spanKey, (spanTotals.get(spanKey) ?? 0) + total);
+      }
+      return spanTotals;
+    };
     const titles = ['Weekly sync', 'Customer demo', 'All hands', 'Design review', 'Lecture', 'Onboarding', 'Retrospective'];
     return [
       {
@@ -32,6 +46,8 @@ export const recordings: Dataset = {
             const sid = `${room}-s${Math.floor(creation / DAY)}`;
             const recordId = `${sid}-${random.hex(8)}`;
             totals.set(room, (totals.get(room) ?? 0) + 1);
+            const fileSize = random.int(5_000_000, 2_000_000_000);
+            sizes.set(room, (sizes.get(room) ?? 0) + fileSize);
             const dayKey = `${room}\u0000${Math.floor(creation / DAY)}`;
             days.set(dayKey, (days.get(dayKey) ?? 0) + 1);
             const title = random.pick(titles);
@@ -43,7 +59,7 @@ export const recordings: Dataset = {
               sid,
               title,
               `${room}/${recordId}.mp4`,
-              random.int(5_000_000, 2_000_000_000),
+              fileSize,
               creation,
               creation - random.int(60, 7200),
               `{"title":"${title}","description":"","subtitles":{},"extra_data":{"source":"bench"}}`,
@@ -54,12 +70,12 @@ export const recordings: Dataset = {
       },
       {
         table: 'recording_room_totals',
-        columns: ['account_id', 'room_id', 'total'],
+        columns: ['account_id', 'room_id', 'total', 'total_size'],
         get count() {
           return totals.size;
         },
         *rows() {
-          for (const [room, total] of totals) yield [1, room, total];
+          for (const room of [...totals.keys()].sort()) yield [1, room, totals.get(room)!, sizes.get(room)!];
         },
       },
       {
@@ -69,9 +85,23 @@ export const recordings: Dataset = {
           return days.size;
         },
         *rows() {
-          for (const [key, total] of days) {
+          // In primary-key order: SQLite keeps the counters in WITHOUT ROWID b-trees.
+          for (const key of [...days.keys()].sort()) {
             const [room, day] = key.split('\u0000');
-            yield [1, room!, Number(day), total];
+            yield [1, room!, Number(day), days.get(key)!];
+          }
+        },
+      },
+      {
+        table: 'recording_room_spans',
+        columns: ['account_id', 'room_id', 'span', 'total'],
+        get count() {
+          return spans().size;
+        },
+        *rows() {
+          for (const key of [...spans().keys()].sort()) {
+            const [room, span] = key.split('\u0000');
+            yield [1, room!, Number(span), spans().get(key)!];
           }
         },
       },

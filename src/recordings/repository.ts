@@ -1,4 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { Database, NewRecording, RecordingRow } from '../db/schema.js';
 
 /** Every query on recordings and their per-room counters. */
@@ -6,30 +8,65 @@ import type { Database, NewRecording, RecordingRow } from '../db/schema.js';
 export type Direction = 'asc' | 'desc';
 
 export const SECONDS_PER_DAY = 86_400;
+/** Width of a recording_room_spans row, in days. */
+export const DAYS_PER_SPAN = 32;
 
 /** Total recordings per room (rooms without any are absent). */
-export async function roomTotals(db: Kysely<Database>, accountId: number, roomIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await db
+const roomTotalsQuery = preparedQuery((db, _shape: QueryShape, v: { accountId: number; roomIds: readonly string[] }) =>
+  db
     .selectFrom('recording_room_totals')
     .select(['room_id', 'total'])
-    .where('account_id', '=', accountId)
-    .where('room_id', 'in', roomIds)
-    .where('total', '>', 0)
-    .execute();
+    .where('account_id', '=', v.accountId)
+    .where('room_id', 'in', v.roomIds)
+    .where('total', '>', 0),
+);
+
+export async function roomTotals(db: Kysely<Database>, accountId: number, roomIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await roomTotalsQuery(db, {}, { accountId, roomIds });
   return new Map(rows.map((r) => [r.room_id, r.total]));
 }
 
-/** Recordings per UTC day over the given rooms, in list order. */
-export async function roomDays(db: Kysely<Database>, accountId: number, roomIds: readonly string[], direction: Direction) {
-  return db
-    .selectFrom('recording_room_days')
-    .select(['day', (eb) => eb.fn.sum<number>('total').as('total')])
-    .where('account_id', '=', accountId)
-    .where('room_id', 'in', roomIds)
-    .groupBy('day')
-    .orderBy('day', direction)
-    .execute();
+export interface CountedPeriod {
+  /** A span (32 days) or a day number, depending on the query. */
+  period: number;
+  total: number;
 }
+
+/** Recordings per 32-day span over the given rooms, in list order. A year is 12 rows. */
+const roomSpansQuery = preparedQuery((db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[] }) =>
+  db
+    .selectFrom('recording_room_spans')
+    .select(['span as period', (eb) => eb.fn.sum<number>('total').as('total')])
+    .where('account_id', '=', v.accountId)
+    .where('room_id', 'in', v.roomIds)
+    .groupBy('span')
+    .orderBy('span', shape.direction),
+);
+
+/** Recordings per UTC day of one span over the given rooms, in list order. At most 32 rows. */
+const spanDaysQuery = preparedQuery(
+  (db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; firstDay: number; lastDay: number }) =>
+    db
+      .selectFrom('recording_room_days')
+      .select(['day as period', (eb) => eb.fn.sum<number>('total').as('total')])
+      .where('account_id', '=', v.accountId)
+      .where('room_id', 'in', v.roomIds)
+      .where('day', '>=', v.firstDay)
+      .where('day', '<=', v.lastDay)
+      .groupBy('day')
+      .orderBy('day', shape.direction),
+);
+
+export const roomSpans = (db: Kysely<Database>, accountId: number, roomIds: readonly string[], direction: Direction): Promise<CountedPeriod[]> =>
+  roomSpansQuery(db, { direction }, { accountId, roomIds });
+
+export function spanDays(db: Kysely<Database>, accountId: number, roomIds: readonly string[], direction: Direction, span: number): Promise<CountedPeriod[]> {
+  return spanDaysQuery(db, { direction }, { accountId, roomIds, firstDay: span * DAYS_PER_SPAN, lastDay: span * DAYS_PER_SPAN + DAYS_PER_SPAN - 1 });
+}
+
+/** The columns a list shows. */
+const LISTED = ['record_id', 'room_id', 'room_sid', 'file_path', 'file_size', 'creation_time', 'room_creation_time', 'metadata'] as const;
+export type ListedRecording = Pick<RecordingRow, (typeof LISTED)[number]>;
 
 export interface PageQuery {
   accountId: number;
@@ -48,76 +85,105 @@ export interface PageQuery {
  * Merge Append), so the cost is proportional to offset + limit, never to the rooms' size. Only the
  * sort keys are read for the skipped rows (covering index); full rows are joined for the page.
  */
-export async function pageByRooms(db: Kysely<Database>, q: PageQuery): Promise<RecordingRow[]> {
-  const arm = (roomId: string) => {
-    let query = db
-      .selectFrom('recordings')
-      .select(['creation_time', 'record_id', 'id'])
-      .where('account_id', '=', q.accountId)
-      .where('room_id', '=', roomId);
-    if (q.before !== undefined) query = query.where('creation_time', '<', q.before);
-    if (q.notBefore !== undefined) query = query.where('creation_time', '>=', q.notBefore);
-    return query;
-  };
-  const [first, ...rest] = q.roomIds.map(arm);
-  if (!first) return [];
-  const keys = rest
-    .reduce((compound, next) => compound.unionAll(next), first)
-    .orderBy('creation_time', q.direction)
-    .orderBy('record_id', q.direction)
-    .limit(q.limit)
-    .offset(q.offset);
-  return db
-    .selectFrom(keys.as('page'))
-    .innerJoin('recordings', 'recordings.id', 'page.id')
-    .selectAll('recordings')
-    .orderBy('page.creation_time', q.direction)
-    .orderBy('page.record_id', q.direction)
-    .execute();
+const pageByRoomsQuery = preparedQuery(
+  (db, shape: { direction: Direction }, v: Omit<PageQuery, 'direction'>) => {
+    const arm = (roomId: string) => {
+      let query = db.selectFrom('recordings').select(['creation_time', 'record_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId);
+      if (v.before !== undefined) query = query.where('creation_time', '<', v.before);
+      if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
+      return query;
+    };
+    // PostgreSQL plans a Merge Append only when each arm is itself ordered (a subquery with its own
+    // ORDER BY); given plain arms it appends and sorts every row of the rooms. SQLite flattens
+    // the unordered subqueries back into plain arms, which it merges (an ordered one it would not).
+    const ordered = isPostgres(db);
+    const arms = v.roomIds.map((roomId, i) => {
+      const query = arm(roomId);
+      return db.selectFrom((ordered ? query.orderBy('creation_time', shape.direction).orderBy('record_id', shape.direction) : query).as(`arm${i}`)).selectAll();
+    });
+    const [first, ...rest] = arms;
+    if (!first) throw new Error('pageByRooms needs at least one room');
+    const keys = rest
+      .reduce((compound, next) => compound.unionAll(next), first)
+      .orderBy('creation_time', shape.direction)
+      .orderBy('record_id', shape.direction)
+      .limit(v.limit)
+      .offset(v.offset);
+    return db
+      .selectFrom(keys.as('page'))
+      .innerJoin('recordings', 'recordings.id', 'page.id')
+      .select(LISTED.map((column) => `recordings.${column}` as const))
+      .orderBy('page.creation_time', shape.direction)
+      .orderBy('page.record_id', shape.direction);
+  },
+);
+
+export async function pageByRooms(db: Kysely<Database>, q: PageQuery): Promise<ListedRecording[]> {
+  if (q.roomIds.length === 0) return [];
+  const { direction, ...values } = q;
+  return pageByRoomsQuery(db, { direction }, values);
 }
 
-/** A session's recordings (few), optionally within some rooms, in list order. */
-function sessionQuery(db: Kysely<Database>, accountId: number, roomSid: string, roomIds: readonly string[] | undefined) {
+type SessionValues = { accountId: number; roomSid: string; roomIds?: readonly string[] | undefined };
+
+/** A session's recordings (few), optionally within some rooms. */
+function sessionQuery(db: Kysely<Database>, v: SessionValues) {
   let query: SelectQueryBuilder<Database, 'recordings', object> = db
     .selectFrom('recordings')
-    .where('account_id', '=', accountId)
-    .where('room_sid', '=', roomSid);
-  if (roomIds) query = query.where('room_id', 'in', roomIds);
+    .where('account_id', '=', v.accountId)
+    .where('room_sid', '=', v.roomSid);
+  if (v.roomIds) query = query.where('room_id', 'in', v.roomIds);
   return query;
 }
 
+const countBySessionQuery = preparedQuery((db, _shape: QueryShape, v: SessionValues) =>
+  sessionQuery(db, v).select((eb) => eb.fn.countAll<number>().as('n')),
+);
+
 export async function countBySession(db: Kysely<Database>, accountId: number, roomSid: string, roomIds?: readonly string[]): Promise<number> {
-  const row = await sessionQuery(db, accountId, roomSid, roomIds).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+  const [row] = await countBySessionQuery(db, {}, { accountId, roomSid, roomIds });
+  return Number(row?.n ?? 0);
 }
 
-export async function pageBySession(
+const pageBySessionQuery = preparedQuery((db, shape: { direction: Direction }, v: SessionValues & { offset: number; limit: number }) =>
+  sessionQuery(db, v)
+    .select([...LISTED])
+    .orderBy('creation_time', shape.direction)
+    .orderBy('record_id', shape.direction)
+    .limit(v.limit)
+    .offset(v.offset),
+);
+
+export function pageBySession(
   db: Kysely<Database>,
   q: { accountId: number; roomSid: string; roomIds?: readonly string[] | undefined; direction: Direction; offset: number; limit: number },
-): Promise<RecordingRow[]> {
-  return sessionQuery(db, q.accountId, q.roomSid, q.roomIds)
-    .selectAll()
-    .orderBy('creation_time', q.direction)
-    .orderBy('record_id', q.direction)
-    .limit(q.limit)
-    .offset(q.offset)
-    .execute();
+): Promise<ListedRecording[]> {
+  const { direction, ...values } = q;
+  return pageBySessionQuery(db, { direction }, values);
 }
 
 export async function findRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow | undefined> {
   return db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('record_id', '=', recordId).executeTakeFirst();
 }
 
-async function bumpCounters(trx: Kysely<Database>, row: Pick<RecordingRow, 'account_id' | 'room_id' | 'creation_time'>, delta: 1 | -1) {
+async function bumpCounters(trx: Kysely<Database>, row: Pick<RecordingRow, 'account_id' | 'room_id' | 'creation_time' | 'file_size'>, delta: 1 | -1) {
+  const bytes = delta * row.file_size;
   await trx
     .insertInto('recording_room_totals')
-    .values({ account_id: row.account_id, room_id: row.room_id, total: delta })
-    .onConflict((oc) => oc.columns(['account_id', 'room_id']).doUpdateSet({ total: sql`recording_room_totals.total + ${delta}` }))
+    .values({ account_id: row.account_id, room_id: row.room_id, total: delta, total_size: bytes })
+    .onConflict((oc) =>
+      oc.columns(['account_id', 'room_id']).doUpdateSet({ total: sql`recording_room_totals.total + ${delta}`, total_size: sql`recording_room_totals.total_size + ${bytes}` }),
+    )
     .execute();
   await trx
     .insertInto('recording_room_days')
     .values({ account_id: row.account_id, room_id: row.room_id, day: Math.floor(row.creation_time / SECONDS_PER_DAY), total: delta })
     .onConflict((oc) => oc.columns(['account_id', 'room_id', 'day']).doUpdateSet({ total: sql`recording_room_days.total + ${delta}` }))
+    .execute();
+  await trx
+    .insertInto('recording_room_spans')
+    .values({ account_id: row.account_id, room_id: row.room_id, span: Math.floor(row.creation_time / SECONDS_PER_DAY / DAYS_PER_SPAN), total: delta })
+    .onConflict((oc) => oc.columns(['account_id', 'room_id', 'span']).doUpdateSet({ total: sql`recording_room_spans.total + ${delta}` }))
     .execute();
 }
 
@@ -146,4 +212,18 @@ export async function deleteRecording(db: Kysely<Database>, accountId: number, r
 
 export async function updateMetadata(db: Kysely<Database>, id: number, metadata: string): Promise<void> {
   await db.updateTable('recordings').set({ metadata }).where('id', '=', id).execute();
+}
+
+/** Instance-wide recording figures, from the per-room counters (never from the recordings table). */
+export async function recordingTotals(db: Kysely<Database>): Promise<{ recordings: number; bytes: number; rooms: number }> {
+  const row = await db
+    .selectFrom('recording_room_totals')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('total'), sql<number>`0`).as('recordings'),
+      eb.fn.coalesce(eb.fn.sum<number>('total_size'), sql<number>`0`).as('bytes'),
+      eb.fn.countAll<number>().as('rooms'),
+    ])
+    .where('total', '>', 0)
+    .executeTakeFirstOrThrow();
+  return { recordings: Number(row.recordings), bytes: Number(row.bytes), rooms: Number(row.rooms) };
 }

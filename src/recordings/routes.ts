@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { findApiClient } from '../auth/service.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, invalidParams } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
-import { plugnmeetSecurity } from '../http/schemas.js';
+import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import { tokenIssuer } from '../storage/tokens.js';
 import {
@@ -14,8 +14,6 @@ import {
   InfoReply,
   RecordIdBody,
   RecordReply,
-  StatusReply,
-  TokenReply,
   UpdateMetadataBody,
   UploadTokenBody,
 } from './schemas.js';
@@ -103,7 +101,7 @@ export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!client) throw new AppError('unauthorized', 'invalid token');
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > app.config.maxUploadBytes) throw new AppError('payload_too_large', `upload exceeds ${app.config.maxUploadBytes} bytes`);
-      if (!request.body) throw notFound('empty upload');
+      if (!request.body) throw invalidParams('empty upload: send the file as the request body');
       const row = await recordings.receiveUpload(app.db, app.storage, client, request.params.token, request.body as Readable, app.config.maxUploadBytes);
       return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
     },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PlugnmeetStatus as Success } from '../http/schemas.js';
 
 const RoomId = Type.String({ minLength: 1, maxLength: 256 });
 const RecordId = Type.String({ minLength: 1, maxLength: 256 });
@@ -72,7 +73,7 @@ export const RecordingInfo = Type.Object({
 });
 export type RecordingInfo = Static<typeof RecordingInfo>;
 
-const Success = { status: Type.Boolean(), msg: Type.String(), status_code: Type.String() };
+
 
 export const FetchReply = Type.Object({
   ...Success,
@@ -87,8 +88,6 @@ export const FetchReply = Type.Object({
   ),
 });
 
-export const StatusReply = Type.Object(Success);
-export const TokenReply = Type.Object({ ...Success, token: Type.Optional(Type.String()) });
 export const RecordReply = Type.Object({ ...Success, record_id: Type.Optional(Type.String()), recording_info: Type.Optional(RecordingInfo) });
 export const InfoReply = Type.Object({
   ...Success,

@@ -19,7 +19,7 @@ const DEEP_PAGE_OFFSET = 1000;
 
 const EMPTY_METADATA: RecordingMetadata = { title: '', description: '', subtitles: {}, extra_data: {} };
 
-export function toRecordingInfo(row: RecordingRow): RecordingInfo {
+export function toRecordingInfo(row: repo.ListedRecording): RecordingInfo {
   return {
     record_id: row.record_id,
     room_id: row.room_id,
@@ -54,7 +54,7 @@ export function fetchParams(body: Pick<FetchBody, 'room_ids' | 'from' | 'limit' 
  * A page of recordings and the total that matches. Totals come from per-room counters; the page
  * from a lazy merge of per-room index reads; a deep page first finds its day from per-day counters.
  */
-export async function fetchRecordings(db: Kysely<Database>, accountId: number, p: FetchParams): Promise<{ total: number; rows: RecordingRow[] }> {
+export async function fetchRecordings(db: Kysely<Database>, accountId: number, p: FetchParams): Promise<{ total: number; rows: repo.ListedRecording[] }> {
   const direction = p.orderBy === 'ASC' ? 'asc' : 'desc';
   if (p.roomSid !== undefined) {
     // One session's recordings: few rows, read straight from the session index.
@@ -71,20 +71,28 @@ export async function fetchRecordings(db: Kysely<Database>, accountId: number, p
   let before: number | undefined;
   let notBefore: number | undefined;
   if (p.from >= DEEP_PAGE_OFFSET) {
-    // Skip whole days: find the day holding position `from`, start the merge there.
-    let skipped = 0;
-    for (const { day, total: inDay } of await repo.roomDays(db, accountId, roomIds, direction)) {
-      if (skipped + Number(inDay) > p.from) {
-        if (direction === 'desc') before = (day + 1) * repo.SECONDS_PER_DAY;
-        else notBefore = day * repo.SECONDS_PER_DAY;
-        break;
-      }
-      skipped += Number(inDay);
-    }
-    offset = p.from - skipped;
+    // Skip whole 32-day spans, then whole days of that span; start the merge at the day found.
+    const span = locate(await repo.roomSpans(db, accountId, roomIds, direction), p.from);
+    const day = locate(await repo.spanDays(db, accountId, roomIds, direction, span.period), p.from - span.skipped);
+    if (direction === 'desc') before = (day.period + 1) * repo.SECONDS_PER_DAY;
+    else notBefore = day.period * repo.SECONDS_PER_DAY;
+    offset = p.from - span.skipped - day.skipped;
   }
   const rows = await repo.pageByRooms(db, { accountId, roomIds, direction, offset, limit: p.limit, before, notBefore });
   return { total, rows };
+}
+
+/**
+ * The period holding position `position` of a list counted by period (in list order), and how
+ * many items come before it. The caller checked that position < the sum of the totals.
+ */
+function locate(periods: repo.CountedPeriod[], position: number): { period: number; skipped: number } {
+  let skipped = 0;
+  for (const { period, total } of periods) {
+    if (skipped + Number(total) > position) return { period, skipped };
+    skipped += Number(total);
+  }
+  throw new Error(`position ${position} is past the counted total ${skipped}: counters out of step with the rows`);
 }
 
 export async function getRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow> {
@@ -230,10 +238,24 @@ export async function receiveUpload(
     throw error;
   }
   try {
+    // A chunked body can be empty too; a 0-byte file is no recording.
+    if (size === 0) throw invalidParams('empty upload: send the file as the request body');
     const { account_id: _account, ...registration } = data;
     return await registerRecording(db, client.accountId, { ...registration, file_size: size });
   } catch (error) {
     await storage.remove(`${RECORDINGS_DIR}/${data.file_path}`).catch(() => undefined);
     throw error;
   }
+}
+
+export interface RecordingStatistics {
+  totalRecordings: number;
+  totalRecordingsSize: number;
+  totalRecordingRooms: number;
+}
+
+/** The figures recordings contribute to server statistics. */
+export async function recordingStatistics(db: Kysely<Database>): Promise<RecordingStatistics> {
+  const totals = await repo.recordingTotals(db);
+  return { totalRecordings: totals.recordings, totalRecordingsSize: totals.bytes, totalRecordingRooms: totals.rooms };
 }

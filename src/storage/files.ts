@@ -95,7 +95,7 @@ export class LocalFileStorage implements FileStorage {
     }
   }
 
-  /** Removes directories left empty by a failed write, up to (not including) the root. */
+  /** Removes directories left empty, up to (not including) the root. */
   private async pruneEmptyParents(directory: string): Promise<void> {
     for (let current = directory; current.startsWith(`${this.root}${sep}`); current = dirname(current)) {
       try {
@@ -110,8 +110,11 @@ export class LocalFileStorage implements FileStorage {
     await this.write(path, Readable.from([data]), data.length);
   }
 
+  /** Removes a file and the directories it leaves empty (a deleted room leaves no trace). */
   async remove(path: string): Promise<void> {
-    await rm(this.required(path), { force: true });
+    const full = this.required(path);
+    await rm(full, { force: true });
+    await this.pruneEmptyParents(dirname(full));
   }
 
   read(path: string): Readable {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { insertRecording } from '../../src/recordings/repository.js';
 import { signFileToken } from '../../src/storage/tokens.js';
 import { ENGINES } from '../helpers/engines.js';
 import { API_KEY, call, startTestServer } from '../helpers/server.js';
@@ -55,41 +56,42 @@ for (const engine of ENGINES) {
       assert.equal(past.body.result.total_recordings, 23);
     });
 
-    test('fetch: deep pages located through the per-day counters equal the plain order', async (t) => {
+    test('fetch: deep pages located through the span and day counters equal the plain order', async (t) => {
       const server = await startTestServer(t, engine);
-      // 1,200 recordings over ~8 days in two rooms: `from` ≥ 1000 takes the per-day path.
+      // 1,200 recordings over ~100 days (four 32-day spans) in two rooms, several per day and
+      // ties on creation_time: `from` ≥ 1000 goes through the span and day counters.
       const rows: Row[] = [];
       for (const [room, offset] of [['deep-a', 0], ['deep-b', 30]] as const) {
         for (let i = 0; i < 600; i++) {
           const recordId = `${room}-${String(i).padStart(4, '0')}`;
-          placeFile(server.config.dataDir, `${room}/${recordId}.mp4`, Buffer.from('x'));
-          const creation = 1_760_000_000 + offset + Math.floor(i / 3) * 1000;
+          const creation = 1_760_000_000 + offset + Math.floor(i / 3) * 45_000;
           rows.push({ record_id: recordId, creation_time: creation });
-          await server.database.db
-            .insertInto('recordings')
-            .values({ account_id: 1, record_id: recordId, room_id: room, room_sid: 's', room_title: '', file_path: `${room}/${recordId}.mp4`, file_size: 1, creation_time: creation, room_creation_time: creation, metadata: '{}', created_at: 0 })
-            .execute();
+          await insertRecording(server.database.db, {
+            account_id: 1, record_id: recordId, room_id: room, room_sid: 's', room_title: '', file_path: `${room}/${recordId}.mp4`,
+            file_size: 1, creation_time: creation, room_creation_time: creation, metadata: '{}', created_at: 0,
+          });
         }
-        await server.database.db.insertInto('recording_room_totals').values({ account_id: 1, room_id: room, total: 600 }).execute();
-      }
-      const days = new Map<string, number>();
-      for (const r of rows) {
-        const key = `${r.record_id.slice(0, 6)}|${Math.floor(r.creation_time / 86400)}`;
-        days.set(key, (days.get(key) ?? 0) + 1);
-      }
-      for (const [key, total] of days) {
-        const [room, day] = key.split('|');
-        await server.database.db.insertInto('recording_room_days').values({ account_id: 1, room_id: room!, day: Number(day), total }).execute();
       }
       for (const direction of ['DESC', 'ASC'] as const) {
         const expected = order(rows, direction);
-        for (const from of [999, 1000, 1001, 1100, 1190, 1199]) {
+        for (const from of [999, 1000, 1001, 1100, 1150, 1190, 1199]) {
           const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['deep-a', 'deep-b'], from, limit: 15, order_by: direction });
           assert.deepEqual(
             page.body.result.recordings_list.map((r: Row) => r.record_id),
             expected.slice(from, from + 15).map((r) => r.record_id),
             `${direction} from ${from}`,
           );
+        }
+      }
+      // Deletes keep the counters in step: remove recordings spread over the spans, page again.
+      for (const gone of ['deep-a-0000', 'deep-b-0150', 'deep-a-0300', 'deep-b-0599']) {
+        assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: gone })).body.status, true);
+      }
+      const remaining = rows.filter((r) => !['deep-a-0000', 'deep-b-0150', 'deep-a-0300', 'deep-b-0599'].includes(r.record_id));
+      for (const direction of ['DESC', 'ASC'] as const) {
+        for (const from of [1000, 1180, 1195]) {
+          const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['deep-a', 'deep-b'], from, limit: 15, order_by: direction });
+          assert.deepEqual(page.body.result.recordings_list.map((r: Row) => r.record_id), order(remaining, direction).slice(from, from + 15).map((r) => r.record_id));
         }
       }
     });
@@ -263,6 +265,18 @@ for (const engine of ENGINES) {
       assert.deepEqual(fetched.body.result.recordings_list.map((r: { record_id: string }) => r.record_id), ['up-1']);
       const bad = await fetch(`${server.url}/upload/recording/not-a-token`, { method: 'PUT', body: 'x' });
       assert.equal(bad.status, 401);
+
+      // Regression: an empty body answered NOT_FOUND. Empty with Content-Length: 0, and empty chunked.
+      const empty = await fetch(`${server.url}/upload/recording/${await tokenFor('empty.webm', 'up-4')}`, { method: 'PUT', body: '' });
+      // plugNmeet answers business errors with HTTP 200 and status:false.
+      assert.deepEqual(await empty.json(), { status: false, msg: 'empty upload: send the file as the request body', status_code: 'INVALID_PARAMETERS' });
+      const emptyChunked = await fetch(`${server.url}/upload/recording/${await tokenFor('empty.webm', 'up-5')}`, {
+        method: 'PUT',
+        body: new ReadableStream({ start: (controller) => controller.close() }),
+        duplex: 'half',
+      } as RequestInit);
+      assert.deepEqual(await emptyChunked.json(), { status: false, msg: 'empty upload: send the file as the request body', status_code: 'INVALID_PARAMETERS' });
+      assert.deepEqual(listing(), ['up-1', 'up-1/talk.webm']);
     });
 
     test('recordings are isolated per account (the API key’s)', async (t) => {
