@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { lower } from '../db/dialect.js';
+import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { ApiKeyRow, Database, NewUser, UserRow } from '../db/schema.js';
 
 /** Every query on accounts, users, user tokens and API keys. */
@@ -52,8 +53,9 @@ export async function insertToken(
 }
 
 /** The token's user, joined in one query (this runs on every authenticated request). */
-export async function findTokenWithUser(db: Kysely<Database>, tokenHash: string) {
-  return db
+// Every authenticated call runs it: prepared (see db/prepared.ts).
+const tokenWithUserQuery = preparedQuery((db, _shape: QueryShape, v: { tokenHash: string }) =>
+  db
     .selectFrom('user_tokens')
     .innerJoin('users', 'users.id', 'user_tokens.user_id')
     .select([
@@ -67,8 +69,12 @@ export async function findTokenWithUser(db: Kysely<Database>, tokenHash: string)
       'users.roles',
       'users.active',
     ])
-    .where('user_tokens.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+    .where('user_tokens.token_hash', '=', v.tokenHash),
+);
+
+export async function findTokenWithUser(db: Kysely<Database>, tokenHash: string) {
+  const [row] = await tokenWithUserQuery(db, {}, { tokenHash });
+  return row;
 }
 
 export async function deleteToken(db: Kysely<Database>, tokenId: number): Promise<void> {
@@ -87,8 +93,14 @@ export async function insertApiKey(
 }
 
 /** An API key that has not been revoked. */
+// Every signed call runs it: prepared (see db/prepared.ts).
+const activeApiKeyQuery = preparedQuery((db, _shape: QueryShape, v: { apiKey: string }) =>
+  db.selectFrom('api_keys').selectAll().where('api_key', '=', v.apiKey).where('revoked_at', 'is', null),
+);
+
 export async function findActiveApiKey(db: Kysely<Database>, apiKey: string): Promise<ApiKeyRow | undefined> {
-  return db.selectFrom('api_keys').selectAll().where('api_key', '=', apiKey).where('revoked_at', 'is', null).executeTakeFirst();
+  const [row] = await activeApiKeyQuery(db, {}, { apiKey });
+  return row;
 }
 
 export async function listApiKeys(db: Kysely<Database>): Promise<ApiKeyRow[]> {
@@ -116,4 +128,32 @@ export async function putInstanceSetting(db: Kysely<Database>, key: string, valu
     .values({ key, value })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
+}
+
+/** Users by state, and holders of a live login token, for server statistics. Users is a small table. */
+export async function userTotals(db: Kysely<Database>, now: number) {
+  const users = await db
+    .selectFrom('users')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('total'),
+      eb.fn.sum<number>('active').as('active'),
+      eb.fn.max('last_login_at').as('lastLogin'),
+      eb.fn.count<number>('last_login_at').as('everLoggedIn'),
+    ])
+    .executeTakeFirstOrThrow();
+  const loggedIn = await db
+    .selectFrom('user_tokens')
+    .innerJoin('users', 'users.id', 'user_tokens.user_id')
+    .select((eb) => eb.fn.count<number>('user_tokens.user_id').distinct().as('n'))
+    .where('user_tokens.expires_at', '>', now)
+    .where('users.active', '=', 1)
+    .executeTakeFirstOrThrow();
+  const accounts = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return {
+    total: Number(users.total),
+    active: Number(users.active ?? 0),
+    lastLogin: users.lastLogin === null ? null : Number(users.lastLogin),
+    loggedIn: Number(loggedIn.n),
+    accounts: Number(accounts.n),
+  };
 }

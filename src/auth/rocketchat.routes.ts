@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { rocketChatSecurity } from '../http/schemas.js';
+import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
 import { requireUser } from './hooks.js';
-import { LoginBody, LoginFailure, LoginReply, LogoutReply, MeReply, RocketChatError } from './rocketchat.schemas.js';
+import { LoginBody, LoginFailure, LoginReply, LogoutReply, MeReply } from './rocketchat.schemas.js';
 import { login, logout, type PublicUser } from './service.js';
 
 const UNAUTHORIZED_LOGIN = { status: 'error', error: 'Unauthorized', message: 'Unauthorized', success: false } as const;

@@ -44,15 +44,3 @@ export const LogoutReply = Type.Object({
 });
 
 export const MeReply = Type.Composite([RocketChatUser, Type.Object({ success: Type.Literal(true) })]);
-
-export const RocketChatError = Type.Object(
-  {
-    success: Type.Literal(false),
-    error: Type.String(),
-    status: Type.Optional(Type.String()),
-    message: Type.Optional(Type.String()),
-    errorType: Type.Optional(Type.String()),
-    details: Type.Optional(Type.Object({ helperMethod: Type.String() })),
-  },
-  { title: 'RocketChatError' },
-);

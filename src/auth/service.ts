@@ -277,3 +277,39 @@ export async function bootstrap(
     };
   });
 }
+
+export interface UserStatistics {
+  totalUsers: number;
+  activeUsers: number;
+  nonActiveUsers: number;
+  onlineUsers: number;
+  awayUsers: number;
+  offlineUsers: number;
+  totalAccounts: number;
+  lastLogin: string;
+}
+
+/**
+ * The figures identities contribute to server statistics. Recap has no presence: a user is
+ * "online" while holding an unexpired login token, never "away", otherwise "offline".
+ */
+export async function userStatistics(db: Kysely<Database>, now = Date.now()): Promise<UserStatistics> {
+  const t = await repo.userTotals(db, now);
+  return {
+    totalUsers: t.total,
+    activeUsers: t.active,
+    nonActiveUsers: t.total - t.active,
+    onlineUsers: t.loggedIn,
+    awayUsers: 0,
+    offlineUsers: t.active - t.loggedIn,
+    totalAccounts: t.accounts,
+    // Rocket.Chat sends "" when nobody ever logged in.
+    lastLogin: t.lastLogin === null ? '' : new Date(t.lastLogin).toISOString(),
+  };
+}
+
+/** The instance's identity: unique id and install instant (written at first start). */
+export async function instanceIdentity(db: Kysely<Database>): Promise<{ uniqueId: string; installedAt: string }> {
+  const [uniqueId, installedAt] = await Promise.all([repo.getInstanceSetting(db, 'unique_id'), repo.getInstanceSetting(db, 'installed_at')]);
+  return { uniqueId: uniqueId ?? '', installedAt: installedAt ? new Date(Number(installedAt)).toISOString() : '' };
+}

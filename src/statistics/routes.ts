@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
+import { requirePermission, requireUser } from '../auth/hooks.js';
+import { invalidParams } from '../http/errors.js';
+import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
+import { parseFields, parseQuery, parseSort } from './query.js';
+import { ListQuerystring, ListReply, StatisticsQuerystring, StatisticsReply } from './schemas.js';
+import * as statistics from './service.js';
+
+const DEFAULT_COUNT = 50;
+const MAX_COUNT = 100;
+const tags = ['rocket.chat: statistics'];
+const errors = { 400: RocketChatError, 401: RocketChatError };
+
+const integer = (name: string, value: number | undefined): number | undefined => {
+  if (value !== undefined && !Number.isInteger(value)) throw invalidParams(`${name} must be integer`, { errorType: 'error-invalid-params' });
+  return value;
+};
+
+/** `GET /api/v1/statistics` and `GET /api/v1/statistics.list` (Rocket.Chat), admin (`view-statistics`) only. */
+export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const preHandler = [requireUser, requirePermission('view-statistics')];
+
+  app.get(
+    '/api/v1/statistics.list',
+    {
+      preHandler,
+      schema: { tags, summary: 'Statistics snapshots: paged, sorted, projected and filtered', security: rocketChatSecurity, querystring: ListQuerystring, response: { 200: ListReply, ...errors } },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const offset = integer('offset', q.offset) ?? 0;
+      const requested = integer('count', q.count) ?? DEFAULT_COUNT;
+      const unsafe = q.query !== undefined || q.fields !== undefined;
+      if (unsafe && !app.config.statsUnsafeParams) {
+        throw invalidParams('query and fields are disabled on this server (RECAP_STATS_UNSAFE_PARAMS=false)', { errorType: 'error-invalid-params' });
+      }
+      const result = await statistics.listSnapshots(app.db, {
+        offset,
+        count: requested === 0 ? 0 : Math.min(requested, MAX_COUNT),
+        sort: q.sort === undefined ? undefined : parseSort(q.sort),
+        fields: q.fields === undefined ? undefined : parseFields(q.fields),
+        query: q.query === undefined ? undefined : parseQuery(q.query),
+      });
+      // Documents are sent as stored (JSON text): their fields vary between snapshots.
+      const body = `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;
+      // A string skips the response serializer; the schema still documents the shape.
+      return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body as unknown as Static<typeof ListReply>);
+    },
+  );
+
+  app.get(
+    '/api/v1/statistics',
+    {
+      preHandler,
+      schema: { tags, summary: 'The newest snapshot; refresh=true takes one first', security: rocketChatSecurity, querystring: StatisticsQuerystring, response: { 200: StatisticsReply, ...errors } },
+    },
+    async (request, reply) => {
+      const snapshot = request.query.refresh === 'true' ? await statistics.takeSnapshot(app.db, app.engine) : await statistics.latestSnapshot(app.db, app.engine);
+      reply.header('cache-control', 'no-store');
+      return { ...snapshot, success: true as const };
+    },
+  );
+};

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { Query } from 'mingo/query';
+import { Context } from 'mingo';
+import type { Engine } from '../db/connection.js';
+import { withExclusiveLock } from '../db/dialect.js';
+import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
+import type { Database } from '../db/schema.js';
+import { ALLOWED_QUERY_OPERATORS, sqlBounds, sqlOrder, type Filter, type Projection, type SortSpec } from './query.js';
+import * as repo from './repository.js';
+import { buildSnapshot, snapshotId } from './snapshot.js';
+
+const SNAPSHOT_LOCK = 0x7374_6174; // "stat"
+
+/** Only the allow-listed query operators exist for mingo: nothing else can be reached at any depth. */
+const operatorContext = Context.init({ query: ALLOWED_QUERY_OPERATORS });
+const mingoOptions = { context: operatorContext, scriptEnabled: false, useStrictMode: true } as const;
+
+export type SnapshotDocument = Record<string, unknown>;
+
+/** Stores a snapshot taken now; `_id` and `createdAt` are the row's. */
+async function storeSnapshot(db: Kysely<Database>, nowMs: number): Promise<SnapshotDocument> {
+  const document = { _id: snapshotId(nowMs), ...(await buildSnapshot(db, nowMs)) };
+  await repo.insertSnapshot(db, { id: document._id, created_at: nowMs, document: JSON.stringify(document) });
+  return document;
+}
+
+/** `refresh=true`: a snapshot now, whatever the schedule. */
+export async function takeSnapshot(db: Kysely<Database>, engine: Engine, nowMs = Date.now()): Promise<SnapshotDocument> {
+  return withExclusiveLock(db, engine, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));
+}
+
+/**
+ * The scheduled snapshot: taken when the newest is at least one interval old. Instances decide
+ * under one lock from the newest stored snapshot, so several instances take one per interval.
+ * Also applies retention. Returns the snapshot taken, if any.
+ */
+export async function snapshotIfDue(db: Kysely<Database>, engine: Engine, intervalMs: number, retentionDays: number, nowMs = Date.now()): Promise<SnapshotDocument | undefined> {
+  return withExclusiveLock(db, engine, SNAPSHOT_LOCK, async (trx) => {
+    await repo.deleteSnapshotsBefore(trx, nowMs - retentionDays * 86_400_000);
+    const newest = await repo.newestSnapshot(trx);
+    if (newest && nowMs - newest.created_at < intervalMs) return undefined;
+    return storeSnapshot(trx, nowMs);
+  });
+}
+
+/** The newest snapshot; one is taken if none exists yet. */
+export async function latestSnapshot(db: Kysely<Database>, engine: Engine): Promise<SnapshotDocument> {
+  const newest = await repo.newestSnapshot(db);
+  return newest ? (JSON.parse(newest.document) as SnapshotDocument) : takeSnapshot(db, engine);
+}
+
+export interface ListRequest {
+  offset: number;
+  /** 0: every match. */
+  count: number;
+  sort?: SortSpec | undefined;
+  fields?: Projection | undefined;
+  query?: Filter | undefined;
+}
+
+export interface ListResult {
+  /** Each document as stored, as JSON text (projected when `fields` was given). */
+  statistics: string[];
+  total: number;
+}
+
+/**
+ * statistics.list. SQL answers createdAt ranges, _id equality and the createdAt sort; when it
+ * answers the whole request, only the requested page is read. Otherwise the snapshots within the
+ * SQL bounds are scanned in batches and matched by mingo with the allow-listed operators.
+ */
+export async function listSnapshots(db: Kysely<Database>, request: ListRequest): Promise<ListResult> {
+  const filter = request.query ?? {};
+  const bounds = sqlBounds(filter);
+  const order = sqlOrder(request.sort);
+  const limit = request.count === 0 ? undefined : request.count;
+  const project = (documents: SnapshotDocument[]) =>
+    request.fields && Object.keys(request.fields).length > 0 ? new Query({}, mingoOptions).find<SnapshotDocument>(documents, request.fields).all() : documents;
+
+  if (bounds.complete && order) {
+    const [total, rows] = await Promise.all([repo.countSnapshots(db, bounds), repo.pageSnapshots(db, bounds, order, request.offset, limit)]);
+    // Without a projection the stored text is sent as it is: no parse, no re-serialization.
+    const statistics = request.fields && Object.keys(request.fields).length > 0 ? project(rows.map((r) => JSON.parse(r.document) as SnapshotDocument)).map((d) => JSON.stringify(d)) : rows.map((r) => r.document);
+    return { statistics, total };
+  }
+
+  const query = new Query(filter, mingoOptions);
+  const matches: SnapshotDocument[] = [];
+  for await (const row of repo.scanSnapshots(db, bounds, order ?? 'asc')) {
+    const document = JSON.parse(row.document) as SnapshotDocument;
+    if (query.test(document)) matches.push(document);
+  }
+  let cursor = new Query({}, mingoOptions).find<SnapshotDocument>(matches);
+  if (!order && request.sort) cursor = cursor.sort(request.sort);
+  if (request.offset > 0) cursor = cursor.skip(request.offset);
+  if (limit !== undefined) cursor = cursor.limit(limit);
+  const page = cursor.all();
+  return { statistics: project(page).map((d) => JSON.stringify(d)), total: matches.length };
+}
+
+/**
+ * Takes the snapshot at start when due, then checks every quarter interval (at most every minute)
+ * whether one is due, and keeps this instance's heartbeat for `instanceCount`.
+ */
+export function startStatisticsScheduler(
+  db: Kysely<Database>,
+  engine: Engine,
+  options: { intervalMs: number; retentionDays: number; onError: (error: unknown) => void },
+): PeriodicTask {
+  const instanceId = randomUUID();
+  const startedAt = Date.now();
+  const checkEveryMs = Math.max(50, Math.min(options.intervalMs / 4, 60_000));
+  const task = startPeriodic(async () => {
+    const now = Date.now();
+    await repo.heartbeat(db, instanceId, startedAt, now);
+    await snapshotIfDue(db, engine, options.intervalMs, options.retentionDays, now);
+  }, checkEveryMs, options.onError);
+  return {
+    async stop() {
+      await task.stop();
+      await repo.removeInstance(db, instanceId).catch(options.onError);
+    },
+  };
+}
