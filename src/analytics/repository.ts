@@ -1,0 +1,180 @@
+import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { preparedQuery, type QueryShape } from '../db/prepared.js';
+import type { AnalyticsFilesTable, Database, RoomSessionsTable } from '../db/schema.js';
+import type { Selectable, Insertable } from 'kysely';
+import type { StoredEvent } from './analytics-file.js';
+
+/** Every query on room sessions, room events and analytics files. */
+
+export type SessionRow = Selectable<RoomSessionsTable>;
+export type AnalyticsFileRow = Selectable<AnalyticsFilesTable>;
+export type Direction = 'asc' | 'desc';
+
+export async function findSessions(db: Kysely<Database>, accountId: number, roomSids: readonly string[]): Promise<SessionRow[]> {
+  if (roomSids.length === 0) return [];
+  return db.selectFrom('room_sessions').selectAll().where('account_id', '=', accountId).where('room_sid', 'in', roomSids).execute();
+}
+
+/** Opens a session, or returns the one a concurrent batch opened first (same room_sid). */
+export async function openSession(db: Kysely<Database>, session: Insertable<RoomSessionsTable>): Promise<SessionRow> {
+  const inserted = await db
+    .insertInto('room_sessions')
+    .values(session)
+    .onConflict((oc) => oc.columns(['account_id', 'room_sid']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return inserted;
+  return db.selectFrom('room_sessions').selectAll().where('account_id', '=', session.account_id).where('room_sid', '=', session.room_sid).executeTakeFirstOrThrow();
+}
+
+export async function touchSession(db: Kysely<Database>, id: number, lastEventAt: number, seenAt: number, roomTitle: string | undefined): Promise<void> {
+  await db
+    .updateTable('room_sessions')
+    .set((eb) => ({
+      last_seen_at: seenAt,
+      last_event_at: sql<number>`case when ${eb.ref('last_event_at')} > ${lastEventAt} then ${eb.ref('last_event_at')} else ${lastEventAt} end`,
+      ...(roomTitle ? { room_title: roomTitle } : {}),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function endSession(db: Kysely<Database>, id: number, endedAt: number): Promise<void> {
+  await db.updateTable('room_sessions').set({ state: 'ended', ended_at: endedAt }).where('id', '=', id).where('state', '=', 'open').execute();
+}
+
+/** Open sessions without an event arriving since `before` become ended at their last event. */
+export async function endIdleSessions(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db
+    .updateTable('room_sessions')
+    .set((eb) => ({ state: 'ended', ended_at: eb.ref('last_event_at') }))
+    .where('state', '=', 'open')
+    .where('last_seen_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function endedSessions(db: Kysely<Database>, limit: number): Promise<SessionRow[]> {
+  return db.selectFrom('room_sessions').selectAll().where('state', '=', 'ended').orderBy('last_seen_at').limit(limit).execute();
+}
+
+export async function closeSession(db: Kysely<Database>, id: number): Promise<boolean> {
+  const result = await db.updateTable('room_sessions').set({ state: 'closed' }).where('id', '=', id).where('state', '=', 'ended').executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export type NewEvent = Omit<StoredEvent, never> & { account_id: number; session_id: number; event_id: string | null };
+
+/** Inserts events; those whose event_id exists already are skipped. Returns how many were new. */
+export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Promise<number> {
+  let inserted = 0;
+  // Chunks keep each statement under SQLite's 32,766 bound parameters (10 per row).
+  for (let i = 0; i < events.length; i += 500) {
+    const chunk = events.slice(i, i + 500);
+    const result = await db
+      .insertInto('room_events')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['account_id', 'event_id']).where('event_id', 'is not', null).doNothing())
+      .executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return inserted;
+}
+
+export async function existingEventIds(db: Kysely<Database>, accountId: number, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await db.selectFrom('room_events').select('event_id').where('account_id', '=', accountId).where('event_id', 'in', eventIds).execute();
+  return new Set(rows.map((r) => r.event_id!));
+}
+
+export async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<StoredEvent[]> {
+  return db
+    .selectFrom('room_events')
+    .select(['event', 'time', 'user_id', 'name', 'is_admin', 'ex_user_id', 'value'])
+    .where('session_id', '=', sessionId)
+    .orderBy('time')
+    .orderBy('id')
+    .execute();
+}
+
+export async function insertAnalyticsFile(db: Kysely<Database>, file: Insertable<AnalyticsFilesTable>): Promise<void> {
+  await db.insertInto('analytics_files').values(file).execute();
+  await bumpTotals(db, file.account_id, file.room_id, 1, file.file_size);
+}
+
+async function bumpTotals(db: Kysely<Database>, accountId: number, roomId: string, delta: 1 | -1, bytes: number): Promise<void> {
+  await db
+    .insertInto('analytics_room_totals')
+    .values({ account_id: accountId, room_id: roomId, total: delta, total_size: delta * bytes })
+    .onConflict((oc) =>
+      oc.columns(['account_id', 'room_id']).doUpdateSet({ total: sql`analytics_room_totals.total + ${delta}`, total_size: sql`analytics_room_totals.total_size + ${delta * bytes}` }),
+    )
+    .execute();
+}
+
+export async function findAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<AnalyticsFileRow | undefined> {
+  return db.selectFrom('analytics_files').selectAll().where('account_id', '=', accountId).where('file_id', '=', fileId).executeTakeFirst();
+}
+
+export async function deleteAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<AnalyticsFileRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.deleteFrom('analytics_files').where('account_id', '=', accountId).where('file_id', '=', fileId).returningAll().executeTakeFirst();
+    if (row) await bumpTotals(trx, accountId, row.room_id, -1, row.file_size);
+    return row;
+  });
+}
+
+const roomTotalsQuery = preparedQuery((db, _shape: QueryShape, v: { accountId: number; roomIds: readonly string[] }) =>
+  db.selectFrom('analytics_room_totals').select(['room_id', 'total']).where('account_id', '=', v.accountId).where('room_id', 'in', v.roomIds).where('total', '>', 0),
+);
+
+export async function roomTotals(db: Kysely<Database>, accountId: number, roomIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await roomTotalsQuery(db, {}, { accountId, roomIds });
+  return new Map(rows.map((r) => [r.room_id, Number(r.total)]));
+}
+
+const LISTED = ['room_id', 'file_id', 'file_name', 'file_size', 'creation_time', 'room_creation_time'] as const;
+export type ListedAnalyticsFile = Pick<AnalyticsFileRow, (typeof LISTED)[number]>;
+
+/**
+ * A page in (creation_time, file_id) order over several rooms: each room read in index order and
+ * merged by the engine, as recordings (see recordings/repository.ts). A room has one file per
+ * meeting, so offsets stay small and need no per-day counters.
+ */
+const pageQuery = preparedQuery((db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; offset: number; limit: number }) => {
+  const ordered = isPostgres(db);
+  const arms = v.roomIds.map((roomId, i) => {
+    const arm = db.selectFrom('analytics_files').select(['creation_time', 'file_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId);
+    return db.selectFrom((ordered ? arm.orderBy('creation_time', shape.direction).orderBy('file_id', shape.direction) : arm).as(`arm${i}`)).selectAll();
+  });
+  const [first, ...rest] = arms;
+  if (!first) throw new Error('analytics page needs at least one room');
+  const keys = rest
+    .reduce((compound, next) => compound.unionAll(next), first)
+    .orderBy('creation_time', shape.direction)
+    .orderBy('file_id', shape.direction)
+    .limit(v.limit)
+    .offset(v.offset);
+  return db
+    .selectFrom(keys.as('page'))
+    .innerJoin('analytics_files', 'analytics_files.id', 'page.id')
+    .select(LISTED.map((c) => `analytics_files.${c}` as const))
+    .orderBy('page.creation_time', shape.direction)
+    .orderBy('page.file_id', shape.direction);
+});
+
+export async function pageByRooms(db: Kysely<Database>, q: { accountId: number; roomIds: readonly string[]; direction: Direction; offset: number; limit: number }): Promise<ListedAnalyticsFile[]> {
+  if (q.roomIds.length === 0) return [];
+  const { direction, ...values } = q;
+  return pageQuery(db, { direction }, values);
+}
+
+/** Instance-wide figures for statistics, from the per-room counters. */
+export async function analyticsTotals(db: Kysely<Database>): Promise<{ files: number; bytes: number }> {
+  const row = await db
+    .selectFrom('analytics_room_totals')
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('total'), sql<number>`0`).as('files'), eb.fn.coalesce(eb.fn.sum<number>('total_size'), sql<number>`0`).as('bytes')])
+    .executeTakeFirstOrThrow();
+  return { files: Number(row.files), bytes: Number(row.bytes) };
+}

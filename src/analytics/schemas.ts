@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const RoomId = Type.String({ minLength: 1, maxLength: 256 });
+const FileId = Type.String({ minLength: 1, maxLength: 256 });
+
+export const RoomEvent = Type.Object({
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sender id of the event: a second event with the same id is ignored' })),
+  event: Type.String({ minLength: 1, maxLength: 64, description: 'room_started, room_finished, participant_joined, participant_left, or a room/user event name' }),
+  room_id: RoomId,
+  room_sid: Type.String({ minLength: 1, maxLength: 256 }),
+  time: Type.Integer({ minimum: 0, maximum: 9_999_999_999_999, description: 'Unix ms' }),
+  room_title: Type.Optional(Type.String({ maxLength: 1000 })),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  name: Type.Optional(Type.String({ maxLength: 1000 })),
+  is_admin: Type.Optional(Type.Boolean()),
+  ex_user_id: Type.Optional(Type.String({ maxLength: 256 })),
+  value: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Number(), Type.Boolean()])),
+});
+export type RoomEvent = Static<typeof RoomEvent>;
+
+export const EventsBody = Type.Object({ events: Type.Array(RoomEvent, { minItems: 1, maxItems: 1000 }) });
+export type EventsBody = Static<typeof EventsBody>;
+
+export const EventsReply = Type.Object({
+  status: Type.Boolean(),
+  msg: Type.String(),
+  status_code: Type.Optional(Type.String()),
+  // Optional: a business error (HTTP 200, status:false) carries none of them.
+  stored: Type.Optional(Type.Integer({ description: 'Events stored by this call' })),
+  duplicates: Type.Optional(Type.Integer({ description: 'Events ignored: their id was seen before' })),
+  late: Type.Optional(Type.Integer({ description: 'Events ignored: their session had already ended' })),
+});
+
+export const AnalyticsFetchBody = Type.Object({
+  room_ids: Type.Array(RoomId, { minItems: 1, maxItems: 500 }),
+  from: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  order_by: Type.Optional(Type.String({ maxLength: 8 })),
+});
+
+export const AnalyticsInfo = Type.Object({
+  room_id: Type.String(),
+  file_id: Type.String(),
+  file_name: Type.String(),
+  file_size: Type.Integer({ description: 'Bytes' }),
+  creation_time: Type.Integer({ description: 'Unix seconds: when the file was written' }),
+  room_creation_time: Type.Integer({ description: 'Unix seconds: when the session started' }),
+});
+
+export const AnalyticsFetchReply = Type.Object({
+  status: Type.Boolean(),
+  msg: Type.String(),
+  status_code: Type.Optional(Type.String()),
+  result: Type.Optional(
+    Type.Object({
+      total_analytics: Type.Integer(),
+      from: Type.Integer(),
+      limit: Type.Integer(),
+      order_by: Type.String(),
+      analytics_list: Type.Array(AnalyticsInfo),
+    }),
+  ),
+});
+
+export const FileIdBody = Type.Object({ file_id: FileId });
