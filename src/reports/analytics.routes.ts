@@ -1,0 +1,84 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
+import { requirePermission, requireUser } from '../auth/hooks.js';
+import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
+import { StringEnum } from '../shared/schema.js';
+import * as analytics from './analytics.js';
+
+const tags = ['reports v4: analytics'];
+const Window = {
+  channel_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  start_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; inclusive' }),
+  end_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; exclusive' }),
+  time_zone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone for hours, week days and buckets (default UTC)' })),
+};
+const query = <E extends TProperties>(extra: E) => Type.Object({ ...Window, ...extra });
+const Count = { account_id: Type.Integer(), report_count: Type.Integer() };
+const Fields = (names: readonly string[]) => Type.Optional(Type.String({ maxLength: 200, description: `Comma-separated: ${names.join(', ')} (default: ${names[0]})` }));
+const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
+
+/** `GET /api/v4/analytics/*`: analysts, managers and admins (`view-analytics`), own account's channels. */
+export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', requireUser);
+  app.addHook('preHandler', requirePermission('view-analytics'));
+  const schema = <Q extends TSchema, R extends TSchema>(summary: string, querystring: Q, reply: R) => ({
+    tags,
+    summary,
+    security: bearerSecurity,
+    querystring,
+    response: { 200: reply, ...errors },
+  });
+
+  app.get(
+    '/api/v4/analytics/reports_over_time',
+    { schema: schema('Reports per time bucket (hour ≤ 2 days, day ≤ 92 days, week ≤ 3 years, else month; weeks start Monday)', query({ interval: Type.Optional(StringEnum([...analytics.INTERVALS])) }), Type.Array(Type.Object({ ...Count, datetime_range_start: IsoTimestamp, datetime_range_width: Type.String() }))) },
+    async (request) => analytics.reportsOverTime(app.db, await analytics.openWindow(app.db, request.user!, request.query), request.query.interval),
+  );
+  app.get(
+    '/api/v4/analytics/reports_per_field_selection',
+    { schema: schema('Reports per selected option of a Category, DropDown or Radio field', query({ field_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }), Type.Array(Type.Object({ field_id: Type.Integer(), account_id: Type.Integer(), name: Type.String(), value: Type.String(), report_count: Type.Integer() }))) },
+    async (request) => analytics.reportsPerFieldSelection(app.db, request.user!, await analytics.openWindow(app.db, request.user!, request.query), request.query.field_id),
+  );
+  app.get(
+    '/api/v4/analytics/reports_per_state',
+    { schema: schema('Reports per state, most first', query({}), Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), ...Count }))) },
+    async (request) => analytics.reportsPerState(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+  );
+  app.get(
+    '/api/v4/analytics/reports_per_user',
+    { schema: schema('Reports per user, most first', query({}), Type.Array(Type.Object({ user_id: Type.Integer(), ...Count }))) },
+    async (request) => analytics.reportsPerUser(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+  );
+  app.get(
+    '/api/v4/analytics/reports_per_day_hour',
+    { schema: schema('Reports per local hour of the day (0–23)', query({}), Type.Array(Type.Object({ hour: Type.Integer(), ...Count }))) },
+    async (request) => analytics.reportsPerDayHour(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+  );
+  app.get(
+    '/api/v4/analytics/reports_per_week_day',
+    { schema: schema('Reports per local week day (0 = Sunday … 6)', query({}), Type.Array(Type.Object({ dow: Type.Integer(), ...Count }))) },
+    async (request) => analytics.reportsPerWeekDay(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+  );
+  app.get(
+    '/api/v4/analytics/reports_read',
+    { schema: schema('Reads made in the window of the channel’s reports (exact)', query({ fields: Fields(analytics.READ_FIELDS) }), Type.Object({ total_reads: Type.Optional(Type.Integer()), unique_reads: Type.Optional(Type.Integer()), report_readers: Type.Optional(Type.Integer()), reports_seen: Type.Optional(Type.Integer()) })) },
+    async (request) => {
+      const fields = analytics.selectFields(request.query.fields, analytics.READ_FIELDS);
+      return analytics.reportsRead(app.db, await analytics.openWindow(app.db, request.user!, request.query), fields);
+    },
+  );
+  app.get(
+    '/api/v4/analytics/user_awareness',
+    {
+      schema: schema(
+        'Per user alerted in the window: deliveries, distinct alerts, source reports, alerts opened (exact)',
+        query({ fields: Fields(analytics.AWARENESS_FIELDS) }),
+        Type.Array(Type.Object({ total_alerts: Type.Optional(Type.Integer()), unique_alerts: Type.Optional(Type.Integer()), alert_source_reports: Type.Optional(Type.Integer()), alerts_opened: Type.Optional(Type.Integer()), user_id: Type.Integer(), first_name: Type.String(), last_name: Type.String() })),
+      ),
+    },
+    async (request) => {
+      const fields = analytics.selectFields(request.query.fields, analytics.AWARENESS_FIELDS);
+      return analytics.userAwareness(app.db, await analytics.openWindow(app.db, request.user!, request.query), fields);
+    },
+  );
+};

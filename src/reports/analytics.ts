@@ -1,0 +1,191 @@
+import type { Kysely } from 'kysely';
+import type { AuthUser } from '../auth/service.js';
+import type { Database } from '../db/schema.js';
+import { AppError, invalidParams, notFound } from '../http/errors.js';
+import { parseInstant, toIso } from '../shared/time.js';
+import * as repo from './repository.js';
+import { getChannel, getField } from './service.js';
+import { isTimeZone, localToUtc, offsetSegments, segmentOffset, type OffsetSegment } from './zone.js';
+
+/**
+ * The nine Reports v4 analytics. Report counts fold the 15-minute pre-aggregates (whole buckets of
+ * the window, per offset segment of the time zone) and count the raw reports of the partial
+ * buckets at the window's edges; reads and alerts are exact counts over one index range each.
+ */
+
+const B = repo.BUCKET_MS;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const MAX_RANGE_MS = 3653 * DAY; // 10 years
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
+export type Interval = (typeof INTERVALS)[number];
+type Caller = Pick<AuthUser, 'userId' | 'accountId' | 'roles'>;
+
+export interface WindowQuery {
+  channel_id: number;
+  start_date: string;
+  end_date: string;
+  time_zone?: string | undefined;
+}
+
+export interface Window {
+  channelId: number;
+  accountId: number;
+  start: number;
+  end: number;
+  zone: string;
+  segments: OffsetSegment[];
+  /** Whole buckets [firstBucket, endBucket); edges [start, firstBucket*B) and [endBucket*B, end) are raw. */
+  firstBucket: number;
+  endBucket: number;
+}
+
+export async function openWindow(db: Kysely<Database>, caller: Caller, q: WindowQuery): Promise<Window> {
+  const start = parseInstant(q.start_date);
+  if (start === undefined) throw invalidParams('start_date must be an ISO 8601 timestamp with Z or an offset', { field: 'start_date' });
+  const end = parseInstant(q.end_date);
+  if (end === undefined) throw invalidParams('end_date must be an ISO 8601 timestamp with Z or an offset', { field: 'end_date' });
+  if (start >= end) throw invalidParams('start_date must be before end_date', { field: 'start_date' });
+  if (end - start > MAX_RANGE_MS) throw invalidParams('the range from start_date to end_date is at most 10 years', { field: 'end_date' });
+  const zone = q.time_zone ?? 'UTC';
+  if (!isTimeZone(zone)) throw invalidParams(`time_zone "${zone}" is not an IANA time zone`, { field: 'time_zone' });
+  const channel = await getChannel(db, caller, q.channel_id);
+  // A window inside one bucket has no whole bucket: first = end, and edges() reads it raw.
+  const endBucket = Math.floor(end / B);
+  const firstBucket = Math.min(Math.ceil(start / B), endBucket);
+  return { channelId: channel.id, accountId: channel.account_id, start, end, zone, segments: offsetSegments(zone, start, end), firstBucket, endBucket };
+}
+
+/** The raw parts of a window: the partial buckets at its edges (or all of it when shorter than a bucket). */
+function edges(w: Window): [number, number][] {
+  if (w.firstBucket >= w.endBucket) return [[w.start, w.end]];
+  return [
+    [w.start, w.firstBucket * B],
+    [w.endBucket * B, w.end],
+  ];
+}
+
+async function edgeReports(db: Kysely<Database>, w: Window) {
+  return (await Promise.all(edges(w).map(([from, to]) => repo.reportsBetween(db, w.channelId, from, to)))).flat();
+}
+
+/** Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`. */
+async function foldByLocalUnit(db: Kysely<Database>, w: Window, unit: repo.LocalUnit, keyOf: (localUnit: number, offsetMs: number) => number): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
+  for (const segment of w.segments) {
+    const from = Math.max(Math.ceil(segment.from / B), w.firstBucket);
+    const to = Math.min(Math.ceil(segment.to / B), w.endBucket);
+    if (from >= to) continue;
+    for (const { k, n } of await repo.countsByLocalUnit(db, w.channelId, from, to, segment.offsetMs, unit)) add(keyOf(k, segment.offsetMs), n);
+  }
+  const unitMs = unit === 'hour' || unit === 'hourOfDay' ? HOUR : DAY;
+  for (const r of await edgeReports(db, w)) {
+    const offset = segmentOffset(w.segments, r.created_at);
+    const local = Math.floor((r.created_at + offset) / unitMs);
+    add(keyOf(unit === 'hourOfDay' ? local % 24 : unit === 'dow' ? (local + 4) % 7 : local, offset), 1);
+  }
+  return counts;
+}
+
+/** The automatic bucket width of a range (contract §5). */
+export function autoInterval(rangeMs: number): Interval {
+  if (rangeMs <= 2 * DAY) return 'hour';
+  if (rangeMs <= 92 * DAY) return 'day';
+  if (rangeMs <= 3 * 366 * DAY) return 'week';
+  return 'month';
+}
+
+export async function reportsOverTime(db: Kysely<Database>, w: Window, interval: Interval | undefined) {
+  const width = interval ?? autoInterval(w.end - w.start);
+  let starts: Map<number, number>;
+  if (width === 'hour') {
+    // Keyed by the hour's UTC start, so a repeated local hour (clocks back) stays two buckets.
+    starts = await foldByLocalUnit(db, w, 'hour', (hour, offset) => hour * HOUR - offset);
+  } else {
+    const days = await foldByLocalUnit(db, w, 'day', (day) => day);
+    const localStart = (day: number) => {
+      if (width === 'day') return day * DAY;
+      if (width === 'week') return (day - ((day + 3) % 7)) * DAY; // 1970-01-01 was a Thursday; weeks start Monday
+      const date = new Date(day * DAY);
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    };
+    const byLocal = new Map<number, number>();
+    for (const [day, n] of days) byLocal.set(localStart(day), (byLocal.get(localStart(day)) ?? 0) + n);
+    starts = new Map([...byLocal].map(([local, n]) => [localToUtc(w.zone, w.segments, local), n]));
+  }
+  return [...starts]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([start, n]) => ({ account_id: w.accountId, datetime_range_start: toIso(start), report_count: n, datetime_range_width: width }));
+}
+
+export async function reportsPerDayHour(db: Kysely<Database>, w: Window) {
+  const counts = await foldByLocalUnit(db, w, 'hourOfDay', (h) => h);
+  return [...counts].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]).map(([hour, n]) => ({ account_id: w.accountId, hour, report_count: n }));
+}
+
+export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
+  const counts = await foldByLocalUnit(db, w, 'dow', (d) => d);
+  return [...counts].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]).map(([dow, n]) => ({ account_id: w.accountId, dow, report_count: n }));
+}
+
+/** Counts per state or per user: time zones do not matter, only the window's instants. */
+async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): Promise<[number, number][]> {
+  const counts = new Map<number, number>();
+  for (const { k, n } of await repo.countsByKey(db, by, w.channelId, w.firstBucket, w.endBucket)) counts.set(k, n);
+  for (const r of await edgeReports(db, w)) {
+    const key = by === 'state' ? r.state_id : r.user_id;
+    if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+}
+
+export async function reportsPerState(db: Kysely<Database>, w: Window) {
+  const counts = await countsBy(db, w, 'state');
+  const names = await repo.namesOf(db, 'states', counts.map(([id]) => id));
+  return counts.map(([id, n]) => ({ id, name: names.get(id) ?? '', account_id: w.accountId, report_count: n }));
+}
+
+export async function reportsPerUser(db: Kysely<Database>, w: Window) {
+  return (await countsBy(db, w, 'user')).map(([userId, n]) => ({ user_id: userId, account_id: w.accountId, report_count: n }));
+}
+
+const SINGLE_CHOICE = new Set(['Category', 'DropDown', 'Radio']);
+
+export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Caller, w: Window, fieldId: number) {
+  const field = await getField(db, caller, fieldId);
+  const form = await repo.findForm(db, field.form_id);
+  if (!form || form.channel_id !== w.channelId) throw notFound('field not found');
+  if (!SINGLE_CHOICE.has(field.field_type)) throw new AppError('unprocessable', `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`);
+  const counts = new Map<number, number>();
+  for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, w.firstBucket, w.endBucket)) counts.set(k, n);
+  for (const [from, to] of edges(w)) for (const s of await repo.selectionsBetween(db, fieldId, from, to)) counts.set(s.option_id, (counts.get(s.option_id) ?? 0) + 1);
+  const options = await repo.optionsOfField(db, fieldId);
+  return options
+    .filter((o) => (counts.get(o.id) ?? 0) > 0)
+    .map((o) => ({ field_id: fieldId, account_id: w.accountId, name: o.name, value: o.value, report_count: counts.get(o.id)! }))
+    .sort((a, b) => b.report_count - a.report_count);
+}
+
+export const READ_FIELDS = ['total_reads', 'unique_reads', 'report_readers', 'reports_seen'] as const;
+export const AWARENESS_FIELDS = ['total_alerts', 'unique_alerts', 'alert_source_reports', 'alerts_opened'] as const;
+
+/** `fields=a,b`: absent → only the first (default) field; otherwise exactly those asked; unknown → 400. */
+export function selectFields<F extends string>(raw: string | undefined, allowed: readonly F[]): F[] {
+  if (raw === undefined) return [allowed[0]!];
+  const asked = raw.split(',').map((f) => f.trim()).filter(Boolean);
+  const unknown = asked.filter((f) => !(allowed as readonly string[]).includes(f));
+  if (unknown.length > 0 || asked.length === 0) throw invalidParams(`fields: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; allowed: ${allowed.join(', ')}`, { field: 'fields' });
+  return allowed.filter((f) => asked.includes(f));
+}
+
+export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly (typeof READ_FIELDS)[number][]) {
+  const counts = await repo.readCounts(db, w.channelId, w.start, w.end, fields);
+  return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
+}
+
+export async function userAwareness(db: Kysely<Database>, w: Window, fields: readonly (typeof AWARENESS_FIELDS)[number][]) {
+  const rows = await repo.awarenessCounts(db, w.channelId, w.start, w.end);
+  return rows.map((r) => ({ ...Object.fromEntries(fields.map((f) => [f, r[f]])), user_id: r.user_id, first_name: r.first_name, last_name: r.last_name }));
+}

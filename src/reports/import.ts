@@ -1,0 +1,120 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { AppError, invalidParams } from '../http/errors.js';
+import { AlertBody, DeliveriesBody, OpenBody, ReadBody, ReportBody } from './schemas.js';
+import * as reports from './service.js';
+
+/**
+ * NDJSON bulk import: one object per line with a `type` and that endpoint's fields, all in one
+ * transaction: a file with one bad line stores nothing, and the error names the line. Lines may
+ * refer to objects created earlier in the same file through `ref` / `report_ref` / `alert_ref`.
+ */
+
+const Ref = Type.String({ minLength: 1, maxLength: 200 });
+const LINE_TYPES = {
+  report: Type.Object({ type: Type.Literal('report'), ref: Type.Optional(Ref), ...ReportBody.properties }),
+  read: Type.Object({ type: Type.Literal('read'), report_id: Type.Optional(Type.Integer({ minimum: 1 })), report_ref: Type.Optional(Ref), ...ReadBody.properties }),
+  alert: Type.Object({ type: Type.Literal('alert'), ref: Type.Optional(Ref), report_ref: Type.Optional(Ref), ...AlertBody.properties, report_id: Type.Optional(AlertBody.properties.report_id) }),
+  alert_delivery: Type.Object({ type: Type.Literal('alert_delivery'), alert_id: Type.Optional(Type.Integer({ minimum: 1 })), alert_ref: Type.Optional(Ref), ...DeliveriesBody.properties }),
+  alert_open: Type.Object({ type: Type.Literal('alert_open'), alert_id: Type.Optional(Type.Integer({ minimum: 1 })), alert_ref: Type.Optional(Ref), ...OpenBody.properties }),
+} satisfies Record<string, TSchema>;
+type LineType = keyof typeof LINE_TYPES;
+const checkers = Object.fromEntries(Object.entries(LINE_TYPES).map(([name, schema]) => [name, TypeCompiler.Compile(schema)])) as { [K in LineType]: ReturnType<typeof TypeCompiler.Compile<(typeof LINE_TYPES)[K]>> };
+
+export interface ImportResult {
+  lines: number;
+  reports: number;
+  reads: number;
+  alerts: number;
+  deliveries: number;
+  opens: number;
+}
+
+type Caller = Parameters<typeof reports.createReport>[1];
+
+function lineError(line: number, error: unknown): never {
+  if (error instanceof AppError) throw new AppError(error.kind, `line ${line}: ${error.message}`, { ...error.details, line });
+  throw error;
+}
+
+/** Imports every line in one transaction; `onProgress` is told the lines done so far. */
+export async function importNdjson(db: Kysely<Database>, caller: Caller, input: Readable, onProgress?: (lines: number) => void): Promise<ImportResult> {
+  return db.transaction().execute(async (trx) => {
+    const result: ImportResult = { lines: 0, reports: 0, reads: 0, alerts: 0, deliveries: 0, opens: 0 };
+    const reportRefs = new Map<string, number>();
+    const alertRefs = new Map<string, number>();
+    const resolve = (refs: Map<string, number>, id: number | undefined, ref: string | undefined, what: string): number => {
+      if (id !== undefined) return id;
+      // Thrown inside the line's try: lineError prefixes the line number.
+      if (ref === undefined) throw invalidParams(`${what}_id or ${what}_ref is required`);
+      const found = refs.get(ref);
+      if (found === undefined) throw invalidParams(`${what}_ref "${ref}" names no ${what} of an earlier line`);
+      return found;
+    };
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw invalidParams(`line ${line}: not valid JSON`, { line });
+      }
+      const type = (value as { type?: unknown } | null)?.type;
+      if (typeof type !== 'string' || !(type in LINE_TYPES)) throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, { line, field: 'type' });
+      const checker = checkers[type as LineType];
+      if (!checker.Check(value)) {
+        const first = [...checker.Errors(value)][0];
+        throw invalidParams(`line ${line}: ${first?.path.replace(/^\//, '').replaceAll('/', '.') || 'line'} ${first?.message ?? 'is invalid'}`, { line });
+      }
+      try {
+        switch (type as LineType) {
+          case 'report': {
+            const { type: _t, ref, ...body } = value as Static<(typeof LINE_TYPES)['report']>;
+            const report = await reports.createReport(trx, caller, body);
+            if (ref !== undefined) reportRefs.set(ref, report.id);
+            result.reports++;
+            break;
+          }
+          case 'read': {
+            const { report_id, report_ref, user_id, read_at } = value as Static<(typeof LINE_TYPES)['read']>;
+            await reports.addRead(trx, caller, resolve(reportRefs, report_id, report_ref, 'report'), { user_id, read_at });
+            result.reads++;
+            break;
+          }
+          case 'alert': {
+            const { ref, report_id, report_ref, user_ids, sent_at } = value as Static<(typeof LINE_TYPES)['alert']>;
+            const alert = await reports.createAlert(trx, caller, { report_id: resolve(reportRefs, report_id, report_ref, 'report'), user_ids, sent_at });
+            if (ref !== undefined) alertRefs.set(ref, alert.id);
+            result.alerts++;
+            result.deliveries += alert.deliveries;
+            break;
+          }
+          case 'alert_delivery': {
+            const { alert_id, alert_ref, user_ids, sent_at } = value as Static<(typeof LINE_TYPES)['alert_delivery']>;
+            result.deliveries += (await reports.addDeliveries(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), { user_ids, sent_at })).deliveries;
+            break;
+          }
+          case 'alert_open': {
+            const { alert_id, alert_ref, user_id, opened_at } = value as Static<(typeof LINE_TYPES)['alert_open']>;
+            await reports.openAlert(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), { user_id, opened_at });
+            result.opens++;
+            break;
+          }
+        }
+      } catch (error) {
+        lineError(line, error);
+      }
+      result.lines = line;
+      if (onProgress && line % 1000 === 0) onProgress(line);
+    }
+    result.lines = line;
+    onProgress?.(line);
+    return result;
+  });
+}

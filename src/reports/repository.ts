@@ -1,0 +1,361 @@
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { atomically, isPostgres } from '../db/dialect.js';
+import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportsTable } from '../db/schema.js';
+
+/** Every query on channels, states, forms, reports, reads and alerts (data in). */
+
+export type NamedRow = Selectable<NamedTable>;
+export type FormRow = Selectable<FormsTable>;
+export type FieldRow = Selectable<FormFieldsTable>;
+export type OptionRow = Selectable<FieldOptionsTable>;
+export type ReportRow = Selectable<ReportsTable>;
+
+export async function insertNamed(db: Kysely<Database>, table: 'channels' | 'states', row: Insertable<NamedTable>): Promise<NamedRow> {
+  return db.insertInto(table).values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findNamed(db: Kysely<Database>, table: 'channels' | 'states', id: number): Promise<NamedRow | undefined> {
+  return db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertForm(db: Kysely<Database>, row: Insertable<FormsTable>): Promise<FormRow> {
+  return db.insertInto('forms').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertField(db: Kysely<Database>, row: Insertable<FormFieldsTable>): Promise<FieldRow> {
+  return db.insertInto('form_fields').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertOptions(db: Kysely<Database>, rows: Insertable<FieldOptionsTable>[]): Promise<OptionRow[]> {
+  if (rows.length === 0) return [];
+  return db.insertInto('field_options').values(rows).returningAll().execute();
+}
+
+export async function findForm(db: Kysely<Database>, id: number): Promise<FormRow | undefined> {
+  return db.selectFrom('forms').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function formsOfChannel(db: Kysely<Database>, channelId: number): Promise<FormRow[]> {
+  return db.selectFrom('forms').selectAll().where('channel_id', '=', channelId).orderBy('id').execute();
+}
+
+/** Fields of forms with their options, in form order. */
+export async function fieldsOfForms(db: Kysely<Database>, formIds: readonly number[]): Promise<{ fields: FieldRow[]; options: OptionRow[] }> {
+  if (formIds.length === 0) return { fields: [], options: [] };
+  const fields = await db.selectFrom('form_fields').selectAll().where('form_id', 'in', formIds).orderBy('form_id').orderBy('position').execute();
+  const options =
+    fields.length === 0
+      ? []
+      : await db
+          .selectFrom('field_options')
+          .selectAll()
+          .where('field_id', 'in', fields.map((f) => f.id))
+          .orderBy('field_id')
+          .orderBy('position')
+          .execute();
+  return { fields, options };
+}
+
+export async function findField(db: Kysely<Database>, id: number): Promise<FieldRow | undefined> {
+  return db.selectFrom('form_fields').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertReport(
+  db: Kysely<Database>,
+  row: Insertable<ReportsTable>,
+  values: { field_id: number; value: string }[],
+  selections: { field_id: number; option_id: number }[],
+): Promise<ReportRow> {
+  const report = await db.insertInto('reports').values(row).returningAll().executeTakeFirstOrThrow();
+  if (values.length > 0) await db.insertInto('report_values').values(values.map((v) => ({ ...v, report_id: report.id }))).execute();
+  if (selections.length > 0) {
+    await db
+      .insertInto('report_selections')
+      .values(selections.map((s) => ({ ...s, report_id: report.id, channel_id: report.channel_id, created_at: report.created_at })))
+      .execute();
+  }
+  const at = report.created_at;
+  await bump(db, 'report_counts', { channel_id: report.channel_id }, at, 1);
+  await bump(db, 'report_user_counts', { channel_id: report.channel_id, user_id: report.user_id }, at, 1);
+  if (report.state_id !== null) await bump(db, 'report_state_counts', { channel_id: report.channel_id, state_id: report.state_id }, at, 1);
+  for (const s of selections) await bump(db, 'report_option_counts', { field_id: s.field_id, option_id: s.option_id }, at, 1);
+  return report;
+}
+
+/** The 15-minute UTC bucket of an instant (unix ms): the unit of the pre-aggregated counts. */
+export const BUCKET_MS = 900_000;
+
+/** Level number → width in 15-minute buckets: quarter hour, hour, UTC day, 32 UTC days. */
+export const LEVEL_SIZES = [1, 4, 96, 3072] as const;
+/** Channel totals fold by time zone: quarter hours and hours (every whole-hour zone aligns). */
+export const TOTAL_LEVELS = [0, 1] as const;
+/** Per state, user and option counts ignore zones: quarter hours, days, 32-day spans. */
+export const KEYED_LEVELS = [0, 2, 3] as const;
+
+type CountTable = 'report_counts' | 'report_state_counts' | 'report_user_counts' | 'report_option_counts';
+const LEVELS_OF: Record<CountTable, readonly number[]> = {
+  report_counts: TOTAL_LEVELS,
+  report_state_counts: KEYED_LEVELS,
+  report_user_counts: KEYED_LEVELS,
+  report_option_counts: KEYED_LEVELS,
+};
+
+/** Adds `delta` to the counts of one report instant at every level of a table. */
+async function bump(db: Kysely<Database>, table: CountTable, key: Record<string, number>, createdAt: number, delta: 1 | -1): Promise<void> {
+  const columns = [...Object.keys(key), 'level', 'bucket'];
+  for (const level of LEVELS_OF[table]) {
+    await db
+      .insertInto(table)
+      .values({ ...key, level, bucket: Math.floor(createdAt / (BUCKET_MS * LEVEL_SIZES[level]!)), total: delta } as never)
+      .onConflict((oc) => oc.columns(columns as never).doUpdateSet({ total: sql`${sql.ref(`${table}.total`)} + ${delta}` } as never))
+      .execute();
+  }
+}
+
+/** A range of buckets at one level (in that level's units). */
+export interface LevelRange {
+  level: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Covers [from, to) (in quarter hours) with the coarsest buckets that fit: whole buckets of the
+ * widest level in the middle, narrower ones towards the edges.
+ */
+export function decompose(from: number, to: number, levels: readonly number[]): LevelRange[] {
+  if (from >= to) return [];
+  const level = levels.at(-1)!;
+  const size = LEVEL_SIZES[level]!;
+  if (levels.length === 1) return [{ level, from, to }];
+  const first = Math.ceil(from / size);
+  const last = Math.floor(to / size);
+  const narrower = levels.slice(0, -1);
+  if (first >= last) return decompose(from, to, narrower);
+  return [...decompose(from, first * size, narrower), { level, from: first, to: last }, ...decompose(last * size, to, narrower)];
+}
+
+export async function findReport(db: Kysely<Database>, id: number): Promise<ReportRow | undefined> {
+  return db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function reportValues(db: Kysely<Database>, reportId: number): Promise<{ field_id: number; value: string }[]> {
+  return db.selectFrom('report_values').select(['field_id', 'value']).where('report_id', '=', reportId).execute();
+}
+
+export async function reportSelections(db: Kysely<Database>, reportId: number): Promise<{ field_id: number; value: string }[]> {
+  return db
+    .selectFrom('report_selections')
+    .innerJoin('field_options', 'field_options.id', 'report_selections.option_id')
+    .select(['report_selections.field_id', 'field_options.value'])
+    .where('report_selections.report_id', '=', reportId)
+    .orderBy('field_options.position')
+    .execute();
+}
+
+/** Moves a report to another state (or none), and its count with it, in one transaction. */
+export async function updateReportState(db: Kysely<Database>, report: ReportRow, stateId: number | null): Promise<void> {
+  await atomically(db, async (trx) => {
+    // Re-read under the transaction: a concurrent change must not be counted twice.
+    let read = trx.selectFrom('reports').select('state_id').where('id', '=', report.id);
+    if (isPostgres<Database>(trx)) read = read.forUpdate();
+    const current = await read.executeTakeFirstOrThrow();
+    if (current.state_id === stateId) return;
+    await trx.updateTable('reports').set({ state_id: stateId }).where('id', '=', report.id).execute();
+    if (current.state_id !== null) await bump(trx, 'report_state_counts', { channel_id: report.channel_id, state_id: current.state_id }, report.created_at, -1);
+    if (stateId !== null) await bump(trx, 'report_state_counts', { channel_id: report.channel_id, state_id: stateId }, report.created_at, 1);
+  });
+}
+
+/** Which of these users belong to the account (others are refused as unknown). */
+export async function usersInAccount(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<Set<number>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('id', 'in', userIds).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function insertRead(db: Kysely<Database>, row: { report_id: number; channel_id: number; user_id: number; read_at: number }) {
+  return db.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertAlert(db: Kysely<Database>, row: { account_id: number; report_id: number; channel_id: number; created_at: number }) {
+  return db.insertInto('alerts').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findAlert(db: Kysely<Database>, id: number) {
+  return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertDeliveries(db: Kysely<Database>, alert: { id: number; report_id: number; channel_id: number }, userIds: readonly number[], sentAt: number): Promise<number> {
+  for (let i = 0; i < userIds.length; i += 1000) {
+    await db
+      .insertInto('alert_deliveries')
+      .values(userIds.slice(i, i + 1000).map((user_id) => ({ alert_id: alert.id, report_id: alert.report_id, channel_id: alert.channel_id, user_id, sent_at: sentAt })))
+      .execute();
+  }
+  return userIds.length;
+}
+
+export async function insertOpen(db: Kysely<Database>, row: { alert_id: number; user_id: number; opened_at: number }) {
+  return db.insertInto('alert_opens').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/* ---- Analytics reads ---- */
+
+export type LocalUnit = 'hourOfDay' | 'dow' | 'hour' | 'day';
+
+/**
+ * Counts of whole buckets [fromBucket, toBucket) grouped by a local-time unit, for one fixed UTC
+ * offset (a segment of the request's time zone): `local = bucket * 900,000 + offset`.
+ */
+export async function countsByLocalUnit(db: Kysely<Database>, channelId: number, fromBucket: number, toBucket: number, offsetMs: number, unit: LocalUnit): Promise<{ k: number; n: number }[]> {
+  // Hour buckets are whole local hours only when the offset is: +05:30 and +05:45 use quarter hours.
+  const levels = offsetMs % 3_600_000 === 0 ? TOTAL_LEVELS : [0];
+  const out: { k: number; n: number }[] = [];
+  for (const range of decompose(fromBucket, toBucket, levels)) {
+    // Bound numbers are REAL on SQLite (better-sqlite3): cast, so the divisions below stay integer.
+    const local = sql`(bucket * ${sql.lit(BUCKET_MS * LEVEL_SIZES[range.level]!)} + cast(${offsetMs} as bigint))`;
+    const key =
+      unit === 'hourOfDay' ? sql<number>`(${local} / 3600000) % 24`
+      : unit === 'dow' ? sql<number>`((${local} / 86400000) + 4) % 7`
+      : unit === 'hour' ? sql<number>`${local} / 3600000`
+      : sql<number>`${local} / 86400000`;
+    const rows = await db
+      .selectFrom('report_counts')
+      .select([key.as('k'), (eb) => eb.fn.sum<number>('total').as('n')])
+      .where('channel_id', '=', channelId)
+      .where('level', '=', range.level)
+      .where('bucket', '>=', range.from)
+      .where('bucket', '<', range.to)
+      .groupBy(sql.ref('k'))
+      .execute();
+    for (const r of rows) out.push({ k: Number(r.k), n: Number(r.n) });
+  }
+  return out;
+}
+
+/** Counts of whole buckets [fromBucket, toBucket) per state, per user or per option of a field. */
+export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | 'option', ownerId: number, fromBucket: number, toBucket: number): Promise<{ k: number; n: number }[]> {
+  const counts = new Map<number, number>();
+  for (const range of decompose(fromBucket, toBucket, KEYED_LEVELS)) {
+    const { level, from, to } = range;
+    const rows =
+      by === 'state'
+        ? await db.selectFrom('report_state_counts').select(['state_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('channel_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('state_id').execute()
+        : by === 'user'
+          ? await db.selectFrom('report_user_counts').select(['user_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('channel_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('user_id').execute()
+          : await db.selectFrom('report_option_counts').select(['option_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('field_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('option_id').execute();
+    for (const r of rows) counts.set(Number(r.k), (counts.get(Number(r.k)) ?? 0) + Number(r.n));
+  }
+  return [...counts].map(([k, n]) => ({ k, n }));
+}
+
+/** Reports of the partial buckets at a window's edges (under 15 minutes each), raw. */
+export async function reportsBetween(db: Kysely<Database>, channelId: number, from: number, to: number) {
+  if (from >= to) return [];
+  return db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', channelId).where('created_at', '>=', from).where('created_at', '<', to).execute();
+}
+
+export async function selectionsBetween(db: Kysely<Database>, fieldId: number, from: number, to: number) {
+  if (from >= to) return [];
+  return db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', fieldId).where('created_at', '>=', from).where('created_at', '<', to).execute();
+}
+
+export async function namesOf(db: Kysely<Database>, table: 'states', ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom(table).select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+export async function optionsOfField(db: Kysely<Database>, fieldId: number): Promise<OptionRow[]> {
+  return db.selectFrom('field_options').selectAll().where('field_id', '=', fieldId).orderBy('position').execute();
+}
+
+export type ReadField = 'total_reads' | 'unique_reads' | 'report_readers' | 'reports_seen';
+
+/**
+ * Reads made in [from, to) of a channel's reports: exact counts, only those asked. Each question
+ * reads the index whose order answers it: time (total), (user, report) pairs, report.
+ */
+export async function readCounts(db: Kysely<Database>, channelId: number, from: number, to: number, fields: readonly ReadField[]): Promise<Partial<Record<ReadField, number>>> {
+  const inWindow = db.selectFrom('report_reads').where('channel_id', '=', channelId).where('read_at', '>=', from).where('read_at', '<', to);
+  const out: Partial<Record<ReadField, number>> = {};
+  if (fields.includes('unique_reads') || fields.includes('report_readers')) {
+    // Grouped in (user, report) order: one row per distinct pair, no sort.
+    const pairs = inWindow.select(['user_id', (eb) => eb.fn.countAll<number>().as('c')]).groupBy(['user_id', 'report_id']).as('pairs');
+    const row = await db
+      .selectFrom(pairs)
+      .select((eb) => [eb.fn.countAll<number>().as('unique_reads'), eb.fn.sum<number>('c').as('total_reads'), eb.fn.count<number>('user_id').distinct().as('report_readers')])
+      .executeTakeFirstOrThrow();
+    out.unique_reads = Number(row.unique_reads);
+    out.report_readers = Number(row.report_readers);
+    out.total_reads = Number(row.total_reads ?? 0);
+  } else if (fields.includes('total_reads')) {
+    out.total_reads = Number((await inWindow.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  }
+  if (fields.includes('reports_seen')) {
+    const reports = inWindow.select('report_id').groupBy('report_id').as('seen');
+    out.reports_seen = Number((await db.selectFrom(reports).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  }
+  return out;
+}
+
+/** Per user who received alerts of a channel in [from, to): exact counts. */
+export async function awarenessCounts(db: Kysely<Database>, channelId: number, from: number, to: number) {
+  const rows = await db
+    .selectFrom('alert_deliveries as d')
+    .innerJoin('users as u', 'u.id', 'd.user_id')
+    .select((eb) => [
+      'd.user_id',
+      'u.first_name',
+      'u.last_name',
+      eb.fn.countAll<number>().as('total_alerts'),
+      eb.fn.count<number>('d.alert_id').distinct().as('unique_alerts'),
+      eb.fn.count<number>('d.report_id').distinct().as('alert_source_reports'),
+      // Alerts delivered to the user in the window that the user opened (at any time).
+      eb.fn
+        .count<number>(
+          eb.case().when(eb.exists(eb.selectFrom('alert_opens as o').select('o.id').whereRef('o.alert_id', '=', 'd.alert_id').whereRef('o.user_id', '=', 'd.user_id'))).then(eb.ref('d.alert_id')).end(),
+        )
+        .distinct()
+        .as('alerts_opened'),
+    ])
+    .where('d.channel_id', '=', channelId)
+    .where('d.sent_at', '>=', from)
+    .where('d.sent_at', '<', to)
+    .groupBy(['d.user_id', 'u.first_name', 'u.last_name'])
+    .orderBy('d.user_id')
+    .execute();
+  return rows.map((r) => ({
+    user_id: r.user_id,
+    first_name: r.first_name,
+    last_name: r.last_name,
+    total_alerts: Number(r.total_alerts),
+    unique_alerts: Number(r.unique_alerts),
+    alert_source_reports: Number(r.alert_source_reports),
+    alerts_opened: Number(r.alerts_opened),
+  }));
+}
+
+/**
+ * Recomputes every pre-aggregated count from the raw rows (bulk loads and imports write reports
+ * without going through insertReport; this brings the counts in line in one pass per table).
+ */
+export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
+  const sources: [CountTable, string, string[], string][] = [
+    ['report_counts', 'channel_id', [], 'reports'],
+    ['report_state_counts', 'channel_id', ['state_id'], 'reports where state_id is not null'],
+    ['report_user_counts', 'channel_id', ['user_id'], 'reports'],
+    ['report_option_counts', 'field_id', ['option_id'], 'report_selections'],
+  ];
+  await db.transaction().execute(async (trx) => {
+    for (const [table, owner, keys, source] of sources) {
+      await trx.deleteFrom(table).execute();
+      const columns = [owner, ...keys].join(', ');
+      for (const level of LEVELS_OF[table]) {
+        const bucket = `created_at / ${BUCKET_MS * LEVEL_SIZES[level]!}`;
+        await sql.raw(`insert into ${table} (${columns}, level, bucket, total) select ${columns}, ${level}, ${bucket}, count(*) from ${source} group by ${columns}, ${bucket}`).execute(trx);
+      }
+    }
+  });
+}

@@ -1,0 +1,220 @@
+import type { Kysely } from 'kysely';
+import type { AuthUser } from '../auth/service.js';
+import { canAccessAccount, hasPermission } from '../auth/permissions.js';
+import { atomically } from '../db/dialect.js';
+import type { Database, FieldType } from '../db/schema.js';
+import { forbidden, invalidParams, notFound } from '../http/errors.js';
+import { parseInstant } from '../shared/time.js';
+import * as repo from './repository.js';
+import type { FieldValue, FormBody, ReportBody } from './schemas.js';
+
+/** Field types whose values are options; only single-choice ones have per-option analytics. */
+export const CHOICE_TYPES: ReadonlySet<FieldType> = new Set(['Category', 'DropDown', 'Radio', 'Checkbox']);
+
+type Caller = Pick<AuthUser, 'userId' | 'accountId' | 'roles'>;
+
+/** A row of another account is "not found", exactly like a missing one (no existence leak). */
+function visible<T extends { account_id: number }>(caller: Caller, row: T | undefined, what: string): T {
+  if (!row || !canAccessAccount(caller, row.account_id)) throw notFound(`${what} not found`);
+  return row;
+}
+
+function instant(value: string | undefined, field: string, nowMs: number): number {
+  if (value === undefined) return nowMs;
+  const ms = parseInstant(value);
+  if (ms === undefined) throw invalidParams(`${field} must be an ISO 8601 timestamp with Z or an offset`, { field });
+  return ms;
+}
+
+/** The user an action is recorded for: the caller, or (with `permission`) another user of the account. */
+async function actingUser(db: Kysely<Database>, caller: Caller, accountId: number, userId: number | undefined, permission: 'manage-reports' | 'send-alerts'): Promise<number> {
+  if (userId === undefined || userId === caller.userId) return caller.userId;
+  if (!hasPermission(caller, permission)) throw forbidden(`acting for another user needs ${permission}`);
+  if (!(await repo.usersInAccount(db, accountId, [userId])).has(userId)) throw notFound('user not found');
+  return userId;
+}
+
+export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
+
+export async function createNamed(db: Kysely<Database>, table: 'channels' | 'states', accountId: number, name: string, nowMs = Date.now()) {
+  return repo.insertNamed(db, table, { account_id: accountId, name, created_at: nowMs });
+}
+
+export interface FormView {
+  id: number;
+  account_id: number;
+  channel_id: number;
+  name: string;
+  created_at: number;
+  fields: { id: number; name: string; field_type: string; options: { id: number; name: string; value: string }[] }[];
+}
+
+async function formViews(db: Kysely<Database>, forms: repo.FormRow[]): Promise<FormView[]> {
+  const { fields, options } = await repo.fieldsOfForms(db, forms.map((f) => f.id));
+  return forms.map((form) => ({
+    ...form,
+    fields: fields
+      .filter((f) => f.form_id === form.id)
+      .map((f) => ({ id: f.id, name: f.name, field_type: f.field_type, options: options.filter((o) => o.field_id === f.id).map((o) => ({ id: o.id, name: o.name, value: o.value })) })),
+  }));
+}
+
+/** A form and its fields in one transaction; choice fields need options, others may have none. */
+export async function createForm(db: Kysely<Database>, caller: Caller, body: FormBody, nowMs = Date.now()): Promise<FormView> {
+  const channel = await getChannel(db, caller, body.channel_id);
+  body.fields.forEach((field, i) => {
+    const choice = CHOICE_TYPES.has(field.field_type);
+    if (choice && !field.options) throw invalidParams(`fields[${i}].options: a ${field.field_type} field needs options`, { field: `fields[${i}].options` });
+    if (!choice && field.options) throw invalidParams(`fields[${i}].options: a ${field.field_type} field has no options`, { field: `fields[${i}].options` });
+    const values = (field.options ?? []).flatMap((o) => (o.value === undefined ? [] : [o.value]));
+    if (new Set(values).size !== values.length) throw invalidParams(`fields[${i}].options: values must be unique`, { field: `fields[${i}].options` });
+  });
+  const form = await atomically(db, async (trx) => {
+    const row = await repo.insertForm(trx, { account_id: channel.account_id, channel_id: channel.id, name: body.name, created_at: nowMs });
+    for (const [position, field] of body.fields.entries()) {
+      const fieldRow = await repo.insertField(trx, { account_id: channel.account_id, form_id: row.id, name: field.name, field_type: field.field_type, position });
+      const given = new Set((field.options ?? []).flatMap((o) => (o.value === undefined ? [] : [o.value])));
+      let generated = 0;
+      // Generated values follow the seed's shape: f_<account>_<channel>_<form>_<field>_<n>.
+      const nextValue = () => {
+        let value: string;
+        do value = `f_${channel.account_id}_${channel.id}_${row.id}_${fieldRow.id}_${++generated}`;
+        while (given.has(value));
+        return value;
+      };
+      await repo.insertOptions(trx, (field.options ?? []).map((o, p) => ({ field_id: fieldRow.id, name: o.name, value: o.value ?? nextValue(), position: p })));
+    }
+    return row;
+  });
+  const [view] = await formViews(db, [form]);
+  return view!;
+}
+
+export async function listForms(db: Kysely<Database>, caller: Caller, channelId: number): Promise<FormView[]> {
+  const channel = await getChannel(db, caller, channelId);
+  return formViews(db, await repo.formsOfChannel(db, channel.id));
+}
+
+/** A field of a visible channel's form (analytics take field ids). */
+export async function getField(db: Kysely<Database>, caller: Caller, id: number): Promise<repo.FieldRow> {
+  return visible(caller, await repo.findField(db, id), 'field');
+}
+
+type ValueRows = { values: { field_id: number; value: string }[]; selections: { field_id: number; option_id: number }[] };
+
+/** Checks `values` against the form: each key a field of it, each value of that field's type. */
+async function checkValues(db: Kysely<Database>, formId: number, given: Record<string, FieldValue>): Promise<ValueRows> {
+  const { fields, options } = await repo.fieldsOfForms(db, [formId]);
+  const out: ValueRows = { values: [], selections: [] };
+  for (const [key, value] of Object.entries(given)) {
+    const name = `values.${key}`;
+    const field = fields.find((f) => f.id === Number(key));
+    if (!field) throw invalidParams(`${name}: not a field of form ${formId}`, { field: name });
+    if (CHOICE_TYPES.has(field.field_type)) {
+      const chosen = field.field_type === 'Checkbox' ? value : [value];
+      if (!Array.isArray(chosen) || chosen.some((v) => typeof v !== 'string') || (field.field_type !== 'Checkbox' && Array.isArray(value))) {
+        throw invalidParams(`${name}: a ${field.field_type} field takes ${field.field_type === 'Checkbox' ? 'an array of option values' : 'one option value'}`, { field: name });
+      }
+      for (const v of new Set(chosen as string[])) {
+        const option = options.find((o) => o.field_id === field.id && o.value === v);
+        if (!option) throw invalidParams(`${name}: "${v}" is not an option of field ${field.id}`, { field: name });
+        out.selections.push({ field_id: field.id, option_id: option.id });
+      }
+      continue;
+    }
+    const ok =
+      field.field_type === 'Number' ? typeof value === 'number' && Number.isFinite(value)
+      : field.field_type === 'Date' ? typeof value === 'string' && Number.isFinite(Date.parse(value))
+      : typeof value === 'string';
+    if (!ok) throw invalidParams(`${name}: a ${field.field_type} field takes a ${field.field_type === 'Date' ? 'date (ISO 8601)' : field.field_type === 'Number' ? 'number' : 'string'}`, { field: name });
+    out.values.push({ field_id: field.id, value: JSON.stringify(value) });
+  }
+  return out;
+}
+
+export type ReportView = repo.ReportRow & { values: Record<string, FieldValue> };
+
+async function reportView(db: Kysely<Database>, report: repo.ReportRow): Promise<ReportView> {
+  const values: Record<string, FieldValue> = {};
+  for (const v of await repo.reportValues(db, report.id)) values[String(v.field_id)] = JSON.parse(v.value) as FieldValue;
+  const checkbox = new Set((await repo.fieldsOfForms(db, report.form_id ? [report.form_id] : [])).fields.filter((f) => f.field_type === 'Checkbox').map((f) => f.id));
+  for (const s of await repo.reportSelections(db, report.id)) {
+    const key = String(s.field_id);
+    if (checkbox.has(s.field_id)) values[key] = [...((values[key] as string[] | undefined) ?? []), s.value];
+    else values[key] = s.value;
+  }
+  return { ...report, values };
+}
+
+export async function createReport(db: Kysely<Database>, caller: Caller, body: ReportBody, nowMs = Date.now()): Promise<ReportView> {
+  const channel = await getChannel(db, caller, body.channel_id);
+  const createdAt = instant(body.created_at, 'created_at', nowMs);
+  if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined) throw invalidParams('values need a form_id', { field: 'form_id' });
+  if (body.form_id !== undefined) {
+    const form = await repo.findForm(db, body.form_id);
+    if (!form || form.channel_id !== channel.id) throw invalidParams(`form_id ${body.form_id} is not a form of channel ${channel.id}`, { field: 'form_id' });
+  }
+  if (body.state_id !== undefined) {
+    const state = await repo.findNamed(db, 'states', body.state_id);
+    if (!state || state.account_id !== channel.account_id) throw invalidParams(`state_id ${body.state_id} is not a state of this account`, { field: 'state_id' });
+  }
+  const userId = await actingUser(db, caller, channel.account_id, body.user_id, 'manage-reports');
+  const rows = body.form_id !== undefined ? await checkValues(db, body.form_id, body.values ?? {}) : { values: [], selections: [] };
+  const report = await atomically(db, (trx) =>
+    repo.insertReport(trx, { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt }, rows.values, rows.selections),
+  );
+  return reportView(db, report);
+}
+
+export const getReport = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findReport(db, id), 'report');
+
+export async function setReportState(db: Kysely<Database>, caller: Caller, id: number, stateId: number | null): Promise<ReportView> {
+  const report = await getReport(db, caller, id);
+  if (stateId !== null) {
+    const state = await repo.findNamed(db, 'states', stateId);
+    if (!state || state.account_id !== report.account_id) throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
+  }
+  await repo.updateReportState(db, report, stateId);
+  return reportView(db, { ...report, state_id: stateId });
+}
+
+export async function addRead(db: Kysely<Database>, caller: Caller, reportId: number, body: { user_id?: number | undefined; read_at?: string | undefined }, nowMs = Date.now()) {
+  const report = await getReport(db, caller, reportId);
+  const readAt = instant(body.read_at, 'read_at', nowMs);
+  const userId = await actingUser(db, caller, report.account_id, body.user_id, 'manage-reports');
+  return repo.insertRead(db, { report_id: report.id, channel_id: report.channel_id, user_id: userId, read_at: readAt });
+}
+
+async function checkRecipients(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<void> {
+  const known = await repo.usersInAccount(db, accountId, userIds);
+  const unknown = userIds.filter((id) => !known.has(id));
+  if (unknown.length > 0) throw invalidParams(`user_ids: no such users in this account: ${unknown.slice(0, 20).join(', ')}`, { field: 'user_ids' });
+}
+
+export async function createAlert(db: Kysely<Database>, caller: Caller, body: { report_id: number; user_ids: number[]; sent_at?: string | undefined }, nowMs = Date.now()) {
+  const report = await getReport(db, caller, body.report_id);
+  const sentAt = instant(body.sent_at, 'sent_at', nowMs);
+  await checkRecipients(db, report.account_id, body.user_ids);
+  return atomically(db, async (trx) => {
+    const alert = await repo.insertAlert(trx, { account_id: report.account_id, report_id: report.id, channel_id: report.channel_id, created_at: sentAt });
+    const deliveries = await repo.insertDeliveries(trx, alert, body.user_ids, sentAt);
+    return { ...alert, deliveries };
+  });
+}
+
+export const getAlert = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findAlert(db, id), 'alert');
+
+export async function addDeliveries(db: Kysely<Database>, caller: Caller, alertId: number, body: { user_ids: number[]; sent_at?: string | undefined }, nowMs = Date.now()) {
+  const alert = await getAlert(db, caller, alertId);
+  const sentAt = instant(body.sent_at, 'sent_at', nowMs);
+  await checkRecipients(db, alert.account_id, body.user_ids);
+  const deliveries = await atomically(db, (trx) => repo.insertDeliveries(trx, alert, body.user_ids, sentAt));
+  return { ...alert, deliveries };
+}
+
+export async function openAlert(db: Kysely<Database>, caller: Caller, alertId: number, body: { user_id?: number | undefined; opened_at?: string | undefined }, nowMs = Date.now()) {
+  const alert = await getAlert(db, caller, alertId);
+  const openedAt = instant(body.opened_at, 'opened_at', nowMs);
+  const userId = await actingUser(db, caller, alert.account_id, body.user_id, 'send-alerts');
+  return repo.insertOpen(db, { alert_id: alert.id, user_id: userId, opened_at: openedAt });
+}
