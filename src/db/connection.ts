@@ -1,7 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type MigrationLockOptions, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type DialectAdapter,
+  type MigrationLockOptions,
+  type SchemaMetadata,
+  type SqliteDatabase as SqliteDialectDatabase,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -87,11 +100,71 @@ class LockingSqliteAdapter extends SqliteAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
     await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
   }
+
+  // Kysely's SQLite adapter never resets the flag (it took no lock); ours does, so the lock row
+  // tells the truth (statistics report it as migration.locked).
+  override async releaseMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 0 where id = ${options.lockRowId}`.execute(db);
+  }
 }
 
 class LockingSqliteDialect extends SqliteDialect {
   override createAdapter(): DialectAdapter {
     return new LockingSqliteAdapter();
+  }
+}
+
+/**
+ * Kysely's PostgreSQL introspector (which its Migrator calls before taking the migration lock)
+ * reads the columns of every table in every schema and calls pg_get_serial_sequence() on each, so
+ * it fails with "schema … does not exist" whenever another schema is dropped during the scan (another
+ * tenant's schema, another app, or parallel test schemas). Recap only ever needs its own schema.
+ */
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(this.db);
+    return rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ schema: string; table: string; kind: string; column: string; type: string; not_null: boolean; has_default: boolean }>`
+      select ns.nspname as schema, c.relname as table, c.relkind as kind, a.attname as column,
+             t.typname as type, a.attnotnull as not_null, a.atthasdef as has_default
+        from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+        join pg_catalog.pg_attribute a on a.attrelid = c.oid
+        join pg_catalog.pg_type t on t.oid = a.atttypid
+       where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p')
+         and a.attnum > 0 and not a.attisdropped
+       order by c.relname, a.attnum`.execute(this.db);
+    const tables = new Map<string, TableMetadata>();
+    for (const row of rows) {
+      let table = tables.get(row.table);
+      if (!table) {
+        table = { name: row.table, schema: row.schema, isView: row.kind === 'v', columns: [] };
+        tables.set(row.table, table);
+      }
+      table.columns.push({
+        name: row.column,
+        dataType: row.type,
+        isNullable: !row.not_null,
+        hasDefaultValue: row.has_default,
+        isAutoIncrementing: false,
+      });
+    }
+    return [...tables.values()];
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
   }
 }
 
@@ -109,7 +182,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return { db, engine, close: onceAsync(() => db.destroy()) };
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { connect } from '../../src/db/connection.js';
-import { LATEST_MIGRATION, migrateToLatest } from '../../src/db/migrate.js';
+import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 
@@ -19,6 +20,35 @@ for (const engine of ENGINES) {
       assert.deepEqual(await migrateToLatest(database.db, engine), []);
       const tables = (await database.db.introspection.getTables()).map((table) => table.name);
       for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings']) assert.ok(tables.includes(name), name);
+    });
+
+    test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
+      const scratch = await scratchDatabase(engine);
+      const database = await connect(scratch.url);
+      t.after(async () => {
+        await database.close();
+        await scratch.drop();
+      });
+      await migrateTo(database.db, engine, '0002_recordings');
+      const db = database.db;
+      await db.insertInto('accounts').values({ id: 1, name: 'a', created_at: 0 }).execute();
+      const days = [
+        { account_id: 1, room_id: 'r1', day: 20_000, total: 3 }, // span 625
+        { account_id: 1, room_id: 'r1', day: 20_031, total: 4 }, // span 625 (last day)
+        { account_id: 1, room_id: 'r1', day: 20_032, total: 5 }, // span 626
+        { account_id: 1, room_id: 'r2', day: 20_010, total: 7 },
+      ];
+      await db.insertInto('recording_room_days').values(days).execute();
+      await db.insertInto('recording_room_totals').values([{ account_id: 1, room_id: 'r1', total: 12 }, { account_id: 1, room_id: 'r2', total: 7 }]).execute();
+      await migrateToLatest(db, engine);
+      const spans = await db.selectFrom('recording_room_spans').select(['room_id', 'span', 'total']).orderBy('room_id').orderBy('span').execute();
+      assert.deepEqual(spans, [
+        { room_id: 'r1', span: 625, total: 7 },
+        { room_id: 'r1', span: 626, total: 5 },
+        { room_id: 'r2', span: 625, total: 7 },
+      ]);
+      assert.deepEqual(await db.selectFrom('recording_room_days').selectAll().orderBy('room_id').orderBy('day').execute(), days);
+      assert.equal((await db.selectFrom('recording_room_totals').select((eb) => eb.fn.sum<number>('total').as('n')).executeTakeFirstOrThrow()).n, 19);
     });
 
     test('a second database (or PostgreSQL schema) next to a migrated one is migrated in full', async (t) => {
@@ -45,5 +75,33 @@ for (const engine of ENGINES) {
       assert.equal(applied.length, 1, runs.map((r) => r.stdout).join(' | '));
       assert.equal(runs.filter((run) => run.stdout.includes('database is up to date')).length, 2);
     });
+  });
+}
+
+if (ENGINES.includes('postgres')) {
+  test('PostgreSQL: migrating while other schemas are created and dropped never fails', async (t) => {
+    // Regression (CI flake): Kysely's introspector read every schema's columns before taking the
+    // migration lock and failed with `schema "t_…" does not exist` when a neighbour was dropped.
+    const scratch = await scratchDatabase('postgres');
+    const database = await connect(scratch.url);
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        const neighbour = await scratchDatabase('postgres');
+        const other = await connect(neighbour.url);
+        await sql`create table busy (id serial primary key, a int, b text, c int, d text)`.execute(other.db);
+        await other.close();
+        await neighbour.drop();
+      }
+    })();
+    t.after(async () => {
+      churning = false;
+      await churn;
+      await database.close();
+      await scratch.drop();
+    });
+    await migrateToLatest(database.db, 'postgres');
+    for (let round = 0; round < 300; round++) await database.db.introspection.getTables({ withInternalKyselyTables: true });
+    assert.equal((await migrateToLatest(database.db, 'postgres')).length, 0);
   });
 }
