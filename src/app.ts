@@ -7,6 +7,14 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { accountRoutes } from './auth/accounts.routes.js';
 import { rocketChatAuthRoutes } from './auth/rocketchat.routes.js';
+import { VERSION } from './config/version.js';
+import { statisticsRoutes } from './statistics/routes.js';
+import { reportDataRoutes } from './reports/routes.js';
+import { reportAnalyticsRoutes } from './reports/analytics.routes.js';
+import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './analytics/routes.js';
+import { startSessionSweeper } from './analytics/service.js';
+import { startStatisticsScheduler } from './statistics/service.js';
+import type { PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
 import { notFound } from './http/errors.js';
@@ -96,7 +104,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       openapi: '3.0.3',
       info: {
         title: 'Recap',
-        version: '0.1.0',
+        version: VERSION,
         description:
           'Records and analytics for real-time communication platforms. Wire-compatible with the plugNmeet server API, the Rocket.Chat REST API (login, statistics) and the Reports Analytics API v4.',
       },
@@ -121,22 +129,53 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'rocketchat');
     await scope.register(rocketChatAuthRoutes);
+    await scope.register(statisticsRoutes);
+  });
+
+  // Snapshots at start when due, then on the interval; stopped before the database closes.
+  let scheduler: PeriodicTask | undefined;
+  app.addHook('onReady', async () => {
+    scheduler = startStatisticsScheduler(app.db, app.engine, {
+      intervalMs: app.config.statsIntervalMs,
+      retentionDays: app.config.statsRetentionDays,
+      onError: (error) => app.log.error({ err: error }, 'statistics snapshot failed'),
+    });
+  });
+  // Sessions idle past RECAP_SESSION_IDLE_TIMEOUT are closed and pending files written, at start too.
+  let sweeper: PeriodicTask | undefined;
+  app.addHook('onReady', async () => {
+    sweeper = startSessionSweeper(app.db, app.engine, app.storage, {
+      idleMs: app.config.sessionIdleTimeoutMs,
+      onError: (error) => app.log.error({ err: error }, 'closing room sessions failed'),
+    });
+  });
+  app.addHook('onClose', async () => {
+    await scheduler?.stop();
+    await sweeper?.stop();
   });
 
   // Reports Analytics API v4 family: /api/v4/*
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'reports');
     await scope.register(accountRoutes);
+    await scope.register(reportDataRoutes);
+    await scope.register(reportAnalyticsRoutes);
   });
 
   // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers
   await app.register(async (scope) => {
     usePlugnmeetFamily(scope);
     await scope.register(recordingApiRoutes);
+    await scope.register(analyticsApiRoutes);
   });
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'plugnmeet');
     await scope.register(recordingFileRoutes);
+    await scope.register(analyticsFileRoutes);
+  });
+  await app.register(async (scope) => {
+    useFamilyErrors(scope, 'plugnmeet');
+    await scope.register(liveKitWebhookRoutes);
   });
 
   return app;

@@ -61,7 +61,8 @@ for (const engine of ENGINES) {
       assert.equal(signedCall.status, 200);
       assert.equal(signedCall.body.account_id, 1);
 
-      assert.equal((await runCli(['keys', 'revoke', apiKey], env)).code, 0);
+      const revoke = await runCli(["keys", "revoke", apiKey], env);
+      assert.equal(revoke.code, 0, revoke.stderr);
       const revoked = await call(url, 'POST', '/auth/test/echo', {
         headers: { 'content-type': 'application/json', 'api-key': apiKey, 'hash-signature': hmacSha256Hex(apiSecret, body) },
         body,

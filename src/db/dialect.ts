@@ -1,4 +1,4 @@
-import { sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Engine } from './connection.js';
 
 /**
@@ -42,3 +42,11 @@ export async function withExclusiveLock<DB, T>(db: Kysely<DB>, engine: Engine, k
 
 /** `lower(column)` for case-insensitive lookups that use the matching expression index. */
 export const lower = (column: string): RawBuilder<string> => sql<string>`lower(${sql.ref(column)})`;
+
+/** Whether a Kysely instance (or transaction) talks to PostgreSQL. */
+export const isPostgres = <DB>(db: Kysely<DB>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** Runs `fn` in a transaction, or in the caller's when `db` already is one (e.g. a whole import). */
+export function atomically<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}

@@ -3,6 +3,13 @@ import type { Engine } from './connection.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_identities.js';
 import * as m0002 from './migrations/0002_recordings.js';
+import * as m0003 from './migrations/0003_recording_counters.js';
+import * as m0004 from './migrations/0004_statistics.js';
+import * as m0005 from './migrations/0005_session_analytics.js';
+import * as m0006 from './migrations/0006_reports.js';
+import * as m0007 from './migrations/0007_report_counts.js';
+import * as m0008 from './migrations/0008_report_count_levels.js';
+import * as m0009 from './migrations/0009_read_indexes.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -13,6 +20,13 @@ type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> 
 const MIGRATIONS: Record<string, EngineMigration> = {
   '0001_identities': m0001,
   '0002_recordings': m0002,
+  '0003_recording_counters': m0003,
+  '0004_statistics': m0004,
+  '0005_session_analytics': m0005,
+  '0006_reports': m0006,
+  '0007_report_counts': m0007,
+  '0008_report_count_levels': m0008,
+  '0009_read_indexes': m0009,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';
@@ -26,6 +40,12 @@ export class MigrationError extends Error {
  * holds a PostgreSQL advisory lock (SQLite: the database write lock) while it migrates.
  */
 export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Promise<string[]> {
+  return migrateTo(db, engine, LATEST_MIGRATION);
+}
+
+/** Applies the migrations up to and including `target` (tests of data-moving migrations start before one). */
+export async function migrateTo(db: Kysely<Database>, engine: Engine, target: string): Promise<string[]> {
+  if (!(target in MIGRATIONS)) throw new MigrationError(`no migration named ${target}`);
   // Kysely looks for its own tables in every schema unless told which: another schema's
   // kysely_migration (another app, or another Recap) would fool it. Pin them to ours.
   const schema =
@@ -41,7 +61,7 @@ export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Pro
         ),
     },
   });
-  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+  const { error, results }: MigrationResultSet = await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new MigrationError(`migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`);

@@ -81,6 +81,8 @@ export interface RecordingRoomTotalsTable {
   account_id: number;
   room_id: string;
   total: number;
+  /** Bytes of the room's recordings (file_size summed). */
+  total_size: Generated<number>;
 }
 
 export interface RecordingRoomDaysTable {
@@ -88,6 +90,195 @@ export interface RecordingRoomDaysTable {
   room_id: string;
   /** floor(creation_time / 86400): the UTC day. */
   day: number;
+  total: number;
+}
+
+export interface RecordingRoomSpansTable {
+  account_id: number;
+  room_id: string;
+  /** floor(day / 32): a 32-day span of UTC days. */
+  span: number;
+  total: number;
+}
+
+export interface StatisticsSnapshotsTable {
+  /** 24 hex characters, like a MongoDB ObjectId (Rocket.Chat's `_id`). */
+  id: string;
+  created_at: number;
+  /** The snapshot document as JSON, returned as stored. */
+  document: string;
+}
+
+export interface InstancesTable {
+  id: string;
+  started_at: number;
+  last_seen_at: number;
+}
+
+export interface RoomSessionsTable {
+  id: Generated<number>;
+  account_id: number;
+  room_id: string;
+  room_sid: string;
+  room_title: string;
+  /** open → ended (file to write) → closed. */
+  state: 'open' | 'ended' | 'closed';
+  /** Unix ms of the first event. */
+  started_at: number;
+  /** Time of the latest event (event clock). */
+  last_event_at: number;
+  /** When the latest event arrived (server clock): idleness is judged on it. */
+  last_seen_at: number;
+  ended_at: number | null;
+}
+
+export interface RoomEventsTable {
+  id: Generated<number>;
+  account_id: number;
+  session_id: number;
+  /** The sender's id for the event (dedupe), when given. */
+  event_id: string | null;
+  event: string;
+  /** Unix ms. */
+  time: number;
+  user_id: string | null;
+  name: string | null;
+  is_admin: number | null;
+  ex_user_id: string | null;
+  value: string | null;
+}
+
+export interface AnalyticsFilesTable {
+  id: Generated<number>;
+  account_id: number;
+  file_id: string;
+  room_id: string;
+  room_sid: string;
+  file_name: string;
+  /** Relative to the analytics directory of the storage root. */
+  file_path: string;
+  file_size: number;
+  /** Unix seconds. */
+  creation_time: number;
+  room_creation_time: number;
+  created_at: number;
+}
+
+export interface AnalyticsRoomTotalsTable {
+  account_id: number;
+  room_id: string;
+  total: number;
+  total_size: number;
+}
+
+export interface NamedTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: number;
+}
+
+export interface FormsTable extends NamedTable {
+  channel_id: number;
+}
+
+export const FIELD_TYPES = ['Category', 'DropDown', 'Radio', 'Checkbox', 'Text', 'Number', 'Date'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FormFieldsTable {
+  id: Generated<number>;
+  account_id: number;
+  form_id: number;
+  name: string;
+  field_type: FieldType;
+  position: number;
+}
+
+export interface FieldOptionsTable {
+  id: Generated<number>;
+  field_id: number;
+  name: string;
+  value: string;
+  position: number;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  account_id: number;
+  channel_id: number;
+  form_id: number | null;
+  user_id: number;
+  state_id: number | null;
+  /** Unix ms. */
+  created_at: number;
+}
+
+export interface ReportValuesTable {
+  report_id: number;
+  field_id: number;
+  /** JSON of the given value (string, number, or date as ISO). */
+  value: string;
+}
+
+export interface ReportSelectionsTable {
+  report_id: number;
+  field_id: number;
+  option_id: number;
+  channel_id: number;
+  created_at: number;
+}
+
+export interface ReportReadsTable {
+  id: Generated<number>;
+  report_id: number;
+  channel_id: number;
+  user_id: number;
+  read_at: number;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  account_id: number;
+  report_id: number;
+  channel_id: number;
+  created_at: number;
+}
+
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  alert_id: number;
+  report_id: number;
+  channel_id: number;
+  user_id: number;
+  sent_at: number;
+}
+
+export interface AlertOpensTable {
+  id: Generated<number>;
+  alert_id: number;
+  user_id: number;
+  opened_at: number;
+}
+
+/** Reports per channel per 15-minute UTC bucket (floor(created_at / 900,000)). */
+export interface ReportCountsTable {
+  channel_id: number;
+  /** Granularity: the bucket is created_at / (900,000 × LEVEL_SIZES[level]). */
+  level: number;
+  bucket: number;
+  total: number;
+}
+export interface ReportStateCountsTable extends ReportCountsTable {
+  state_id: number;
+}
+export interface ReportUserCountsTable extends ReportCountsTable {
+  user_id: number;
+}
+export interface ReportOptionCountsTable {
+  field_id: number;
+  level: number;
+  bucket: number;
+  option_id: number;
   total: number;
 }
 
@@ -100,6 +291,29 @@ export interface Database {
   recordings: RecordingsTable;
   recording_room_totals: RecordingRoomTotalsTable;
   recording_room_days: RecordingRoomDaysTable;
+  recording_room_spans: RecordingRoomSpansTable;
+  statistics_snapshots: StatisticsSnapshotsTable;
+  instances: InstancesTable;
+  room_sessions: RoomSessionsTable;
+  room_events: RoomEventsTable;
+  analytics_files: AnalyticsFilesTable;
+  analytics_room_totals: AnalyticsRoomTotalsTable;
+  channels: NamedTable;
+  states: NamedTable;
+  forms: FormsTable;
+  form_fields: FormFieldsTable;
+  field_options: FieldOptionsTable;
+  reports: ReportsTable;
+  report_values: ReportValuesTable;
+  report_selections: ReportSelectionsTable;
+  report_reads: ReportReadsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_opens: AlertOpensTable;
+  report_counts: ReportCountsTable;
+  report_state_counts: ReportStateCountsTable;
+  report_user_counts: ReportUserCountsTable;
+  report_option_counts: ReportOptionCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -53,7 +53,7 @@ interface FastifyLikeError {
 export function classifyError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   const e = error as FastifyLikeError;
-  if (e?.validation) return invalidParams(describeValidation(e), { validation: true });
+  if (e?.validation) return invalidParams(describeValidation(e), { validation: true, ajvMessage: e.validation[0]?.message });
   switch (e?.statusCode) {
     case 400:
       return invalidParams(e.message);

@@ -34,7 +34,9 @@ const RENDERERS: Record<Family, Render> = {
     if (e.kind === 'forbidden') return { status: 400, body: { success: false, error: 'error-not-allowed' } };
     if (e.kind === 'not_found') return { status: 404, body: { success: false, error: e.message } };
     const errorType = typeof e.details.errorType === 'string' ? e.details.errorType : 'error-invalid-params';
-    const body: Record<string, unknown> = { success: false, errorType, error: e.message };
+    // Rocket.Chat's own validation answers carry ajv's bare message ("must be number").
+    const message = typeof e.details.ajvMessage === 'string' ? e.details.ajvMessage : e.message;
+    const body: Record<string, unknown> = { success: false, errorType, error: message };
     if (e.details.helperMethod) body.details = { helperMethod: e.details.helperMethod };
     return { status: e.kind === 'payload_too_large' ? 413 : 400, body };
   },

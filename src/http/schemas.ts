@@ -23,3 +23,21 @@ export type SecurityRequirements = { [scheme: string]: string[] }[];
 export const bearerSecurity: SecurityRequirements = [{ bearer: [] }, { rocketChatUserId: [], rocketChatToken: [] }];
 export const rocketChatSecurity: SecurityRequirements = [{ rocketChatUserId: [], rocketChatToken: [] }, { bearer: [] }];
 export const plugnmeetSecurity: SecurityRequirements = [{ plugnmeetApiKey: [], plugnmeetSignature: [] }];
+
+/** Every Rocket.Chat error body (401, 400 error-not-allowed, error-invalid-*). */
+export const RocketChatError = Type.Object(
+  {
+    success: Type.Literal(false),
+    error: Type.String(),
+    status: Type.Optional(Type.String()),
+    message: Type.Optional(Type.String()),
+    errorType: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Object({ helperMethod: Type.String() })),
+  },
+  { title: 'RocketChatError' },
+);
+
+/** plugNmeet's status triple, in every reply of its family. */
+export const PlugnmeetStatus = { status: Type.Boolean(), msg: Type.String(), status_code: Type.String() };
+export const PlugnmeetStatusReply = Type.Object(PlugnmeetStatus);
+export const PlugnmeetTokenReply = Type.Object({ ...PlugnmeetStatus, token: Type.Optional(Type.String()) });
