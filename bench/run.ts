@@ -1,11 +1,12 @@
 // npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
 //                  [--connections 50] [--only <text>] [--keep]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
+import type { Database } from '../src/db/schema.js';
 import { issueToken } from '../src/auth/service.js';
 import { loadConfig } from '../src/config/index.js';
 import { prepareDatabase } from '../src/main.js';
@@ -14,6 +15,7 @@ import { bulkLoad, type LoadResult } from './lib/bulk-load.js';
 import { Random } from './lib/random.js';
 import type { BenchContext, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
+import { hasTaskset, pinned, startServer } from './lib/server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,17 +38,6 @@ const duration = Number(args.duration);
 const connections = Number(args.connections);
 const API = { key: 'bench-key', secret: 'bench-secret-0123456789abcdef' };
 const NOW = Date.UTC(2026, 10, 1);
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const pinned = (core: number, command: string, argv: string[]): [string, string[]] =>
-  hasTaskset ? ['taskset', ['-c', String(core), command, ...argv]] : [command, argv];
-
 function log(line = '') {
   process.stdout.write(`${line}\n`);
 }
@@ -78,7 +69,7 @@ async function benchDatabase(): Promise<{ url: string; dataDir: string; fresh: b
   return { url: url.toString(), dataDir, fresh };
 }
 
-async function generate(url: string): Promise<void> {
+async function generate(url: string, db: Kysely<Database>): Promise<void> {
   const random = new Random(Number(args.seed));
   const loads = DATASETS.flatMap((dataset) => dataset.loads({ scale, random, now: NOW }));
   const isTty = process.stdout.isTTY;
@@ -97,43 +88,12 @@ async function generate(url: string): Promise<void> {
     log(`  ${r.table.padEnd(24)} ${r.rows.toLocaleString('en').padStart(11)} rows  ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(r.rows / Math.max(r.seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
   }
   log(`  ${'total'.padEnd(24)} ${rows.toLocaleString('en').padStart(11)} rows  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(rows / Math.max(seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function startServer(url: string, dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
-  const [command, argv] = pinned(0, process.execPath, ['dist/cli.js', 'serve']);
-  const child = spawn(command, argv, {
-    env: {
-      ...process.env,
-      RECAP_DATABASE_URL: url,
-      RECAP_DATA_DIR: dataDir,
-      RECAP_PORT: String(port),
-      RECAP_LOG_LEVEL: 'warn',
-      RECAP_BENCH_ROUTES: 'true',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).ok) return { child, baseUrl };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  for (const dataset of DATASETS) {
+    if (!dataset.afterLoad) continue;
+    const started = performance.now();
+    await dataset.afterLoad(db);
+    log(`  ${`${dataset.name}: derived data`.padEnd(24)} ${((performance.now() - started) / 1000).toFixed(2).padStart(25)} s`);
   }
-  child.kill();
-  throw new Error('server did not become ready');
 }
 
 interface LoadSummary {
@@ -145,14 +105,26 @@ interface LoadSummary {
 }
 
 function runLoad(baseUrl: string, requests: unknown[], seconds: number): Promise<LoadSummary> {
-  const job = JSON.stringify({ url: baseUrl, connections, duration: seconds, requests });
-  const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/load-worker.ts', job]);
+  // The job goes through a file: bodies of 500 events exceed the argument size limit.
+  const jobFile = resolve('bench/.data/load-job.json');
+  writeFileSync(jobFile, JSON.stringify({ url: baseUrl, connections, duration: seconds, requests }));
+  const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/load-worker.ts', jobFile]);
   return new Promise((resolveLoad, reject) => {
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('close', (code) => (code === 0 ? resolveLoad(JSON.parse(out) as LoadSummary) : reject(new Error(`load worker exited ${code}`))));
   });
+}
+
+/** The server's resident memory in MiB (VmRSS now, VmHWM peak), from /proc where there is one. */
+function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    return (Number(line?.replace(/\D+/g, '')) / 1024).toFixed(0);
+  } catch {
+    return '?';
+  }
 }
 
 async function main() {
@@ -169,7 +141,7 @@ async function main() {
   const { database } = await prepareDatabase(config);
   if (target.fresh) {
     log('Generating the data set (contract §6)…');
-    await generate(target.url);
+    await generate(target.url, database.db);
   } else {
     log('Reusing the generated data set (--keep).');
   }
@@ -180,7 +152,7 @@ async function main() {
   try {
     const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
     log();
-    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)}  reference`);
+    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'RSS MiB'.padStart(8)}  reference`);
     let ceilingRps = 0;
     for (const scenario of scenarios) {
       const requests = await scenario.requests(context);
@@ -194,9 +166,10 @@ async function main() {
       }
       const errors = result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '';
       log(
-        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)}  ${reference}${errors}`,
+        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${serverMemory(child.pid, 'VmRSS').padStart(8)}  ${reference}${errors}`,
       );
     }
+    log(`server peak RSS: ${serverMemory(child.pid, 'VmHWM')} MiB`);
   } finally {
     child.kill('SIGTERM');
     await database.close();

@@ -1,4 +1,6 @@
 import type { Random } from '../lib/random.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/schema.js';
 import type { TableLoad } from '../lib/bulk-load.js';
 
 export interface DatasetContext {
@@ -13,6 +15,8 @@ export interface DatasetContext {
 export interface Dataset {
   name: string;
   loads(context: DatasetContext): TableLoad[];
+  /** Derived data computed from the loaded rows by the service's own code (e.g. counters). */
+  afterLoad?(db: Kysely<Database>): Promise<void>;
 }
 
 export const scaled = (full: number, scale: number, minimum = 1) => Math.max(minimum, Math.round(full * scale));

@@ -130,9 +130,14 @@ async function loadPostgres(url: string, loads: TableLoad[], progress: Progress)
     // Identity columns do not advance on COPY with explicit ids: move them past what was loaded.
     for (const load of loads) {
       if (!load.columns.includes('id')) continue;
+      // Only generated ids have a sequence (statistics_snapshots.id is a text key).
+      const { rows } = await client.query<{ seq: string | null }>(`select pg_get_serial_sequence($1, 'id') as seq`, [load.table]);
+      if (!rows[0]?.seq) continue;
       await client.query(`select setval(pg_get_serial_sequence('${load.table}', 'id'), (select coalesce(max(id), 1) from ${load.table}))`);
     }
-    for (const load of loads) await client.query(`analyze ${load.table}`);
+    // VACUUM too: it sets the visibility map, without which index-only scans visit the heap for
+    // every row until autovacuum gets there.
+    for (const load of loads) await client.query(`vacuum analyze ${load.table}`);
   } finally {
     await client.end();
   }

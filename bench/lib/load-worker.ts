@@ -1,5 +1,6 @@
-// Runs one autocannon load in its own process (pinned to its own core by the runner) and prints the
-// summary as JSON on stdout.
+// Runs one autocannon load (the job file named by argv[2]) in its own process, pinned to its own
+// core by the runner, and prints the summary as JSON on stdout.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 interface Job {
@@ -9,7 +10,7 @@ interface Job {
   requests: { method: string; path: string; headers?: Record<string, string>; body?: string }[];
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+const job = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as Job;
 const result = await autocannon({
   url: job.url,
   connections: job.connections,
