@@ -122,6 +122,7 @@ function reportAnalytics(channel: 'hot' | 'typical', endpoint: string, extra: Re
 }
 
 const REPORT_ENDPOINTS: [string, Record<string, string>?][] = [
+  ['reports_images'],
   ['reports_over_time'],
   ['reports_per_field_selection', { field_id: String(HOT_FIELD) }],
   ['reports_per_state'],

@@ -11,6 +11,7 @@ import { VERSION } from './config/version.js';
 import { statisticsRoutes } from './statistics/routes.js';
 import { reportDataRoutes } from './reports/routes.js';
 import { reportAnalyticsRoutes } from './reports/analytics.routes.js';
+import { reportImageRoutes } from './reports/images.routes.js';
 import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './analytics/routes.js';
 import { startSessionSweeper } from './analytics/service.js';
 import { startStatisticsScheduler } from './statistics/service.js';
@@ -159,6 +160,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     useFamilyErrors(scope, 'reports');
     await scope.register(accountRoutes);
     await scope.register(reportDataRoutes);
+    await scope.register(reportImageRoutes);
     await scope.register(reportAnalyticsRoutes);
   });
 

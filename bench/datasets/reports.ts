@@ -15,7 +15,7 @@ const accountOfChannel = (channel: number) => ((channel - 1) % BENCH_ACCOUNTS) +
 /**
  * Contract §6: 5,000,000 reports over 2,000 channels in the year before `now`, the hot channel
  * with 250,000; one read per report on average; an alert for 1 report in 100, delivered to 10
- * users, half of them opened. The hot channel's form has a DropDown field with four options.
+ * users, half of them opened; an image for 1 report in 10. The hot channel's form has a DropDown field with four options.
  * The pre-aggregated counts are rebuilt from these rows after the load.
  */
 export const reports: Dataset = {
@@ -95,6 +95,18 @@ export const reports: Dataset = {
           while (id < total) {
             const i = random.int(0, total - 1);
             yield [++id, i + 1, channelOf[i]!, userOf(accountOfChannel(channelOf[i]!)), created[i]! + random.int(1, 3 * DAY)];
+          }
+        },
+      },
+      {
+        // Rows only (no files): reports_images lists and signs, it never opens the images.
+        table: 'report_images',
+        columns: ['id', 'account_id', 'channel_id', 'report_id', 'report_created_at', 'created_at', 'path', 'format', 'width', 'height', 'bytes'],
+        count: Math.floor(total / 10),
+        *rows() {
+          for (let k = 0; k < Math.floor(total / 10); k++) {
+            const i = k * 10;
+            yield [k + 1, accountOfChannel(channelOf[i]!), channelOf[i]!, i + 1, created[i]!, created[i]! + 120_000, `report-images/bench/${k + 1}`, 'jpeg', 4032, 3024, 2_500_000];
           }
         },
       },

@@ -130,6 +130,10 @@ export async function putInstanceSetting(db: Kysely<Database>, key: string, valu
     .execute();
 }
 
+export async function putInstanceSettingIfAbsent(db: Kysely<Database>, key: string, value: string): Promise<void> {
+  await db.insertInto('instance_settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+}
+
 /** Users by state, and holders of a live login token, for server statistics. Users is a small table. */
 export async function userTotals(db: Kysely<Database>, now: number) {
   const users = await db

@@ -313,3 +313,15 @@ export async function instanceIdentity(db: Kysely<Database>): Promise<{ uniqueId
   const [uniqueId, installedAt] = await Promise.all([repo.getInstanceSetting(db, 'unique_id'), repo.getInstanceSetting(db, 'installed_at')]);
   return { uniqueId: uniqueId ?? '', installedAt: installedAt ? new Date(Number(installedAt)).toISOString() : '' };
 }
+
+/**
+ * A random secret of this installation, created on first use and shared by every instance (the
+ * first writer wins; the others read its value). Used to sign URLs that carry no credentials.
+ */
+export async function instanceSecret(db: Kysely<Database>, name: string): Promise<Buffer> {
+  const key = `secret:${name}`;
+  await repo.putInstanceSettingIfAbsent(db, key, randomBytes(32).toString('base64url'));
+  const value = await repo.getInstanceSetting(db, key);
+  if (!value) throw new Error(`instance secret ${name} is missing`);
+  return Buffer.from(value, 'base64url');
+}

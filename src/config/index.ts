@@ -38,6 +38,9 @@ export const ConfigSchema = Type.Object({
   RECAP_STATS_UNSAFE_PARAMS: Type.Boolean({ default: true, description: 'Allow `query` and `fields` on statistics.list (allow-listed operators only).' }),
   RECAP_SESSION_IDLE_TIMEOUT: Duration('6h', 'A room session with no event for this long is closed.'),
   RECAP_MAX_UPLOAD_BYTES: Type.Integer({ default: 10 * 1024 ** 3, minimum: 1, description: 'Largest recording upload in bytes.' }),
+  RECAP_MAX_IMAGE_BYTES: Type.Integer({ default: 20 * 1024 ** 2, minimum: 1024, description: 'Largest report image upload in bytes.' }),
+  RECAP_IMAGE_URL_TTL: Duration('1h', 'Minimum validity of signed report image URLs (rounded up to the next whole hour, so URLs repeat and browsers cache them).'),
+  RECAP_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Base URL clients reach Recap at, for absolute image URLs (default: from the request’s Host and protocol).' })),
   RECAP_BENCH_ROUTES: Type.Boolean({ default: false, description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.' }),
 });
 
@@ -78,6 +81,9 @@ function toConfig(raw: RawConfig) {
     statsUnsafeParams: raw.RECAP_STATS_UNSAFE_PARAMS,
     sessionIdleTimeoutMs: parseDuration(raw.RECAP_SESSION_IDLE_TIMEOUT),
     maxUploadBytes: raw.RECAP_MAX_UPLOAD_BYTES,
+    maxImageBytes: raw.RECAP_MAX_IMAGE_BYTES,
+    imageUrlTtlMs: parseDuration(raw.RECAP_IMAGE_URL_TTL),
+    publicUrl: raw.RECAP_PUBLIC_URL?.replace(/\/+$/, ''),
     benchRoutes: raw.RECAP_BENCH_ROUTES,
   };
 }

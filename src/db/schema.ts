@@ -213,6 +213,24 @@ export interface ReportsTable {
   created_at: number;
 }
 
+export interface ReportImagesTable {
+  id: Generated<number>;
+  account_id: number;
+  channel_id: number;
+  report_id: number;
+  /** The report's created_at (Unix ms): reports_images selects by report time. */
+  report_created_at: number;
+  /** Unix ms of the upload. */
+  created_at: number;
+  /** Directory of the stored variants, relative to the file storage root. */
+  path: string;
+  /** The original's format as sharp reads it (jpeg, png, webp, gif, avif, heif, tiff). */
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
 export interface ReportValuesTable {
   report_id: number;
   field_id: number;
@@ -307,6 +325,7 @@ export interface Database {
   report_values: ReportValuesTable;
   report_selections: ReportSelectionsTable;
   report_reads: ReportReadsTable;
+  report_images: ReportImagesTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
   alert_opens: AlertOpensTable;

@@ -4,6 +4,9 @@ import { requirePermission, requireUser } from '../auth/hooks.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import * as analytics from './analytics.js';
+import { ImageUrls } from './images.js';
+import { publicBase, Styles } from './images.routes.js';
+import { toIso } from '../shared/time.js';
 
 const tags = ['reports v4: analytics'];
 const Window = {
@@ -29,6 +32,26 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     response: { 200: reply, ...errors },
   });
 
+  app.get(
+    '/api/v4/analytics/reports_images',
+    {
+      schema: schema(
+        'Images of the channel’s reports created in the window, oldest report first, with signed expiring style URLs',
+        query({
+          from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Offset into the answer' }),
+          limit: Type.Integer({ minimum: 1, maximum: analytics.MAX_IMAGES, default: 1000 }),
+        }),
+        Type.Array(Type.Object({ report_image_id: Type.Integer(), account_id: Type.Integer(), report_id: Type.Integer(), created_at: IsoTimestamp, styles: Styles })),
+      ),
+    },
+    async (request) => {
+      const images = await analytics.reportsImages(app.db, await analytics.openWindow(app.db, request.user!, request.query), request.query.from, request.query.limit);
+      const urls = await ImageUrls.for(app.db, app.config.imageUrlTtlMs);
+      const base = publicBase(request);
+      const expires = urls.expiresAt();
+      return images.map((image) => ({ report_image_id: image.id, account_id: image.account_id, report_id: image.report_id, created_at: toIso(image.created_at), styles: urls.styles(base, image.id, expires) }));
+    },
+  );
   app.get(
     '/api/v4/analytics/reports_over_time',
     { schema: schema('Reports per time bucket (hour ≤ 2 days, day ≤ 92 days, week ≤ 3 years, else month; weeks start Monday)', query({ interval: Type.Optional(StringEnum([...analytics.INTERVALS])) }), Type.Array(Type.Object({ ...Count, datetime_range_start: IsoTimestamp, datetime_range_width: Type.String() }))) },

@@ -189,3 +189,10 @@ export async function userAwareness(db: Kysely<Database>, w: Window, fields: rea
   const rows = await repo.awarenessCounts(db, w.channelId, w.start, w.end);
   return rows.map((r) => ({ ...Object.fromEntries(fields.map((f) => [f, r[f]])), user_id: r.user_id, first_name: r.first_name, last_name: r.last_name }));
 }
+
+export const MAX_IMAGES = 10_000;
+
+/** reports_images: images of the channel's reports created in the window, by report time then id. */
+export async function reportsImages(db: Kysely<Database>, w: Window, from: number, limit: number) {
+  return repo.imagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
+}

@@ -1,8 +1,8 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { atomically, isPostgres } from '../db/dialect.js';
-import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportsTable } from '../db/schema.js';
+import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportImagesTable, ReportsTable } from '../db/schema.js';
 
-/** Every query on channels, states, forms, reports, reads and alerts (data in). */
+/** Every query on channels, states, forms, reports, images, reads and alerts (data in). */
 
 export type NamedRow = Selectable<NamedTable>;
 export type FormRow = Selectable<FormsTable>;
@@ -358,4 +358,31 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
       }
     }
   });
+}
+
+export async function insertImage(db: Kysely<Database>, row: Insertable<ReportImagesTable>) {
+  return db
+    .insertInto('report_images')
+    .values(row)
+    .returning(['id', 'account_id', 'report_id', 'created_at', 'width', 'height'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function findImage(db: Kysely<Database>, id: number) {
+  return db.selectFrom('report_images').select(['id', 'account_id', 'path']).where('id', '=', id).executeTakeFirst();
+}
+
+/** Images of a channel's reports created in [from, to), by report time then id: one index range. */
+export async function imagesBetween(db: Kysely<Database>, channelId: number, from: number, to: number, offset: number, limit: number) {
+  return db
+    .selectFrom('report_images')
+    .select(['id', 'account_id', 'report_id', 'created_at'])
+    .where('channel_id', '=', channelId)
+    .where('report_created_at', '>=', from)
+    .where('report_created_at', '<', to)
+    .orderBy('report_created_at')
+    .orderBy('id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }

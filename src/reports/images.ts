@@ -1,0 +1,146 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import sharp from 'sharp';
+import { instanceSecret, type AuthUser } from '../auth/service.js';
+import { hasPermission } from '../auth/permissions.js';
+import type { Database } from '../db/schema.js';
+import { forbidden, invalidParams } from '../http/errors.js';
+import type { FileStorage } from '../storage/files.js';
+import * as repo from './repository.js';
+import { getReport } from './service.js';
+
+/**
+ * Report images: the upload is decoded by sharp (anything it cannot decode is refused), and two
+ * JPEG variants are stored next to the original. Clients get the variants through signed,
+ * expiring URLs that work in an `<img>` without headers; the original is kept, never served.
+ */
+
+export const IMAGE_STYLES = ['thumb', 'medium'] as const;
+export type ImageStyle = (typeof IMAGE_STYLES)[number];
+
+/** Formats sharp decodes that a field report may carry; SVG (a document, not a photo) is refused. */
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
+/** Decompression bombs: a small file can claim billions of pixels. 50 MP covers any phone camera. */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+type Caller = Pick<AuthUser, 'userId' | 'accountId' | 'roles'>;
+
+interface Variants {
+  format: string;
+  width: number;
+  height: number;
+  thumb: Buffer;
+  medium: Buffer;
+}
+
+const notAnImage = (why: string) => invalidParams(`body: ${why}`, { field: 'body' });
+
+/** Decodes `input` and renders the styles: thumb 150×150 cropped, medium within 800×800. */
+export async function renderVariants(input: Buffer): Promise<Variants> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(input).metadata();
+  } catch {
+    throw notAnImage('not an image (send JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)');
+  }
+  if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) throw notAnImage(`${meta.format ?? 'this'} images are not accepted (send JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)`);
+  if (!meta.width || !meta.height) throw notAnImage('the image has no size');
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS) throw notAnImage(`the image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
+  // rotate() applies the EXIF orientation; the output carries no metadata (no GPS position).
+  const base = sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate().flatten({ background: '#ffffff' });
+  try {
+    const [thumb, medium] = await Promise.all([
+      base.clone().resize(150, 150, { fit: 'cover' }).jpeg({ quality: 80, mozjpeg: true }).toBuffer(),
+      base.clone().resize(800, 800, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82, mozjpeg: true }).toBuffer(),
+    ]);
+    const upright = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
+    return { format: meta.format, width: upright ? meta.height : meta.width, height: upright ? meta.width : meta.height, thumb, medium };
+  } catch {
+    throw notAnImage('the image is damaged and cannot be decoded');
+  }
+}
+
+export interface StoredImage {
+  id: number;
+  account_id: number;
+  report_id: number;
+  created_at: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Stores an image of a report: the reporter of the report, or anyone who manages reports in its
+ * account. Files first, then the row; files of a failed insert are removed.
+ */
+export async function addReportImage(db: Kysely<Database>, storage: FileStorage, caller: Caller, reportId: number, body: Buffer, nowMs = Date.now()): Promise<StoredImage> {
+  const report = await getReport(db, caller, reportId);
+  if (report.user_id !== caller.userId && !hasPermission(caller, 'manage-reports')) throw forbidden('only the reporter or a manager can add images to a report');
+  if (body.length === 0) throw notAnImage('the body is empty');
+  const variants = await renderVariants(body);
+  // A fresh directory per upload: ids come from the database, names never from the client.
+  const dir = `report-images/${report.account_id}/${report.id}/${randomBytes(8).toString('hex')}`;
+  const files = [`${dir}/original.${variants.format}`, `${dir}/thumb.jpg`, `${dir}/medium.jpg`];
+  try {
+    await Promise.all([storage.writeBuffer(files[0]!, body), storage.writeBuffer(files[1]!, variants.thumb), storage.writeBuffer(files[2]!, variants.medium)]);
+    return await repo.insertImage(db, {
+      account_id: report.account_id,
+      channel_id: report.channel_id,
+      report_id: report.id,
+      report_created_at: report.created_at,
+      created_at: nowMs,
+      path: dir,
+      format: variants.format,
+      width: variants.width,
+      height: variants.height,
+      bytes: body.length,
+    });
+  } catch (error) {
+    await Promise.all(files.map((file) => storage.remove(file).catch(() => undefined)));
+    throw error;
+  }
+}
+
+/** Signs and checks style URLs with the installation's secret (cached per database handle). */
+export class ImageUrls {
+  private static readonly keys = new WeakMap<Kysely<Database>, Promise<Buffer>>();
+
+  static async for(db: Kysely<Database>, ttlMs: number): Promise<ImageUrls> {
+    let key = ImageUrls.keys.get(db);
+    if (!key) {
+      key = instanceSecret(db, 'image-urls');
+      ImageUrls.keys.set(db, key);
+      key.catch(() => ImageUrls.keys.delete(db));
+    }
+    return new ImageUrls(await key, ttlMs);
+  }
+
+  private constructor(
+    private readonly key: Buffer,
+    private readonly ttlMs: number,
+  ) {}
+
+  private signature(id: number, style: ImageStyle, expires: number): Buffer {
+    return createHmac('sha256', this.key).update(`report-image:${id}:${style}:${expires}`).digest();
+  }
+
+  /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */
+  expiresAt(nowMs = Date.now()): number {
+    return Math.ceil((nowMs + this.ttlMs) / 3_600_000) * 3_600;
+  }
+
+  styles(baseUrl: string, id: number, expires: number): Record<ImageStyle, string> {
+    const url = (style: ImageStyle) => `${baseUrl}/api/v4/report-images/${id}/${style}.jpg?expires=${expires}&signature=${this.signature(id, style, expires).toString('base64url')}`;
+    return { thumb: url('thumb'), medium: url('medium') };
+  }
+
+  /** Constant-time check of a URL's signature, then of its expiry (seconds since the epoch). */
+  check(id: number, style: ImageStyle, expires: number, signature: string, nowMs = Date.now()): 'ok' | 'invalid' | 'expired' {
+    const given = Buffer.from(signature, 'base64url');
+    const expected = this.signature(id, style, expires);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
+    return expires * 1000 > nowMs ? 'ok' : 'expired';
+  }
+}
+
+export const imageFile = (image: { path: string }, style: ImageStyle) => `${image.path}/${style}.jpg`;
