@@ -1,5 +1,5 @@
 // npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
-//                  [--connections 50] [--only <text>] [--keep]
+//                  [--connections 50] [--only <text>] [--keep] [--import-reports 200000]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { bulkLoad, type LoadResult } from './lib/bulk-load.js';
 import { Random } from './lib/random.js';
 import type { BenchContext, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
+import { measureImport } from './import-throughput.js';
 import { hasTaskset, pinned, startServer } from './lib/server.js';
 
 const { values: args } = parseArgs({
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    'import-reports': { type: 'string', default: '200000' },
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261123' },
   },
@@ -167,6 +169,13 @@ async function main() {
       const errors = result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '';
       log(
         `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${serverMemory(child.pid, 'VmRSS').padStart(8)}  ${reference}${errors}`,
+      );
+    }
+    if (!args.only || 'import'.includes(args.only)) {
+      const count = Math.max(1000, Math.round(Number(args['import-reports']) * scale));
+      const result = await measureImport(baseUrl, adminToken, resolve('bench/.data/import.ndjson'), count, NOW);
+      log(
+        `${`import: ${count.toLocaleString('en')} reports (NDJSON, HTTP)`.padEnd(48)} ${Math.round(result.reports / result.seconds).toLocaleString('en').padStart(9)} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${serverMemory(child.pid, 'VmRSS')} MiB RSS`,
       );
     }
     log(`server peak RSS: ${serverMemory(child.pid, 'VmHWM')} MiB`);

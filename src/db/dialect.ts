@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Engine } from './connection.js';
 
 /**
@@ -49,4 +49,54 @@ export const isPostgres = <DB>(db: Kysely<DB>): boolean => db.getExecutor().adap
 /** Runs `fn` in a transaction, or in the caller's when `db` already is one (e.g. a whole import). */
 export function atomically<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/**
+ * `n` fresh ids of `table`'s generated `id`, for multi-row inserts that must know their ids before
+ * the rows exist (an import's later lines refer to earlier ones). PostgreSQL: from the identity
+ * sequence. SQLite: moves the AUTOINCREMENT counter past them (a write, so it also takes the write
+ * lock and no other writer can hand out the same ids).
+ */
+export async function reserveIds<DB>(db: Kysely<DB>, table: string, n: number): Promise<number[]> {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`cannot reserve ${n} ids`);
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ id: number }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${n})`.execute(db);
+    return rows.map((r) => Number(r.id));
+  }
+  await sql`insert into sqlite_sequence (name, seq) select ${table}, 0 where not exists (select 1 from sqlite_sequence where name = ${table})`.execute(db);
+  const { rows } = await sql<{ seq: number }>`
+    update sqlite_sequence set seq = max(seq, (select coalesce(max(id), 0) from ${sql.table(table)})) + cast(${n} as integer)
+     where name = ${table} returning seq`.execute(db);
+  const last = Number(rows[0]!.seq);
+  return Array.from({ length: n }, (_, i) => last - n + 1 + i);
+}
+
+const bulkTexts = new Map<string, string>();
+
+/**
+ * A multi-row INSERT of `rows` (arrays in `columns` order) written as SQL text with bound
+ * parameters, for bulk paths where building a query object per value would cost more than the
+ * insert (Kysely parses every value of `values()` into nodes). `conflict`, when given, is appended
+ * verbatim: an `on conflict … do …` clause, which both engines spell the same. Identifiers come
+ * from our own code, never from input. Chunked under both engines' parameter limits; the text of a
+ * full chunk is built once, so SQLite's statement cache prepares it once.
+ */
+export async function bulkInsert<DB>(db: Kysely<DB>, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], conflict = ''): Promise<void> {
+  const postgres = isPostgres(db);
+  const chunk = Math.max(1, Math.floor(8000 / columns.length));
+  for (let start = 0; start < rows.length; start += chunk) {
+    const size = Math.min(chunk, rows.length - start);
+    const key = `${postgres}|${table}|${columns.join(',')}|${size}|${conflict}`;
+    let text = bulkTexts.get(key);
+    if (!text) {
+      let n = 0;
+      const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`;
+      text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: size }, tuple).join(', ')} ${conflict}`;
+      if (bulkTexts.size > 200) bulkTexts.clear();
+      bulkTexts.set(key, text);
+    }
+    const parameters: unknown[] = [];
+    for (let i = start; i < start + size; i++) for (const value of rows[i]!) parameters.push(value);
+    await db.executeQuery(CompiledQuery.raw(text, parameters));
+  }
 }

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
-import { atomically, isPostgres } from '../db/dialect.js';
+import { atomically, bulkInsert, isPostgres } from '../db/dialect.js';
 import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportImagesTable, ReportsTable } from '../db/schema.js';
 
 /** Every query on channels, states, forms, reports, images, reads and alerts (data in). */
@@ -67,19 +67,34 @@ export async function insertReport(
   selections: { field_id: number; option_id: number }[],
 ): Promise<ReportRow> {
   const report = await db.insertInto('reports').values(row).returningAll().executeTakeFirstOrThrow();
-  if (values.length > 0) await db.insertInto('report_values').values(values.map((v) => ({ ...v, report_id: report.id }))).execute();
-  if (selections.length > 0) {
-    await db
-      .insertInto('report_selections')
-      .values(selections.map((s) => ({ ...s, report_id: report.id, channel_id: report.channel_id, created_at: report.created_at })))
-      .execute();
-  }
-  const at = report.created_at;
-  await bump(db, 'report_counts', { channel_id: report.channel_id }, at, 1);
-  await bump(db, 'report_user_counts', { channel_id: report.channel_id, user_id: report.user_id }, at, 1);
-  if (report.state_id !== null) await bump(db, 'report_state_counts', { channel_id: report.channel_id, state_id: report.state_id }, at, 1);
-  for (const s of selections) await bump(db, 'report_option_counts', { field_id: s.field_id, option_id: s.option_id }, at, 1);
+  const counts = new CountDeltas();
+  await insertReportDetails(db, [{ report, values, selections }], counts);
+  await counts.flush(db);
   return report;
+}
+
+export interface NewReport {
+  report: ReportRow;
+  values: { field_id: number; value: string }[];
+  selections: { field_id: number; option_id: number }[];
+}
+
+/** Bulk path (import): reports whose ids were reserved, with their values, selections and counts. */
+export async function insertReports(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
+  const columns = ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at'] as const satisfies readonly (keyof ReportRow)[];
+  await bulkInsert(db, 'reports', columns, reports.map(({ report }) => columns.map((c) => report[c])));
+  await insertReportDetails(db, reports, counts);
+}
+
+async function insertReportDetails(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
+  await bulkInsert(db, 'report_values', ['report_id', 'field_id', 'value'], reports.flatMap(({ report, values }) => values.map((v) => [report.id, v.field_id, v.value])));
+  await bulkInsert(
+    db,
+    'report_selections',
+    ['report_id', 'field_id', 'option_id', 'channel_id', 'created_at'],
+    reports.flatMap(({ report, selections }) => selections.map((s) => [report.id, s.field_id, s.option_id, report.channel_id, report.created_at])),
+  );
+  for (const { report, selections } of reports) counts.addReport(report, selections);
 }
 
 /** The 15-minute UTC bucket of an instant (unix ms): the unit of the pre-aggregated counts. */
@@ -100,15 +115,68 @@ const LEVELS_OF: Record<CountTable, readonly number[]> = {
   report_option_counts: KEYED_LEVELS,
 };
 
-/** Adds `delta` to the counts of one report instant at every level of a table. */
-async function bump(db: Kysely<Database>, table: CountTable, key: Record<string, number>, createdAt: number, delta: 1 | -1): Promise<void> {
-  const columns = [...Object.keys(key), 'level', 'bucket'];
-  for (const level of LEVELS_OF[table]) {
-    await db
-      .insertInto(table)
-      .values({ ...key, level, bucket: Math.floor(createdAt / (BUCKET_MS * LEVEL_SIZES[level]!)), total: delta } as never)
-      .onConflict((oc) => oc.columns(columns as never).doUpdateSet({ total: sql`${sql.ref(`${table}.total`)} + ${delta}` } as never))
-      .execute();
+/** The key columns of each count table (then level, bucket, total). */
+const KEY_COLUMNS: Record<CountTable, readonly [string, string?]> = {
+  report_counts: ['channel_id'],
+  report_state_counts: ['channel_id', 'state_id'],
+  report_user_counts: ['channel_id', 'user_id'],
+  report_option_counts: ['field_id', 'option_id'],
+};
+
+/**
+ * Changes to the pre-aggregated counts, summed in memory per (table, key, level, bucket) and
+ * written as one multi-row upsert per table: a report is 10–14 counter rows, an import of many
+ * reports far fewer than that per report (neighbours share buckets).
+ */
+export class CountDeltas {
+  /** Per table, first key, second key (-1 for none), level × 2^32 + bucket: [key columns…, level, bucket, total]. Numbers, not strings: an import adds millions. */
+  private readonly deltas = new Map<CountTable, Map<number, Map<number, Map<number, number[]>>>>();
+  private entries = 0;
+
+  get size(): number {
+    return this.entries;
+  }
+
+  /** Adds `delta` at every level of `table` for one report instant; `b` is the second key column. */
+  add(table: CountTable, a: number, b: number | undefined, createdAt: number, delta: number): void {
+    let byA = this.deltas.get(table);
+    if (!byA) this.deltas.set(table, (byA = new Map()));
+    let byB = byA.get(a);
+    if (!byB) byA.set(a, (byB = new Map()));
+    let rows = byB.get(b ?? -1);
+    if (!rows) byB.set(b ?? -1, (rows = new Map()));
+    for (const level of LEVELS_OF[table]) {
+      const bucket = Math.floor(createdAt / (BUCKET_MS * LEVEL_SIZES[level]!));
+      const id = level * 2 ** 32 + bucket;
+      const row = rows.get(id);
+      if (row) {
+        row[row.length - 1]! += delta;
+      } else {
+        rows.set(id, b === undefined ? [a, level, bucket, delta] : [a, b, level, bucket, delta]);
+        this.entries++;
+      }
+    }
+  }
+
+  /** The counts of a new report: its channel, user, state and selected options. */
+  addReport(report: Pick<ReportRow, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>, selections: readonly { field_id: number; option_id: number }[]): void {
+    const at = report.created_at;
+    this.add('report_counts', report.channel_id, undefined, at, 1);
+    this.add('report_user_counts', report.channel_id, report.user_id, at, 1);
+    if (report.state_id !== null) this.add('report_state_counts', report.channel_id, report.state_id, at, 1);
+    for (const s of selections) this.add('report_option_counts', s.field_id, s.option_id, at, 1);
+  }
+
+  /** Writes and forgets the changes (keys are distinct within a statement, as PostgreSQL requires). */
+  async flush(db: Kysely<Database>): Promise<void> {
+    for (const [table, rows] of this.deltas) {
+      const keys = KEY_COLUMNS[table].filter((c): c is string => c !== undefined);
+      const changed: number[][] = [];
+      for (const byB of rows.values()) for (const byLevel of byB.values()) for (const row of byLevel.values()) if (row.at(-1) !== 0) changed.push(row);
+      await bulkInsert(db, table, [...keys, 'level', 'bucket', 'total'], changed, `on conflict (${keys.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`);
+    }
+    this.deltas.clear();
+    this.entries = 0;
   }
 }
 
@@ -162,8 +230,10 @@ export async function updateReportState(db: Kysely<Database>, report: ReportRow,
     const current = await read.executeTakeFirstOrThrow();
     if (current.state_id === stateId) return;
     await trx.updateTable('reports').set({ state_id: stateId }).where('id', '=', report.id).execute();
-    if (current.state_id !== null) await bump(trx, 'report_state_counts', { channel_id: report.channel_id, state_id: current.state_id }, report.created_at, -1);
-    if (stateId !== null) await bump(trx, 'report_state_counts', { channel_id: report.channel_id, state_id: stateId }, report.created_at, 1);
+    const counts = new CountDeltas();
+    if (current.state_id !== null) counts.add('report_state_counts', report.channel_id, current.state_id, report.created_at, -1);
+    if (stateId !== null) counts.add('report_state_counts', report.channel_id, stateId, report.created_at, 1);
+    await counts.flush(trx);
   });
 }
 

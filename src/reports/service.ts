@@ -102,21 +102,34 @@ export async function getField(db: Kysely<Database>, caller: Caller, id: number)
 
 type ValueRows = { values: { field_id: number; value: string }[]; selections: { field_id: number; option_id: number }[] };
 
+/** A form's fields by id, and each choice field's options by value: what checking a report needs. */
+interface FormShape {
+  form: repo.FormRow;
+  fields: Map<number, repo.FieldRow>;
+  options: Map<number, Map<string, repo.OptionRow>>;
+}
+
+async function loadFormShape(db: Kysely<Database>, form: repo.FormRow): Promise<FormShape> {
+  const { fields, options } = await repo.fieldsOfForms(db, [form.id]);
+  const byField = new Map<number, Map<string, repo.OptionRow>>();
+  for (const option of options) (byField.get(option.field_id) ?? byField.set(option.field_id, new Map()).get(option.field_id)!).set(option.value, option);
+  return { form, fields: new Map(fields.map((f) => [f.id, f])), options: byField };
+}
+
 /** Checks `values` against the form: each key a field of it, each value of that field's type. */
-async function checkValues(db: Kysely<Database>, formId: number, given: Record<string, FieldValue>): Promise<ValueRows> {
-  const { fields, options } = await repo.fieldsOfForms(db, [formId]);
+function checkValues(shape: FormShape, given: Record<string, FieldValue>): ValueRows {
   const out: ValueRows = { values: [], selections: [] };
   for (const [key, value] of Object.entries(given)) {
     const name = `values.${key}`;
-    const field = fields.find((f) => f.id === Number(key));
-    if (!field) throw invalidParams(`${name}: not a field of form ${formId}`, { field: name });
+    const field = shape.fields.get(Number(key));
+    if (!field) throw invalidParams(`${name}: not a field of form ${shape.form.id}`, { field: name });
     if (CHOICE_TYPES.has(field.field_type)) {
       const chosen = field.field_type === 'Checkbox' ? value : [value];
       if (!Array.isArray(chosen) || chosen.some((v) => typeof v !== 'string') || (field.field_type !== 'Checkbox' && Array.isArray(value))) {
         throw invalidParams(`${name}: a ${field.field_type} field takes ${field.field_type === 'Checkbox' ? 'an array of option values' : 'one option value'}`, { field: name });
       }
       for (const v of new Set(chosen as string[])) {
-        const option = options.find((o) => o.field_id === field.id && o.value === v);
+        const option = shape.options.get(field.id)?.get(v);
         if (!option) throw invalidParams(`${name}: "${v}" is not an option of field ${field.id}`, { field: name });
         out.selections.push({ field_id: field.id, option_id: option.id });
       }
@@ -130,6 +143,61 @@ async function checkValues(db: Kysely<Database>, formId: number, given: Record<s
     out.values.push({ field_id: field.id, value: JSON.stringify(value) });
   }
   return out;
+}
+
+/** A checked report, ready to insert: its row (without id) and its value and selection rows. */
+export interface CheckedReport extends ValueRows {
+  row: Omit<repo.ReportRow, 'id'>;
+}
+
+/**
+ * Checks report bodies for one caller: channel visible, form of that channel, state and user of
+ * its account, values against the form. Lookups are remembered, so an import of many reports in
+ * a few channels reads each channel, form, state and user once.
+ */
+export class ReportChecker {
+  private readonly channels = new Map<number, Promise<repo.NamedRow>>();
+  private readonly forms = new Map<number, Promise<FormShape | undefined>>();
+  private readonly states = new Map<number, Promise<repo.NamedRow | undefined>>();
+  private readonly users = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caller: Caller,
+  ) {}
+
+  private remember<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
+    let value = cache.get(key);
+    if (!value) {
+      value = load();
+      value.catch(() => undefined); // a rejected lookup stays cached: the same line error each time
+      cache.set(key, value);
+    }
+    return value;
+  }
+
+  async check(body: ReportBody, nowMs = Date.now()): Promise<CheckedReport> {
+    const channel = await this.remember(this.channels, body.channel_id, () => getChannel(this.db, this.caller, body.channel_id));
+    const createdAt = instant(body.created_at, 'created_at', nowMs);
+    if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined) throw invalidParams('values need a form_id', { field: 'form_id' });
+    let shape: FormShape | undefined;
+    if (body.form_id !== undefined) {
+      const formId = body.form_id;
+      shape = await this.remember(this.forms, formId, async () => {
+        const form = await repo.findForm(this.db, formId);
+        return form ? loadFormShape(this.db, form) : undefined;
+      });
+      if (!shape || shape.form.channel_id !== channel.id) throw invalidParams(`form_id ${formId} is not a form of channel ${channel.id}`, { field: 'form_id' });
+    }
+    if (body.state_id !== undefined) {
+      const stateId = body.state_id;
+      const state = await this.remember(this.states, stateId, () => repo.findNamed(this.db, 'states', stateId));
+      if (!state || state.account_id !== channel.account_id) throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
+    }
+    const userId = await this.remember(this.users, `${channel.account_id}:${body.user_id ?? ''}`, () => actingUser(this.db, this.caller, channel.account_id, body.user_id, 'manage-reports'));
+    const rows = shape ? checkValues(shape, body.values ?? {}) : { values: [], selections: [] };
+    return { row: { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt }, ...rows };
+  }
 }
 
 export type ReportView = repo.ReportRow & { values: Record<string, FieldValue> };
@@ -147,22 +215,8 @@ async function reportView(db: Kysely<Database>, report: repo.ReportRow): Promise
 }
 
 export async function createReport(db: Kysely<Database>, caller: Caller, body: ReportBody, nowMs = Date.now()): Promise<ReportView> {
-  const channel = await getChannel(db, caller, body.channel_id);
-  const createdAt = instant(body.created_at, 'created_at', nowMs);
-  if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined) throw invalidParams('values need a form_id', { field: 'form_id' });
-  if (body.form_id !== undefined) {
-    const form = await repo.findForm(db, body.form_id);
-    if (!form || form.channel_id !== channel.id) throw invalidParams(`form_id ${body.form_id} is not a form of channel ${channel.id}`, { field: 'form_id' });
-  }
-  if (body.state_id !== undefined) {
-    const state = await repo.findNamed(db, 'states', body.state_id);
-    if (!state || state.account_id !== channel.account_id) throw invalidParams(`state_id ${body.state_id} is not a state of this account`, { field: 'state_id' });
-  }
-  const userId = await actingUser(db, caller, channel.account_id, body.user_id, 'manage-reports');
-  const rows = body.form_id !== undefined ? await checkValues(db, body.form_id, body.values ?? {}) : { values: [], selections: [] };
-  const report = await atomically(db, (trx) =>
-    repo.insertReport(trx, { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt }, rows.values, rows.selections),
-  );
+  const checked = await new ReportChecker(db, caller).check(body, nowMs);
+  const report = await atomically(db, (trx) => repo.insertReport(trx, checked.row, checked.values, checked.selections));
   return reportView(db, report);
 }
 
