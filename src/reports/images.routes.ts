@@ -76,7 +76,7 @@ export const reportImageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const style = request.params.file.slice(0, -'.jpg'.length) as ImageStyle;
-      const check = (await signer()).check(request.params.id, style, request.query.expires, request.query.signature);
+      const check = (await signer()).check(request.params.id, request.query.expires, request.query.signature);
       // A forged or altered URL says nothing about whether the image exists.
       if (check === 'invalid') throw notFound('image not found');
       if (check === 'expired') throw forbidden('the image URL has expired; ask reports_images for a new one');

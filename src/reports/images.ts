@@ -120,8 +120,9 @@ export class ImageUrls {
     private readonly ttlMs: number,
   ) {}
 
-  private signature(id: number, style: ImageStyle, expires: number): Buffer {
-    return createHmac('sha256', this.key).update(`report-image:${id}:${style}:${expires}`).digest();
+  /** One signature per image and expiry: it grants every style of that image (they show the same picture). */
+  private signature(id: number, expires: number): Buffer {
+    return createHmac('sha256', this.key).update(`report-image:${id}:${expires}`).digest();
   }
 
   /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */
@@ -130,14 +131,14 @@ export class ImageUrls {
   }
 
   styles(baseUrl: string, id: number, expires: number): Record<ImageStyle, string> {
-    const url = (style: ImageStyle) => `${baseUrl}/api/v4/report-images/${id}/${style}.jpg?expires=${expires}&signature=${this.signature(id, style, expires).toString('base64url')}`;
-    return { thumb: url('thumb'), medium: url('medium') };
+    const query = `.jpg?expires=${expires}&signature=${this.signature(id, expires).toString('base64url')}`;
+    return { thumb: `${baseUrl}/api/v4/report-images/${id}/thumb${query}`, medium: `${baseUrl}/api/v4/report-images/${id}/medium${query}` };
   }
 
   /** Constant-time check of a URL's signature, then of its expiry (seconds since the epoch). */
-  check(id: number, style: ImageStyle, expires: number, signature: string, nowMs = Date.now()): 'ok' | 'invalid' | 'expired' {
+  check(id: number, expires: number, signature: string, nowMs = Date.now()): 'ok' | 'invalid' | 'expired' {
     const given = Buffer.from(signature, 'base64url');
-    const expected = this.signature(id, style, expires);
+    const expected = this.signature(id, expires);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
     return expires * 1000 > nowMs ? 'ok' : 'expired';
   }
