@@ -11,6 +11,7 @@ import * as m0007 from './migrations/0007_report_counts.js';
 import * as m0008 from './migrations/0008_report_count_levels.js';
 import * as m0009 from './migrations/0009_read_indexes.js';
 import * as m0010 from './migrations/0010_report_images.js';
+import * as m0011 from './migrations/0011_report_channel_totals.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0008_report_count_levels': m0008,
   '0009_read_indexes': m0009,
   '0010_report_images': m0010,
+  '0011_report_channel_totals': m0011,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

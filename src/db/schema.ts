@@ -231,6 +231,17 @@ export interface ReportImagesTable {
   bytes: number;
 }
 
+/** Running totals per channel, kept with each write (server statistics read these). */
+export interface ReportChannelTotalsTable {
+  channel_id: number;
+  account_id: number;
+  reports: Generated<number>;
+  reads: Generated<number>;
+  alerts: Generated<number>;
+  images: Generated<number>;
+  image_bytes: Generated<number>;
+}
+
 export interface ReportValuesTable {
   report_id: number;
   field_id: number;
@@ -326,6 +337,7 @@ export interface Database {
   report_selections: ReportSelectionsTable;
   report_reads: ReportReadsTable;
   report_images: ReportImagesTable;
+  report_channel_totals: ReportChannelTotalsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
   alert_opens: AlertOpensTable;

@@ -60,6 +60,34 @@ export async function findField(db: Kysely<Database>, id: number): Promise<Field
   return db.selectFrom('form_fields').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export type ChannelTotals = Partial<Record<'reports' | 'reads' | 'alerts' | 'images' | 'image_bytes', number>>;
+
+/** Adds to a channel's running totals (the row appears on first use). */
+export async function addChannelTotals(db: Kysely<Database>, channelId: number, accountId: number, delta: ChannelTotals): Promise<void> {
+  const columns = Object.keys(delta) as (keyof ChannelTotals)[];
+  if (columns.length === 0) return;
+  await db
+    .insertInto('report_channel_totals')
+    .values({ channel_id: channelId, account_id: accountId, ...delta })
+    .onConflict((oc) => oc.column('channel_id').doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql`${sql.ref(`report_channel_totals.${c}`)} + ${sql.ref(`excluded.${c}`)}`]))))
+    .execute();
+}
+
+/** Server statistics: totals over every channel (one small row per channel). */
+export async function reportTotals(db: Kysely<Database>) {
+  const row = await db
+    .selectFrom('report_channel_totals')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('reports'), sql<number>`0`).as('reports'),
+      eb.fn.coalesce(eb.fn.sum<number>('reads'), sql<number>`0`).as('reads'),
+      eb.fn.coalesce(eb.fn.sum<number>('alerts'), sql<number>`0`).as('alerts'),
+      eb.fn.coalesce(eb.fn.sum<number>('images'), sql<number>`0`).as('images'),
+      eb.fn.coalesce(eb.fn.sum<number>('image_bytes'), sql<number>`0`).as('image_bytes'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { reports: Number(row.reports), reads: Number(row.reads), alerts: Number(row.alerts), images: Number(row.images), imageBytes: Number(row.image_bytes) };
+}
+
 export async function insertReport(
   db: Kysely<Database>,
   row: Insertable<ReportsTable>,
@@ -94,7 +122,14 @@ async function insertReportDetails(db: Kysely<Database>, reports: readonly NewRe
     ['report_id', 'field_id', 'option_id', 'channel_id', 'created_at'],
     reports.flatMap(({ report, selections }) => selections.map((s) => [report.id, s.field_id, s.option_id, report.channel_id, report.created_at])),
   );
-  for (const { report, selections } of reports) counts.addReport(report, selections);
+  const perChannel = new Map<number, { accountId: number; n: number }>();
+  for (const { report, selections } of reports) {
+    counts.addReport(report, selections);
+    const channel = perChannel.get(report.channel_id);
+    if (channel) channel.n++;
+    else perChannel.set(report.channel_id, { accountId: report.account_id, n: 1 });
+  }
+  for (const [channelId, { accountId, n }] of perChannel) await addChannelTotals(db, channelId, accountId, { reports: n });
 }
 
 /** The 15-minute UTC bucket of an instant (unix ms): the unit of the pre-aggregated counts. */
@@ -244,12 +279,18 @@ export async function usersInAccount(db: Kysely<Database>, accountId: number, us
   return new Set(rows.map((r) => r.id));
 }
 
-export async function insertRead(db: Kysely<Database>, row: { report_id: number; channel_id: number; user_id: number; read_at: number }) {
-  return db.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
+export async function insertRead(db: Kysely<Database>, accountId: number, row: { report_id: number; channel_id: number; user_id: number; read_at: number }) {
+  return atomically(db, async (trx) => {
+    const read = await trx.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
+    await addChannelTotals(trx, row.channel_id, accountId, { reads: 1 });
+    return read;
+  });
 }
 
 export async function insertAlert(db: Kysely<Database>, row: { account_id: number; report_id: number; channel_id: number; created_at: number }) {
-  return db.insertInto('alerts').values(row).returningAll().executeTakeFirstOrThrow();
+  const alert = await db.insertInto('alerts').values(row).returningAll().executeTakeFirstOrThrow();
+  await addChannelTotals(db, row.channel_id, row.account_id, { alerts: 1 });
+  return alert;
 }
 
 export async function findAlert(db: Kysely<Database>, id: number) {
@@ -411,6 +452,15 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
  * Recomputes every pre-aggregated count from the raw rows (bulk loads and imports write reports
  * without going through insertReport; this brings the counts in line in one pass per table).
  */
+/** Where each per-channel total comes from, for rebuilding them from the rows. */
+const CHANNEL_TOTAL_SOURCES: [string, string, string][] = [
+  ['reports', 'reports', 'count(*)'],
+  ['reads', 'report_reads', 'count(*)'],
+  ['alerts', 'alerts', 'count(*)'],
+  ['images', 'report_images', 'count(*)'],
+  ['image_bytes', 'report_images', 'sum(bytes)'],
+];
+
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   const sources: [CountTable, string, string[], string][] = [
     ['report_counts', 'channel_id', [], 'reports'],
@@ -419,6 +469,13 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
     ['report_option_counts', 'field_id', ['option_id'], 'report_selections'],
   ];
   await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('report_channel_totals').execute();
+    await sql`insert into report_channel_totals (channel_id, account_id) select id, account_id from channels`.execute(trx);
+    for (const [column, source, aggregate] of CHANNEL_TOTAL_SOURCES) {
+      await sql
+        .raw(`update report_channel_totals set ${column} = s.n from (select channel_id, ${aggregate} as n from ${source} group by channel_id) as s where s.channel_id = report_channel_totals.channel_id`)
+        .execute(trx);
+    }
     for (const [table, owner, keys, source] of sources) {
       await trx.deleteFrom(table).execute();
       const columns = [owner, ...keys].join(', ');
@@ -431,11 +488,15 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
 }
 
 export async function insertImage(db: Kysely<Database>, row: Insertable<ReportImagesTable>) {
-  return db
-    .insertInto('report_images')
-    .values(row)
-    .returning(['id', 'account_id', 'report_id', 'created_at', 'width', 'height'])
-    .executeTakeFirstOrThrow();
+  return atomically(db, async (trx) => {
+    const image = await trx
+      .insertInto('report_images')
+      .values(row)
+      .returning(['id', 'account_id', 'report_id', 'created_at', 'width', 'height'])
+      .executeTakeFirstOrThrow();
+    await addChannelTotals(trx, row.channel_id, row.account_id, { images: 1, image_bytes: row.bytes });
+    return image;
+  });
 }
 
 export async function findImage(db: Kysely<Database>, id: number) {

@@ -236,7 +236,7 @@ export async function addRead(db: Kysely<Database>, caller: Caller, reportId: nu
   const report = await getReport(db, caller, reportId);
   const readAt = instant(body.read_at, 'read_at', nowMs);
   const userId = await actingUser(db, caller, report.account_id, body.user_id, 'manage-reports');
-  return repo.insertRead(db, { report_id: report.id, channel_id: report.channel_id, user_id: userId, read_at: readAt });
+  return repo.insertRead(db, report.account_id, { report_id: report.id, channel_id: report.channel_id, user_id: userId, read_at: readAt });
 }
 
 async function checkRecipients(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<void> {
@@ -271,4 +271,10 @@ export async function openAlert(db: Kysely<Database>, caller: Caller, alertId: n
   const openedAt = instant(body.opened_at, 'opened_at', nowMs);
   const userId = await actingUser(db, caller, alert.account_id, body.user_id, 'send-alerts');
   return repo.insertOpen(db, { alert_id: alert.id, user_id: userId, opened_at: openedAt });
+}
+
+/** Server statistics: reports, reads, alerts and images of every account (from per-channel totals). */
+export async function reportStatistics(db: Kysely<Database>) {
+  const totals = await repo.reportTotals(db);
+  return { totalReports: totals.reports, totalReportReads: totals.reads, totalAlerts: totals.alerts, totalReportImages: totals.images, totalReportImagesSize: totals.imageBytes };
 }

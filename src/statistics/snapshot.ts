@@ -7,6 +7,7 @@ import { VERSION } from '../config/version.js';
 import type { Database } from '../db/schema.js';
 import { recordingStatistics } from '../recordings/service.js';
 import { analyticsStatistics } from '../analytics/service.js';
+import { reportStatistics } from '../reports/service.js';
 import * as repo from './repository.js';
 
 /** An instance counts as running while its heartbeat is younger than this. */
@@ -22,11 +23,12 @@ export function snapshotId(nowMs: number): string {
  * comes from a counter or a small table: nothing here scans recordings.
  */
 export async function buildSnapshot(db: Kysely<Database>, nowMs: number): Promise<Record<string, unknown>> {
-  const [identity, users, recordings, analytics, instanceCount, migration] = await Promise.all([
+  const [identity, users, recordings, analytics, reports, instanceCount, migration] = await Promise.all([
     instanceIdentity(db),
     userStatistics(db, nowMs),
     recordingStatistics(db),
     analyticsStatistics(db),
+    reportStatistics(db),
     repo.liveInstances(db, nowMs - INSTANCE_STALE_MS),
     repo.migrationState(db),
   ]);
@@ -52,6 +54,7 @@ export async function buildSnapshot(db: Kysely<Database>, nowMs: number): Promis
     lastSeenSubscription: '',
     ...recordings,
     ...analytics,
+    ...reports,
     instanceCount: Math.max(instanceCount, 1),
     os: {
       type: os.type(),

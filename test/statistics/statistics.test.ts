@@ -193,6 +193,41 @@ for (const engine of ENGINES) {
       assert.deepEqual(listed.body.statistics[0], stored);
     });
 
+    test('statistics count reports, reads, alerts and images of every account, from per-channel totals kept with each write', async (t) => {
+      const server = await startTestServer(t, engine);
+      const db = server.database.db;
+      const admin = await loginAs(server.url, ADMIN.username, ADMIN.password);
+      const bearerHeaders = { authorization: `Bearer ${admin.authToken}` };
+      const post = (path: string, body: unknown) => call(server.url, 'POST', path, { headers: bearerHeaders, body });
+      const other = (await post('/api/v4/accounts', { name: 'Other' })).body;
+      const channels = [(await post('/api/v4/channels', { name: 'A' })).body, (await post('/api/v4/channels', { name: 'B', account_id: other.id })).body];
+      const reports = [];
+      for (const channel of [channels[0], channels[0], channels[1]]) reports.push((await post('/api/v4/reports', { channel_id: channel.id, created_at: '2026-05-01T10:00:00Z' })).body);
+      await post(`/api/v4/reports/${reports[0].id}/reads`, {});
+      await post(`/api/v4/reports/${reports[2].id}/reads`, {});
+      await post('/api/v4/alerts', { report_id: reports[1].id, user_ids: [Number(admin.userId)] });
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+      const image = await fetch(`${server.url}/api/v4/reports/${reports[2].id}/images`, { method: 'POST', headers: { ...bearerHeaders, 'content-type': 'image/png' }, body: png });
+      assert.equal(image.status, 201);
+      const imported = await call(server.url, 'POST', '/api/v4/import', {
+        headers: { ...bearerHeaders, 'content-type': 'application/x-ndjson' },
+        body: `${[0, 1, 2, 3].map((i) => JSON.stringify({ type: 'report', channel_id: channels[i % 2].id, created_at: '2026-05-02T10:00:00Z' })).join('\n')}\n`,
+      });
+      assert.equal(imported.status, 201, JSON.stringify(imported.body));
+      const figures = async () => {
+        const snapshot = (await call(server.url, 'GET', '/api/v1/statistics?refresh=true', { headers: rcHeaders(admin) })).body;
+        return [snapshot.totalReports, snapshot.totalReportReads, snapshot.totalAlerts, snapshot.totalReportImages, snapshot.totalReportImagesSize];
+      };
+      assert.deepEqual(await figures(), [7, 2, 1, 1, png.length]);
+      // The same figures when the totals are rebuilt from the rows, and when migration 0011 fills them.
+      const { rebuildReportCounts } = await import('../../src/reports/repository.js');
+      await rebuildReportCounts(db);
+      assert.deepEqual(await figures(), [7, 2, 1, 1, png.length]);
+      await db.schema.dropTable('report_channel_totals').execute();
+      await (await import('../../src/db/migrations/0011_report_channel_totals.js')).up(db as never, engine);
+      assert.deepEqual(await figures(), [7, 2, 1, 1, png.length]);
+    });
+
     test('two instances on one database with a short interval take one snapshot per interval; retention drops old ones', async (t) => {
       const scratch = await scratchDatabase(engine);
       const config = testConfig(scratch.url, scratch.dataDir, { RECAP_STATS_INTERVAL: '1s' });
