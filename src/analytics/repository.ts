@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { isPostgres } from '../db/dialect.js';
+import { mergeOrderedArms, type SortDirection } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { AnalyticsFilesTable, Database, RoomSessionsTable } from '../db/schema.js';
 import type { Selectable, Insertable } from 'kysely';
@@ -9,7 +9,7 @@ import type { StoredEvent } from './analytics-file.js';
 
 export type SessionRow = Selectable<RoomSessionsTable>;
 export type AnalyticsFileRow = Selectable<AnalyticsFilesTable>;
-export type Direction = 'asc' | 'desc';
+export type Direction = SortDirection;
 
 export async function findSessions(db: Kysely<Database>, accountId: number, roomSids: readonly string[]): Promise<SessionRow[]> {
   if (roomSids.length === 0) return [];
@@ -138,24 +138,13 @@ const LISTED = ['room_id', 'file_id', 'file_name', 'file_size', 'creation_time',
 export type ListedAnalyticsFile = Pick<AnalyticsFileRow, (typeof LISTED)[number]>;
 
 /**
- * A page in (creation_time, file_id) order over several rooms: each room read in index order and
- * merged by the engine, as recordings (see recordings/repository.ts). A room has one file per
- * meeting, so offsets stay small and need no per-day counters.
+ * A page in (creation_time, file_id) order over several rooms, merged by the engine (see
+ * mergeOrderedArms), as recordings. A room has one file per meeting, so offsets stay small and need
+ * no per-day counters.
  */
 const pageQuery = preparedQuery((db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; offset: number; limit: number }) => {
-  const ordered = isPostgres(db);
-  const arms = v.roomIds.map((roomId, i) => {
-    const arm = db.selectFrom('analytics_files').select(['creation_time', 'file_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId);
-    return db.selectFrom((ordered ? arm.orderBy('creation_time', shape.direction).orderBy('file_id', shape.direction) : arm).as(`arm${i}`)).selectAll();
-  });
-  const [first, ...rest] = arms;
-  if (!first) throw new Error('analytics page needs at least one room');
-  const keys = rest
-    .reduce((compound, next) => compound.unionAll(next), first)
-    .orderBy('creation_time', shape.direction)
-    .orderBy('file_id', shape.direction)
-    .limit(v.limit)
-    .offset(v.offset);
+  const arms = v.roomIds.map((roomId) => db.selectFrom('analytics_files').select(['creation_time', 'file_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId));
+  const keys = mergeOrderedArms(db, arms, ['creation_time', 'file_id'], shape.direction, v);
   return db
     .selectFrom(keys.as('page'))
     .innerJoin('analytics_files', 'analytics_files.id', 'page.id')

@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Engine } from './connection.js';
 
 /**
@@ -99,4 +99,38 @@ export async function bulkInsert<DB>(db: Kysely<DB>, table: string, columns: rea
     for (let i = start; i < start + size; i++) for (const value of rows[i]!) parameters.push(value);
     await db.executeQuery(CompiledQuery.raw(text, parameters));
   }
+}
+
+export type SortDirection = 'asc' | 'desc';
+
+/**
+ * One page of keys in (`time`, `tie`) order over several arms (one per room), each read in index
+ * order and merged lazily by the engine (SQLite: co-routine MERGE of the UNION ALL; PostgreSQL:
+ * Merge Append), so the cost follows offset + limit, never the rooms' size. PostgreSQL plans a
+ * Merge Append only when each arm is itself ordered (a subquery with its own ORDER BY); given plain
+ * arms it appends and sorts every row of the rooms. SQLite flattens the unordered subqueries back
+ * into plain arms, which it merges (an ordered one it would not).
+ */
+export function mergeOrderedArms<DB, TB extends keyof DB, O>(
+  db: Kysely<DB>,
+  arms: readonly SelectQueryBuilder<DB, TB, O>[],
+  [time, tie]: readonly [string, string],
+  direction: SortDirection,
+  page: { offset: number; limit: number },
+): SelectQueryBuilder<DB, TB, O> {
+  const ordered = isPostgres(db);
+  // Typed loosely inside: the arms' columns are known to the callers, not here.
+  const loose = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const wrapped = arms.map((arm, i) => {
+    const query = ordered ? arm.orderBy(sql.ref(time), direction).orderBy(sql.ref(tie), direction) : arm;
+    return loose.selectFrom(query.as(`arm${i}`)).selectAll() as unknown as SelectQueryBuilder<DB, TB, O>;
+  });
+  const [first, ...rest] = wrapped;
+  if (!first) throw new Error('a merged page needs at least one arm');
+  return rest
+    .reduce((compound, next) => compound.unionAll(next), first)
+    .orderBy(sql.ref(time), direction)
+    .orderBy(sql.ref(tie), direction)
+    .limit(page.limit)
+    .offset(page.offset);
 }

@@ -1,11 +1,11 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
-import { isPostgres } from '../db/dialect.js';
+import { mergeOrderedArms, type SortDirection } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { Database, NewRecording, RecordingRow } from '../db/schema.js';
 
 /** Every query on recordings and their per-room counters. */
 
-export type Direction = 'asc' | 'desc';
+export type Direction = SortDirection;
 
 export const SECONDS_PER_DAY = 86_400;
 /** Width of a recording_room_spans row, in days. */
@@ -80,10 +80,9 @@ export interface PageQuery {
 }
 
 /**
- * One page in (creation_time, record_id) order over several rooms. Each room is read in index
- * order and the engine merges them lazily (SQLite: co-routine MERGE of the UNION ALL; PostgreSQL:
- * Merge Append), so the cost is proportional to offset + limit, never to the rooms' size. Only the
- * sort keys are read for the skipped rows (covering index); full rows are joined for the page.
+ * One page in (creation_time, record_id) order over several rooms, merged by the engine (see
+ * mergeOrderedArms). Only the sort keys are read for the skipped rows (covering index); full rows
+ * are joined for the page.
  */
 const pageByRoomsQuery = preparedQuery(
   (db, shape: { direction: Direction }, v: Omit<PageQuery, 'direction'>) => {
@@ -93,22 +92,7 @@ const pageByRoomsQuery = preparedQuery(
       if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
       return query;
     };
-    // PostgreSQL plans a Merge Append only when each arm is itself ordered (a subquery with its own
-    // ORDER BY); given plain arms it appends and sorts every row of the rooms. SQLite flattens
-    // the unordered subqueries back into plain arms, which it merges (an ordered one it would not).
-    const ordered = isPostgres(db);
-    const arms = v.roomIds.map((roomId, i) => {
-      const query = arm(roomId);
-      return db.selectFrom((ordered ? query.orderBy('creation_time', shape.direction).orderBy('record_id', shape.direction) : query).as(`arm${i}`)).selectAll();
-    });
-    const [first, ...rest] = arms;
-    if (!first) throw new Error('pageByRooms needs at least one room');
-    const keys = rest
-      .reduce((compound, next) => compound.unionAll(next), first)
-      .orderBy('creation_time', shape.direction)
-      .orderBy('record_id', shape.direction)
-      .limit(v.limit)
-      .offset(v.offset);
+    const keys = mergeOrderedArms(db, v.roomIds.map(arm), ['creation_time', 'record_id'], shape.direction, v);
     return db
       .selectFrom(keys.as('page'))
       .innerJoin('recordings', 'recordings.id', 'page.id')
