@@ -60,11 +60,20 @@ export async function findField(db: Kysely<Database>, id: number): Promise<Field
   return db.selectFrom('form_fields').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export type ChannelTotals = Partial<Record<'reports' | 'reads' | 'alerts' | 'images' | 'image_bytes', number>>;
+/** The running totals kept per channel, each with where it is counted from when rebuilt. */
+const CHANNEL_TOTALS = {
+  reports: ['reports', 'count(*)'],
+  reads: ['report_reads', 'count(*)'],
+  alerts: ['alerts', 'count(*)'],
+  images: ['report_images', 'count(*)'],
+  image_bytes: ['report_images', 'sum(bytes)'],
+} as const;
+type ChannelTotal = keyof typeof CHANNEL_TOTALS;
+export type ChannelTotals = Partial<Record<ChannelTotal, number>>;
 
 /** Adds to a channel's running totals (the row appears on first use). */
 export async function addChannelTotals(db: Kysely<Database>, channelId: number, accountId: number, delta: ChannelTotals): Promise<void> {
-  const columns = Object.keys(delta) as (keyof ChannelTotals)[];
+  const columns = Object.keys(delta) as ChannelTotal[];
   if (columns.length === 0) return;
   await db
     .insertInto('report_channel_totals')
@@ -74,18 +83,13 @@ export async function addChannelTotals(db: Kysely<Database>, channelId: number, 
 }
 
 /** Server statistics: totals over every channel (one small row per channel). */
-export async function reportTotals(db: Kysely<Database>) {
+export async function reportTotals(db: Kysely<Database>): Promise<Record<ChannelTotal, number>> {
+  const columns = Object.keys(CHANNEL_TOTALS) as ChannelTotal[];
   const row = await db
     .selectFrom('report_channel_totals')
-    .select((eb) => [
-      eb.fn.coalesce(eb.fn.sum<number>('reports'), sql<number>`0`).as('reports'),
-      eb.fn.coalesce(eb.fn.sum<number>('reads'), sql<number>`0`).as('reads'),
-      eb.fn.coalesce(eb.fn.sum<number>('alerts'), sql<number>`0`).as('alerts'),
-      eb.fn.coalesce(eb.fn.sum<number>('images'), sql<number>`0`).as('images'),
-      eb.fn.coalesce(eb.fn.sum<number>('image_bytes'), sql<number>`0`).as('image_bytes'),
-    ])
+    .select((eb) => columns.map((c) => eb.fn.coalesce(eb.fn.sum<number>(c), sql<number>`0`).as(c)))
     .executeTakeFirstOrThrow();
-  return { reports: Number(row.reports), reads: Number(row.reads), alerts: Number(row.alerts), images: Number(row.images), imageBytes: Number(row.image_bytes) };
+  return Object.fromEntries(columns.map((c) => [c, Number(row[c])])) as Record<ChannelTotal, number>;
 }
 
 export async function insertReport(
@@ -452,15 +456,6 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
  * Recomputes every pre-aggregated count from the raw rows (bulk loads and imports write reports
  * without going through insertReport; this brings the counts in line in one pass per table).
  */
-/** Where each per-channel total comes from, for rebuilding them from the rows. */
-const CHANNEL_TOTAL_SOURCES: [string, string, string][] = [
-  ['reports', 'reports', 'count(*)'],
-  ['reads', 'report_reads', 'count(*)'],
-  ['alerts', 'alerts', 'count(*)'],
-  ['images', 'report_images', 'count(*)'],
-  ['image_bytes', 'report_images', 'sum(bytes)'],
-];
-
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   const sources: [CountTable, string, string[], string][] = [
     ['report_counts', 'channel_id', [], 'reports'],
@@ -471,7 +466,7 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('report_channel_totals').execute();
     await sql`insert into report_channel_totals (channel_id, account_id) select id, account_id from channels`.execute(trx);
-    for (const [column, source, aggregate] of CHANNEL_TOTAL_SOURCES) {
+    for (const [column, [source, aggregate]] of Object.entries(CHANNEL_TOTALS)) {
       await sql
         .raw(`update report_channel_totals set ${column} = s.n from (select channel_id, ${aggregate} as n from ${source} group by channel_id) as s where s.channel_id = report_channel_totals.channel_id`)
         .execute(trx);

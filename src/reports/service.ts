@@ -276,5 +276,5 @@ export async function openAlert(db: Kysely<Database>, caller: Caller, alertId: n
 /** Server statistics: reports, reads, alerts and images of every account (from per-channel totals). */
 export async function reportStatistics(db: Kysely<Database>) {
   const totals = await repo.reportTotals(db);
-  return { totalReports: totals.reports, totalReportReads: totals.reads, totalAlerts: totals.alerts, totalReportImages: totals.images, totalReportImagesSize: totals.imageBytes };
+  return { totalReports: totals.reports, totalReportReads: totals.reads, totalAlerts: totals.alerts, totalReportImages: totals.images, totalReportImagesSize: totals.image_bytes };
 }
