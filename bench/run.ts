@@ -1,5 +1,5 @@
 // npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
-//                  [--connections 50] [--only <text>] [--keep] [--import-reports 200000]
+//                  [--connections 50] [--latency-seconds 3] [--only <text>] [--keep] [--import-reports 200000]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
+    'latency-seconds': { type: 'string', default: '3' },
     only: { type: 'string' },
     'import-reports': { type: 'string', default: '200000' },
     keep: { type: 'boolean', default: false },
@@ -38,6 +39,7 @@ if (!(scale > 0 && scale <= 1)) throw new Error('--scale must be in (0, 1]');
 if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
 const duration = Number(args.duration);
 const connections = Number(args.connections);
+const latencySeconds = Number(args['latency-seconds']);
 const API = { key: 'bench-key', secret: 'bench-secret-0123456789abcdef' };
 const NOW = Date.UTC(2026, 10, 1);
 function log(line = '') {
@@ -106,10 +108,10 @@ interface LoadSummary {
   total: number;
 }
 
-function runLoad(baseUrl: string, requests: unknown[], seconds: number): Promise<LoadSummary> {
+function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients = connections): Promise<LoadSummary> {
   // The job goes through a file: bodies of 500 events exceed the argument size limit.
   const jobFile = resolve('bench/.data/load-job.json');
-  writeFileSync(jobFile, JSON.stringify({ url: baseUrl, connections, duration: seconds, requests }));
+  writeFileSync(jobFile, JSON.stringify({ url: baseUrl, connections: clients, duration: seconds, requests }));
   const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/load-worker.ts', jobFile]);
   return new Promise((resolveLoad, reject) => {
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -117,6 +119,20 @@ function runLoad(baseUrl: string, requests: unknown[], seconds: number): Promise
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('close', (code) => (code === 0 ? resolveLoad(JSON.parse(out) as LoadSummary) : reject(new Error(`load worker exited ${code}`))));
   });
+}
+
+/**
+ * Waits until the server has worked off what a load left queued (requests whose clients gave up
+ * still run): ten health checks in a row answered within 5 ms, 50 ms apart, span any one blocking query.
+ */
+async function drained(baseUrl: string): Promise<void> {
+  const until = performance.now() + 120_000;
+  for (let streak = 0; streak < 10 && performance.now() < until; ) {
+    const started = performance.now();
+    await fetch(`${baseUrl}/healthz`).then((r) => r.arrayBuffer());
+    streak = performance.now() - started < 5 ? streak + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The server's resident memory in MiB (VmRSS now, VmHWM peak), from /proc where there is one. */
@@ -154,21 +170,27 @@ async function main() {
   try {
     const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
     log();
-    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'RSS MiB'.padStart(8)}  reference`);
+    // req/s, p50 and p99 under `connections` clients; then one client alone (its p50 and p99: the
+    // latency a single dashboard sees, with nothing queued in front of it).
+    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'1 client p50/p99 ms'.padStart(20)} ${'RSS MiB'.padStart(8)}  reference`);
     let ceilingRps = 0;
     for (const scenario of scenarios) {
       const requests = await scenario.requests(context);
+      // One client first: after a saturating load the server is still working off abandoned requests.
+      const alone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
       await runLoad(baseUrl, requests, 2); // warm-up
       const result = await runLoad(baseUrl, requests, duration);
+      await drained(baseUrl);
       if (scenario === ceiling) ceilingRps = result.rps;
+      const aloneText = alone ? `${alone.p50.toFixed(2)} / ${alone.p99.toFixed(2)}` : '—';
       let reference = '';
       if (scenario.reference) {
         const ms = await scenario.reference.run(context);
         reference = `${scenario.reference.label}: ${ms.toFixed(2)} ms/call`;
       }
-      const errors = result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '';
+      const errors = (result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '') + (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '');
       log(
-        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${serverMemory(child.pid, 'VmRSS').padStart(8)}  ${reference}${errors}`,
+        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${aloneText.padStart(20)} ${serverMemory(child.pid, 'VmRSS').padStart(8)}  ${reference}${errors}`,
       );
     }
     if (!args.only || 'import'.includes(args.only)) {
