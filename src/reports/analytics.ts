@@ -66,21 +66,23 @@ function edges(w: Window): [number, number][] {
 }
 
 async function edgeReports(db: Kysely<Database>, w: Window) {
-  return (await Promise.all(edges(w).map(([from, to]) => repo.reportsBetween(db, w.channelId, from, to)))).flat();
+  return repo.reportsBetween(db, w.channelId, edges(w));
 }
 
 /** Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`. */
 async function foldByLocalUnit(db: Kysely<Database>, w: Window, unit: repo.LocalUnit, keyOf: (localUnit: number, offsetMs: number) => number): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
   const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
+  const ranges: repo.OffsetRange[] = [];
   for (const segment of w.segments) {
     const from = Math.max(Math.ceil(segment.from / B), w.firstBucket);
     const to = Math.min(Math.ceil(segment.to / B), w.endBucket);
-    if (from >= to) continue;
-    for (const { k, n } of await repo.countsByLocalUnit(db, w.channelId, from, to, segment.offsetMs, unit)) add(keyOf(k, segment.offsetMs), n);
+    if (from < to) ranges.push({ offsetMs: segment.offsetMs, from, to });
   }
+  const [whole, raw] = await Promise.all([repo.countsByLocalUnit(db, w.channelId, ranges, unit), edgeReports(db, w)]);
+  for (const { offsetMs, k, n } of whole) add(keyOf(k, offsetMs), n);
   const unitMs = unit === 'hour' || unit === 'hourOfDay' ? HOUR : DAY;
-  for (const r of await edgeReports(db, w)) {
+  for (const r of raw) {
     const offset = segmentOffset(w.segments, r.created_at);
     const local = Math.floor((r.created_at + offset) / unitMs);
     add(keyOf(unit === 'hourOfDay' ? local % 24 : unit === 'dow' ? (local + 4) % 7 : local, offset), 1);
@@ -160,7 +162,7 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
   if (!SINGLE_CHOICE.has(field.field_type)) throw new AppError('unprocessable', `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`);
   const counts = new Map<number, number>();
   for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, w.firstBucket, w.endBucket)) counts.set(k, n);
-  for (const [from, to] of edges(w)) for (const s of await repo.selectionsBetween(db, fieldId, from, to)) counts.set(s.option_id, (counts.get(s.option_id) ?? 0) + 1);
+  for (const s of await repo.selectionsBetween(db, fieldId, edges(w))) counts.set(s.option_id, (counts.get(s.option_id) ?? 0) + 1);
   const options = await repo.optionsOfField(db, fieldId);
   return options
     .filter((o) => (counts.get(o.id) ?? 0) > 0)

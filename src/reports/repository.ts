@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { atomically, bulkInsert, isPostgres } from '../db/dialect.js';
+import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportImagesTable, ReportsTable } from '../db/schema.js';
 
 /** Every query on channels, states, forms, reports, images, reads and alerts (data in). */
@@ -14,8 +15,11 @@ export async function insertNamed(db: Kysely<Database>, table: 'channels' | 'sta
   return db.insertInto(table).values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+// Channel lookups open every analytics request and every report written: prepared.
+const namedQuery = preparedQuery((db, s: { table: 'channels' | 'states' }, v: { id: number }) => db.selectFrom(s.table as 'channels').selectAll().where('id', '=', v.id));
+
 export async function findNamed(db: Kysely<Database>, table: 'channels' | 'states', id: number): Promise<NamedRow | undefined> {
-  return db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
+  return (await namedQuery(db, { table }, { id }))[0];
 }
 
 export async function insertForm(db: Kysely<Database>, row: Insertable<FormsTable>): Promise<FormRow> {
@@ -31,8 +35,10 @@ export async function insertOptions(db: Kysely<Database>, rows: Insertable<Field
   return db.insertInto('field_options').values(rows).returningAll().execute();
 }
 
+const formQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) => db.selectFrom('forms').selectAll().where('id', '=', v.id));
+
 export async function findForm(db: Kysely<Database>, id: number): Promise<FormRow | undefined> {
-  return db.selectFrom('forms').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await formQuery(db, {}, { id }))[0];
 }
 
 export async function formsOfChannel(db: Kysely<Database>, channelId: number): Promise<FormRow[]> {
@@ -56,8 +62,10 @@ export async function fieldsOfForms(db: Kysely<Database>, formIds: readonly numb
   return { fields, options };
 }
 
+const fieldQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) => db.selectFrom('form_fields').selectAll().where('id', '=', v.id));
+
 export async function findField(db: Kysely<Database>, id: number): Promise<FieldRow | undefined> {
-  return db.selectFrom('form_fields').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await fieldQuery(db, {}, { id }))[0];
 }
 
 /** The running totals kept per channel, each with where it is counted from when rebuilt. */
@@ -139,12 +147,12 @@ async function insertReportDetails(db: Kysely<Database>, reports: readonly NewRe
 /** The 15-minute UTC bucket of an instant (unix ms): the unit of the pre-aggregated counts. */
 export const BUCKET_MS = 900_000;
 
-/** Level number → width in 15-minute buckets: quarter hour, hour, UTC day, 32 UTC days. */
-export const LEVEL_SIZES = [1, 4, 96, 3072] as const;
+/** Level number → width in 15-minute buckets: quarter hour, hour, UTC day, 32 UTC days, 8 UTC days (added later: 0012). */
+export const LEVEL_SIZES = [1, 4, 96, 3072, 768] as const;
 /** Channel totals fold by time zone: quarter hours and hours (every whole-hour zone aligns). */
 export const TOTAL_LEVELS = [0, 1] as const;
-/** Per state, user and option counts ignore zones: quarter hours, days, 32-day spans. */
-export const KEYED_LEVELS = [0, 2, 3] as const;
+/** Per state, user and option counts ignore zones: quarter hours, days, 8-day and 32-day spans (narrowest first). */
+export const KEYED_LEVELS = [0, 2, 4, 3] as const;
 
 type CountTable = 'report_counts' | 'report_state_counts' | 'report_user_counts' | 'report_option_counts';
 const LEVELS_OF: Record<CountTable, readonly number[]> = {
@@ -315,75 +323,131 @@ export async function insertOpen(db: Kysely<Database>, row: { alert_id: number; 
   return db.insertInto('alert_opens').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-/* ---- Analytics reads ---- */
+/* ---- Analytics reads: every request runs them, so each is built once per shape (db/prepared.ts) ---- */
 
 export type LocalUnit = 'hourOfDay' | 'dow' | 'hour' | 'day';
 
+/** One fixed UTC offset (a segment of the request's time zone) over whole buckets [from, to). */
+export interface OffsetRange {
+  offsetMs: number;
+  from: number;
+  to: number;
+}
+
+const localUnitCountsQuery = preparedQuery(
+  (db, s: { unit: LocalUnit; levels: string }, v: { channelId: number; offsets: number[]; levels: number[]; froms: number[]; tos: number[] }) => {
+    const arm = (i: number, level: number) => {
+      // Bound numbers are REAL on SQLite (better-sqlite3): cast, so the divisions below stay integer.
+      const offset = sql<number>`cast(${v.offsets[i]} as bigint)`;
+      const local = sql`(bucket * ${sql.lit(BUCKET_MS * LEVEL_SIZES[level]!)} + ${offset})`;
+      const key =
+        s.unit === 'hourOfDay' ? sql<number>`(${local} / 3600000) % 24`
+        : s.unit === 'dow' ? sql<number>`((${local} / 86400000) + 4) % 7`
+        : s.unit === 'hour' ? sql<number>`${local} / 3600000`
+        : sql<number>`${local} / 86400000`;
+      return db
+        .selectFrom('report_counts')
+        .select([offset.as('o'), key.as('k'), 'total as n'])
+        .where('channel_id', '=', v.channelId)
+        .where('level', '=', v.levels[i]!)
+        .where('bucket', '>=', v.froms[i]!)
+        .where('bucket', '<', v.tos[i]!);
+    };
+    const levels = s.levels.split(',').map(Number);
+    const union = levels.slice(1).reduce((q, level, i) => q.unionAll(arm(i + 1, level)), arm(0, levels[0]!));
+    return db.selectFrom(union.as('r')).select(['o', 'k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy(['o', 'k']);
+  },
+);
+
 /**
- * Counts of whole buckets [fromBucket, toBucket) grouped by a local-time unit, for one fixed UTC
- * offset (a segment of the request's time zone): `local = bucket * 900,000 + offset`.
+ * Counts of whole buckets grouped by a local-time unit, per fixed offset: `local = bucket start +
+ * offset`. One statement for all the offsets of a window, each range covered by its coarsest levels.
  */
-export async function countsByLocalUnit(db: Kysely<Database>, channelId: number, fromBucket: number, toBucket: number, offsetMs: number, unit: LocalUnit): Promise<{ k: number; n: number }[]> {
-  // Hour buckets are whole local hours only when the offset is: +05:30 and +05:45 use quarter hours.
-  const levels = offsetMs % 3_600_000 === 0 ? TOTAL_LEVELS : [0];
-  const out: { k: number; n: number }[] = [];
-  for (const range of decompose(fromBucket, toBucket, levels)) {
-    // Bound numbers are REAL on SQLite (better-sqlite3): cast, so the divisions below stay integer.
-    const local = sql`(bucket * ${sql.lit(BUCKET_MS * LEVEL_SIZES[range.level]!)} + cast(${offsetMs} as bigint))`;
-    const key =
-      unit === 'hourOfDay' ? sql<number>`(${local} / 3600000) % 24`
-      : unit === 'dow' ? sql<number>`((${local} / 86400000) + 4) % 7`
-      : unit === 'hour' ? sql<number>`${local} / 3600000`
-      : sql<number>`${local} / 86400000`;
-    const rows = await db
-      .selectFrom('report_counts')
-      .select([key.as('k'), (eb) => eb.fn.sum<number>('total').as('n')])
-      .where('channel_id', '=', channelId)
-      .where('level', '=', range.level)
-      .where('bucket', '>=', range.from)
-      .where('bucket', '<', range.to)
-      .groupBy(sql.ref('k'))
-      .execute();
-    for (const r of rows) out.push({ k: Number(r.k), n: Number(r.n) });
+export async function countsByLocalUnit(db: Kysely<Database>, channelId: number, ranges: readonly OffsetRange[], unit: LocalUnit): Promise<{ offsetMs: number; k: number; n: number }[]> {
+  const arms: { offsetMs: number; level: number; from: number; to: number }[] = [];
+  for (const { offsetMs, from, to } of ranges) {
+    // Hour buckets are whole local hours only when the offset is: +05:30 and +05:45 use quarter hours.
+    for (const range of decompose(from, to, offsetMs % 3_600_000 === 0 ? TOTAL_LEVELS : [0])) arms.push({ offsetMs, ...range });
   }
-  return out;
+  if (arms.length === 0) return [];
+  const rows = await localUnitCountsQuery(
+    db,
+    { unit, levels: arms.map((a) => a.level).join(',') },
+    { channelId, offsets: arms.map((a) => a.offsetMs), levels: arms.map((a) => a.level), froms: arms.map((a) => a.from), tos: arms.map((a) => a.to) },
+  );
+  return rows.map((r) => ({ offsetMs: Number(r.o), k: Number(r.k), n: Number(r.n) }));
 }
 
-/** Counts of whole buckets [fromBucket, toBucket) per state, per user or per option of a field. */
+const KEYED_COUNTS = {
+  state: { table: 'report_state_counts', owner: 'channel_id', key: 'state_id' },
+  user: { table: 'report_user_counts', owner: 'channel_id', key: 'user_id' },
+  option: { table: 'report_option_counts', owner: 'field_id', key: 'option_id' },
+} as const;
+
+const keyedCountsQuery = preparedQuery((db, s: { by: keyof typeof KEYED_COUNTS; arms: number }, v: { owner: number; levels: number[]; froms: number[]; tos: number[] }) => {
+  const { table, owner, key } = KEYED_COUNTS[s.by];
+  // The three tables differ only in their key columns' names.
+  const arm = (i: number) =>
+    db
+      .selectFrom(table as 'report_state_counts')
+      .select([sql<number>`${sql.ref(key)}`.as('k'), 'total as n'])
+      .where(db.dynamic.ref<'channel_id'>(owner), '=', v.owner)
+      .where('level', '=', v.levels[i]!)
+      .where('bucket', '>=', v.froms[i]!)
+      .where('bucket', '<', v.tos[i]!);
+  let union = arm(0);
+  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
+  return db.selectFrom(union.as('r')).select(['k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('k');
+});
+
+/** Counts of whole buckets [fromBucket, toBucket) per state, per user or per option of a field: one statement. */
 export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | 'option', ownerId: number, fromBucket: number, toBucket: number): Promise<{ k: number; n: number }[]> {
-  const counts = new Map<number, number>();
-  for (const range of decompose(fromBucket, toBucket, KEYED_LEVELS)) {
-    const { level, from, to } = range;
-    const rows =
-      by === 'state'
-        ? await db.selectFrom('report_state_counts').select(['state_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('channel_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('state_id').execute()
-        : by === 'user'
-          ? await db.selectFrom('report_user_counts').select(['user_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('channel_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('user_id').execute()
-          : await db.selectFrom('report_option_counts').select(['option_id as k', (eb) => eb.fn.sum<number>('total').as('n')]).where('field_id', '=', ownerId).where('level', '=', level).where('bucket', '>=', from).where('bucket', '<', to).groupBy('option_id').execute();
-    for (const r of rows) counts.set(Number(r.k), (counts.get(Number(r.k)) ?? 0) + Number(r.n));
-  }
-  return [...counts].map(([k, n]) => ({ k, n }));
+  const ranges = decompose(fromBucket, toBucket, KEYED_LEVELS);
+  if (ranges.length === 0) return [];
+  const rows = await keyedCountsQuery(db, { by, arms: ranges.length }, { owner: ownerId, levels: ranges.map((r) => r.level), froms: ranges.map((r) => r.from), tos: ranges.map((r) => r.to) });
+  return rows.map((r) => ({ k: Number(r.k), n: Number(r.n) }));
 }
 
-/** Reports of the partial buckets at a window's edges (under 15 minutes each), raw. */
-export async function reportsBetween(db: Kysely<Database>, channelId: number, from: number, to: number) {
-  if (from >= to) return [];
-  return db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', channelId).where('created_at', '>=', from).where('created_at', '<', to).execute();
+const reportsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; froms: number[]; tos: number[] }) => {
+  const arm = (i: number) => db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', v.channelId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!);
+  let union = arm(0);
+  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
+  return union;
+});
+
+/** Raw reports of time ranges (the partial buckets at a window's edges, under 15 minutes each). */
+export async function reportsBetween(db: Kysely<Database>, channelId: number, ranges: readonly (readonly [number, number])[]) {
+  const nonEmpty = ranges.filter(([from, to]) => from < to);
+  if (nonEmpty.length === 0) return [];
+  return reportsBetweenQuery(db, { arms: nonEmpty.length }, { channelId, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) });
 }
 
-export async function selectionsBetween(db: Kysely<Database>, fieldId: number, from: number, to: number) {
-  if (from >= to) return [];
-  return db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', fieldId).where('created_at', '>=', from).where('created_at', '<', to).execute();
+const selectionsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { fieldId: number; froms: number[]; tos: number[] }) => {
+  const arm = (i: number) => db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', v.fieldId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!);
+  let union = arm(0);
+  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
+  return union;
+});
+
+/** Raw selections of a field in time ranges (a window's edges). */
+export async function selectionsBetween(db: Kysely<Database>, fieldId: number, ranges: readonly (readonly [number, number])[]) {
+  const nonEmpty = ranges.filter(([from, to]) => from < to);
+  if (nonEmpty.length === 0) return [];
+  return selectionsBetweenQuery(db, { arms: nonEmpty.length }, { fieldId, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) });
 }
+
+const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) => db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids));
 
 export async function namesOf(db: Kysely<Database>, table: 'states', ids: readonly number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom(table).select(['id', 'name']).where('id', 'in', ids).execute();
+  const rows = await stateNamesQuery(db, { table }, { ids: [...ids] });
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
+const optionsOfFieldQuery = preparedQuery((db, _s: QueryShape, v: { fieldId: number }) => db.selectFrom('field_options').selectAll().where('field_id', '=', v.fieldId).orderBy('position'));
+
 export async function optionsOfField(db: Kysely<Database>, fieldId: number): Promise<OptionRow[]> {
-  return db.selectFrom('field_options').selectAll().where('field_id', '=', fieldId).orderBy('position').execute();
+  return optionsOfFieldQuery(db, {}, { fieldId });
 }
 
 export type ReadField = 'total_reads' | 'unique_reads' | 'report_readers' | 'reports_seen';
