@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008_report_count_levels.js';
 import * as m0009 from './migrations/0009_read_indexes.js';
 import * as m0010 from './migrations/0010_report_images.js';
 import * as m0011 from './migrations/0011_report_channel_totals.js';
+import * as m0012 from './migrations/0012_report_count_eight_days.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0009_read_indexes': m0009,
   '0010_report_images': m0010,
   '0011_report_channel_totals': m0011,
+  '0012_report_count_eight_days': m0012,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

@@ -51,6 +51,34 @@ for (const engine of ENGINES) {
       assert.equal((await db.selectFrom('recording_room_totals').select((eb) => eb.fn.sum<number>('total').as('n')).executeTakeFirstOrThrow()).n, 19);
     });
 
+    test('0012 derives the 8-day counts from the day counts of states, users and options', async (t) => {
+      const scratch = await scratchDatabase(engine);
+      const database = await connect(scratch.url);
+      t.after(async () => {
+        await database.close();
+        await scratch.drop();
+      });
+      await migrateTo(database.db, engine, '0011_report_channel_totals');
+      const db = database.db;
+      const day = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 2, bucket, user_id: key, total });
+      // Days 20,000–20,007 are 8-day span 2,500; 20,008 starts span 2,501.
+      await db.insertInto('report_user_counts').values([day(20_000, 2), day(20_007, 3), day(20_008, 4), day(20_003, 5, 8), { channel_id: 3, level: 3, bucket: 625, user_id: 7, total: 9 }]).execute();
+      await db.insertInto('report_state_counts').values({ channel_id: 3, level: 2, bucket: 20_001, state_id: 4, total: 6 }).execute();
+      await db.insertInto('report_option_counts').values({ field_id: 5, level: 2, bucket: 20_015, option_id: 6, total: 1 }).execute();
+      await migrateToLatest(db, engine);
+      const eightDays = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
+        (await db.selectFrom(table).selectAll().where('level', '=', 4).execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
+      const users = await eightDays('report_user_counts');
+      users.sort((a, b) => a.bucket! - b.bucket! || a.user_id! - b.user_id!);
+      assert.deepEqual(users, [
+        { channel_id: 3, level: 4, bucket: 2500, user_id: 7, total: 5 },
+        { channel_id: 3, level: 4, bucket: 2500, user_id: 8, total: 5 },
+        { channel_id: 3, level: 4, bucket: 2501, user_id: 7, total: 4 },
+      ]);
+      assert.deepEqual(await eightDays('report_state_counts'), [{ channel_id: 3, level: 4, bucket: 2500, state_id: 4, total: 6 }]);
+      assert.deepEqual(await eightDays('report_option_counts'), [{ field_id: 5, level: 4, bucket: 2501, option_id: 6, total: 1 }]);
+    });
+
     test('a second database (or PostgreSQL schema) next to a migrated one is migrated in full', async (t) => {
       // Regression: Kysely looked for its migration tables in every schema, so a migrated
       // neighbour schema made it skip creating its own and fail.
