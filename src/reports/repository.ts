@@ -395,9 +395,7 @@ const keyedCountsQuery = preparedQuery((db, s: { by: keyof typeof KEYED_COUNTS; 
       .where('level', '=', v.levels[i]!)
       .where('bucket', '>=', v.froms[i]!)
       .where('bucket', '<', v.tos[i]!);
-  let union = arm(0);
-  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
-  return db.selectFrom(union.as('r')).select(['k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('k');
+  return db.selectFrom(unionOf(s.arms, arm).as('r')).select(['k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('k');
 });
 
 /** Counts of whole buckets [fromBucket, toBucket) per state, per user or per option of a field: one statement. */
@@ -408,32 +406,39 @@ export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | '
   return rows.map((r) => ({ k: Number(r.k), n: Number(r.n) }));
 }
 
-const reportsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; froms: number[]; tos: number[] }) => {
-  const arm = (i: number) => db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', v.channelId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!);
+/** Arms 0 … n-1 of one UNION ALL. */
+function unionOf<Q extends { unionAll(other: Q): Q }>(arms: number, arm: (i: number) => Q): Q {
   let union = arm(0);
-  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
+  for (let i = 1; i < arms; i++) union = union.unionAll(arm(i));
   return union;
-});
-
-/** Raw reports of time ranges (the partial buckets at a window's edges, under 15 minutes each). */
-export async function reportsBetween(db: Kysely<Database>, channelId: number, ranges: readonly (readonly [number, number])[]) {
-  const nonEmpty = ranges.filter(([from, to]) => from < to);
-  if (nonEmpty.length === 0) return [];
-  return reportsBetweenQuery(db, { arms: nonEmpty.length }, { channelId, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) });
 }
 
-const selectionsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { fieldId: number; froms: number[]; tos: number[] }) => {
-  const arm = (i: number) => db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', v.fieldId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!);
-  let union = arm(0);
-  for (let i = 1; i < s.arms; i++) union = union.unionAll(arm(i));
-  return union;
-});
+type TimeRanges = readonly (readonly [number, number])[];
+/** The non-empty ranges as bound values and the shape they give (undefined: nothing to read). */
+function rangeValues(ranges: TimeRanges): { shape: { arms: number }; froms: number[]; tos: number[] } | undefined {
+  const nonEmpty = ranges.filter(([from, to]) => from < to);
+  if (nonEmpty.length === 0) return undefined;
+  return { shape: { arms: nonEmpty.length }, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) };
+}
+
+const reportsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; froms: number[]; tos: number[] }) =>
+  unionOf(s.arms, (i) => db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', v.channelId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!)),
+);
+
+/** Raw reports of time ranges (the partial buckets at a window's edges, under 15 minutes each). */
+export async function reportsBetween(db: Kysely<Database>, channelId: number, ranges: TimeRanges) {
+  const r = rangeValues(ranges);
+  return r ? reportsBetweenQuery(db, r.shape, { channelId, froms: r.froms, tos: r.tos }) : [];
+}
+
+const selectionsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { fieldId: number; froms: number[]; tos: number[] }) =>
+  unionOf(s.arms, (i) => db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', v.fieldId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!)),
+);
 
 /** Raw selections of a field in time ranges (a window's edges). */
-export async function selectionsBetween(db: Kysely<Database>, fieldId: number, ranges: readonly (readonly [number, number])[]) {
-  const nonEmpty = ranges.filter(([from, to]) => from < to);
-  if (nonEmpty.length === 0) return [];
-  return selectionsBetweenQuery(db, { arms: nonEmpty.length }, { fieldId, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) });
+export async function selectionsBetween(db: Kysely<Database>, fieldId: number, ranges: TimeRanges) {
+  const r = rangeValues(ranges);
+  return r ? selectionsBetweenQuery(db, r.shape, { fieldId, froms: r.froms, tos: r.tos }) : [];
 }
 
 const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) => db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids));
