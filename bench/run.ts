@@ -13,7 +13,7 @@ import { prepareDatabase } from '../src/main.js';
 import { DATASETS } from './datasets/index.js';
 import { bulkLoad, type LoadResult } from './lib/bulk-load.js';
 import { Random } from './lib/random.js';
-import type { BenchContext, Scenario } from './lib/scenario.js';
+import type { BenchContext, LoadRequest, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
 import { measureImport } from './import-throughput.js';
 import { hasTaskset, pinned, startServer } from './lib/server.js';
@@ -123,15 +123,16 @@ function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients 
 
 /**
  * Waits until the server has worked off what a load left queued (requests whose clients gave up
- * still run): ten health checks in a row answered within 5 ms, 50 ms apart, span any one blocking query.
+ * still run, on the event loop or in the database pool's queue): the scenario's own request,
+ * sent alone, twice in a row answers within three times its unloaded p50 (at least 5 ms).
  */
-async function drained(baseUrl: string): Promise<void> {
-  const until = performance.now() + 120_000;
-  for (let streak = 0; streak < 10 && performance.now() < until; ) {
+async function drained(baseUrl: string, request: LoadRequest, aloneP50: number): Promise<void> {
+  const bound = Math.max(5, 3 * aloneP50);
+  const until = performance.now() + 180_000;
+  for (let streak = 0; streak < 2 && performance.now() < until; ) {
     const started = performance.now();
-    await fetch(`${baseUrl}/healthz`).then((r) => r.arrayBuffer());
-    streak = performance.now() - started < 5 ? streak + 1 : 0;
-    await new Promise((r) => setTimeout(r, 50));
+    await fetch(`${baseUrl}${request.path}`, { method: request.method, headers: request.headers, body: request.body }).then((r) => r.arrayBuffer());
+    streak = performance.now() - started <= bound ? streak + 1 : 0;
   }
 }
 
@@ -175,12 +176,12 @@ async function main() {
     log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'1 client p50/p99 ms'.padStart(20)} ${'RSS MiB'.padStart(8)}  reference`);
     let ceilingRps = 0;
     for (const scenario of scenarios) {
-      const requests = await scenario.requests(context);
+      const requests: LoadRequest[] = await scenario.requests(context);
       // One client first: after a saturating load the server is still working off abandoned requests.
       const alone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
       await runLoad(baseUrl, requests, 2); // warm-up
       const result = await runLoad(baseUrl, requests, duration);
-      await drained(baseUrl);
+      await drained(baseUrl, requests[0]!, alone?.p50 ?? 0);
       if (scenario === ceiling) ceilingRps = result.rps;
       const aloneText = alone ? `${alone.p50.toFixed(2)} / ${alone.p99.toFixed(2)}` : '—';
       let reference = '';
