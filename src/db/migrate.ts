@@ -13,6 +13,7 @@ import * as m0009 from './migrations/0009_read_indexes.js';
 import * as m0010 from './migrations/0010_report_images.js';
 import * as m0011 from './migrations/0011_report_channel_totals.js';
 import * as m0012 from './migrations/0012_report_count_eight_days.js';
+import * as m0013 from './migrations/0013_report_count_days.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0010_report_images': m0010,
   '0011_report_channel_totals': m0011,
   '0012_report_count_eight_days': m0012,
+  '0013_report_count_days': m0013,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

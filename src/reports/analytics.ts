@@ -98,23 +98,69 @@ export function autoInterval(rangeMs: number): Interval {
   return 'month';
 }
 
+/** The local start (ms in local terms) of the bucket holding a local day, and the next bucket's. */
+function localBuckets(width: Exclude<Interval, 'hour'>) {
+  const startOf = (day: number) => {
+    if (width === 'day') return day * DAY;
+    if (width === 'week') return (day - ((day + 3) % 7)) * DAY; // 1970-01-01 was a Thursday; weeks start Monday
+    const date = new Date(day * DAY);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  };
+  const next = (local: number) => {
+    if (width === 'day') return local + DAY;
+    if (width === 'week') return local + 7 * DAY;
+    const date = new Date(local);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  };
+  return { startOf, next };
+}
+
+/** More buckets than this, and weeks or months are folded from local days (hour rows) instead. */
+const MAX_PIECES = 600;
+
+/**
+ * Week and month buckets: each bucket's whole quarter hours are one piece, read at the coarsest
+ * levels that fit (UTC days inside, hours at its ends). Undefined when there are too many buckets.
+ */
+async function foldByPieces(db: Kysely<Database>, w: Window, width: 'week' | 'month'): Promise<Map<number, number> | undefined> {
+  const { startOf, next } = localBuckets(width);
+  const utcStarts: number[] = [];
+  for (let local = startOf(Math.floor((w.start + segmentOffset(w.segments, w.start)) / DAY)); ; local = next(local)) {
+    const utc = localToUtc(w.zone, w.segments, local);
+    if (utcStarts.length > 0 && utc >= w.end) break;
+    if (utcStarts.length === MAX_PIECES) return undefined;
+    utcStarts.push(utc);
+  }
+  const pieces = utcStarts.map((utc, i) => ({
+    from: Math.max(Math.ceil(utc / B), w.firstBucket),
+    to: i + 1 < utcStarts.length ? Math.min(Math.ceil(utcStarts[i + 1]! / B), w.endBucket) : w.endBucket,
+  }));
+  const [whole, raw] = await Promise.all([repo.countsByPiece(db, w.channelId, pieces), edgeReports(db, w)]);
+  const counts = new Map<number, number>();
+  for (const [i, n] of whole) counts.set(utcStarts[i]!, n);
+  for (const r of raw) {
+    const key = localToUtc(w.zone, w.segments, startOf(Math.floor((r.created_at + segmentOffset(w.segments, r.created_at)) / DAY)));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 export async function reportsOverTime(db: Kysely<Database>, w: Window, interval: Interval | undefined) {
   const width = interval ?? autoInterval(w.end - w.start);
-  let starts: Map<number, number>;
+  let starts: Map<number, number> | undefined;
   if (width === 'hour') {
     // Keyed by the hour's UTC start, so a repeated local hour (clocks back) stays two buckets.
     starts = await foldByLocalUnit(db, w, 'hour', (hour, offset) => hour * HOUR - offset);
   } else {
-    const days = await foldByLocalUnit(db, w, 'day', (day) => day);
-    const localStart = (day: number) => {
-      if (width === 'day') return day * DAY;
-      if (width === 'week') return (day - ((day + 3) % 7)) * DAY; // 1970-01-01 was a Thursday; weeks start Monday
-      const date = new Date(day * DAY);
-      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
-    };
-    const byLocal = new Map<number, number>();
-    for (const [day, n] of days) byLocal.set(localStart(day), (byLocal.get(localStart(day)) ?? 0) + n);
-    starts = new Map([...byLocal].map(([local, n]) => [localToUtc(w.zone, w.segments, local), n]));
+    // A local day straddles two UTC days (outside UTC), so days gain nothing from day rows.
+    if (width !== 'day') starts = await foldByPieces(db, w, width);
+    if (!starts) {
+      const { startOf } = localBuckets(width);
+      const days = await foldByLocalUnit(db, w, 'day', (day) => day);
+      const byLocal = new Map<number, number>();
+      for (const [day, n] of days) byLocal.set(startOf(day), (byLocal.get(startOf(day)) ?? 0) + n);
+      starts = new Map([...byLocal].map(([local, n]) => [localToUtc(w.zone, w.segments, local), n]));
+    }
   }
   return [...starts]
     .filter(([, n]) => n > 0)

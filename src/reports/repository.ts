@@ -149,8 +149,13 @@ export const BUCKET_MS = 900_000;
 
 /** Level number → width in 15-minute buckets: quarter hour, hour, UTC day, 32 UTC days, 8 UTC days (added later: 0012). */
 export const LEVEL_SIZES = [1, 4, 96, 3072, 768] as const;
-/** Channel totals fold by time zone: quarter hours and hours (every whole-hour zone aligns). */
-export const TOTAL_LEVELS = [0, 1] as const;
+/** Channel totals: quarter hours, hours and UTC days (days added later: 0013). */
+export const TOTAL_LEVELS = [0, 1, 2] as const;
+/**
+ * The channel-total levels a fold by local hour or local day may use: a UTC day straddles two
+ * local days in every zone but UTC, so only quarter hours and hours (every whole-hour zone aligns).
+ */
+const LOCAL_UNIT_LEVELS = [0, 1] as const;
 /** Per state, user and option counts ignore zones: quarter hours, days, 8-day and 32-day spans (narrowest first). */
 export const KEYED_LEVELS = [0, 2, 4, 3] as const;
 
@@ -367,7 +372,7 @@ export async function countsByLocalUnit(db: Kysely<Database>, channelId: number,
   const arms: { offsetMs: number; level: number; from: number; to: number }[] = [];
   for (const { offsetMs, from, to } of ranges) {
     // Hour buckets are whole local hours only when the offset is: +05:30 and +05:45 use quarter hours.
-    for (const range of decompose(from, to, offsetMs % 3_600_000 === 0 ? TOTAL_LEVELS : [0])) arms.push({ offsetMs, ...range });
+    for (const range of decompose(from, to, offsetMs % 3_600_000 === 0 ? LOCAL_UNIT_LEVELS : [0])) arms.push({ offsetMs, ...range });
   }
   if (arms.length === 0) return [];
   const rows = await localUnitCountsQuery(
@@ -376,6 +381,41 @@ export async function countsByLocalUnit(db: Kysely<Database>, channelId: number,
     { channelId, offsets: arms.map((a) => a.offsetMs), levels: arms.map((a) => a.level), froms: arms.map((a) => a.from), tos: arms.map((a) => a.to) },
   );
   return rows.map((r) => ({ offsetMs: Number(r.o), k: Number(r.k), n: Number(r.n) }));
+}
+
+/** Arms per statement when a fold has many: well under SQLite's 500 compound terms. */
+const ARMS_PER_STATEMENT = 200;
+
+const pieceCountsQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; pieces: number[]; levels: number[]; froms: number[]; tos: number[] }) => {
+  const arm = (i: number) =>
+    db
+      .selectFrom('report_counts')
+      .select([sql<number>`cast(${v.pieces[i]!} as bigint)`.as('i'), 'total as n'])
+      .where('channel_id', '=', v.channelId)
+      .where('level', '=', v.levels[i]!)
+      .where('bucket', '>=', v.froms[i]!)
+      .where('bucket', '<', v.tos[i]!);
+  return db.selectFrom(unionOf(s.arms, arm).as('r')).select(['i', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('i');
+});
+
+/**
+ * Report counts of consecutive pieces of whole buckets ([from, to) in quarter hours each), one
+ * total per piece index. A piece is read at the coarsest levels that fit it, UTC days included:
+ * a local week is six UTC day rows and the hours around them instead of 168 hour rows.
+ */
+export async function countsByPiece(db: Kysely<Database>, channelId: number, pieces: readonly { from: number; to: number }[]): Promise<Map<number, number>> {
+  const arms = pieces.flatMap((piece, i) => decompose(piece.from, piece.to, TOTAL_LEVELS).map((range) => ({ piece: i, ...range })));
+  const totals = new Map<number, number>();
+  for (let start = 0; start < arms.length; start += ARMS_PER_STATEMENT) {
+    const chunk = arms.slice(start, start + ARMS_PER_STATEMENT);
+    const rows = await pieceCountsQuery(
+      db,
+      { arms: chunk.length },
+      { channelId, pieces: chunk.map((a) => a.piece), levels: chunk.map((a) => a.level), froms: chunk.map((a) => a.from), tos: chunk.map((a) => a.to) },
+    );
+    for (const r of rows) totals.set(Number(r.i), (totals.get(Number(r.i)) ?? 0) + Number(r.n));
+  }
+  return totals;
 }
 
 const KEYED_COUNTS = {

@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { connect } from '../../src/db/connection.js';
+import { connect, type Engine } from '../../src/db/connection.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 
+/** A connection to a new scratch database, closed and dropped after the test. */
+async function scratchConnection(t: TestContext, engine: Engine) {
+  const scratch = await scratchDatabase(engine);
+  const database = await connect(scratch.url);
+  t.after(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+  return database;
+}
+
 for (const engine of ENGINES) {
   describe(`migrations [${engine}]`, () => {
     test('apply all on an empty database, and twice in a row is a no-op', async (t) => {
-      const scratch = await scratchDatabase(engine);
-      const database = await connect(scratch.url);
-      t.after(async () => {
-        await database.close();
-        await scratch.drop();
-      });
+      const database = await scratchConnection(t, engine);
       const first = await migrateToLatest(database.db, engine);
       assert.equal(first.at(-1), LATEST_MIGRATION);
       assert.deepEqual(await migrateToLatest(database.db, engine), []);
@@ -23,12 +29,7 @@ for (const engine of ENGINES) {
     });
 
     test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
-      const scratch = await scratchDatabase(engine);
-      const database = await connect(scratch.url);
-      t.after(async () => {
-        await database.close();
-        await scratch.drop();
-      });
+      const database = await scratchConnection(t, engine);
       await migrateTo(database.db, engine, '0002_recordings');
       const db = database.db;
       await db.insertInto('accounts').values({ id: 1, name: 'a', created_at: 0 }).execute();
@@ -52,12 +53,7 @@ for (const engine of ENGINES) {
     });
 
     test('0012 derives the 8-day counts from the day counts of states, users and options', async (t) => {
-      const scratch = await scratchDatabase(engine);
-      const database = await connect(scratch.url);
-      t.after(async () => {
-        await database.close();
-        await scratch.drop();
-      });
+      const database = await scratchConnection(t, engine);
       await migrateTo(database.db, engine, '0011_report_channel_totals');
       const db = database.db;
       const day = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 2, bucket, user_id: key, total });
@@ -77,6 +73,22 @@ for (const engine of ENGINES) {
       ]);
       assert.deepEqual(await eightDays('report_state_counts'), [{ channel_id: 3, level: 4, bucket: 2500, state_id: 4, total: 6 }]);
       assert.deepEqual(await eightDays('report_option_counts'), [{ field_id: 5, level: 4, bucket: 2501, option_id: 6, total: 1 }]);
+    });
+
+    test('0013 derives the channel totals per UTC day from the hour rows', async (t) => {
+      const database = await scratchConnection(t, engine);
+      await migrateTo(database.db, engine, '0012_report_count_eight_days');
+      const db = database.db;
+      // Hours 480,000–480,023 are UTC day 20,000; 480,024 starts day 20,001. Quarter-hour rows are not read.
+      const hour = (channel: number, bucket: number, total: number) => ({ channel_id: channel, level: 1, bucket, total });
+      await db.insertInto('report_counts').values([hour(3, 480_000, 2), hour(3, 480_023, 3), hour(3, 480_024, 4), hour(4, 480_010, 5), { channel_id: 3, level: 0, bucket: 1_920_000, total: 2 }]).execute();
+      await migrateToLatest(db, engine);
+      const days = (await db.selectFrom('report_counts').selectAll().where('level', '=', 2).orderBy('channel_id').orderBy('bucket').execute()).map((r) => [r.channel_id, r.bucket, r.total].map(Number));
+      assert.deepEqual(days, [
+        [3, 20_000, 5],
+        [3, 20_001, 4],
+        [4, 20_000, 5],
+      ]);
     });
 
     test('a second database (or PostgreSQL schema) next to a migrated one is migrated in full', async (t) => {

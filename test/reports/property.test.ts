@@ -103,8 +103,12 @@ for (const engine of ENGINES) {
         const byUser = new Map<number, number>();
         const byOption = new Map<number, number>();
         const byMonth = new Map<string, number>();
+        const byWeek = new Map<number, number>(); // local date of the week's Monday, in days since 1970
         for (const r of inWindow) {
           const p = parts(r.created_at);
+          const localDay = Date.UTC(p.year, p.month - 1, p.day) / DAY;
+          const monday = localDay - ((p.dow + 6) % 7);
+          byWeek.set(monday, (byWeek.get(monday) ?? 0) + 1);
           byHour.set(p.hour, (byHour.get(p.hour) ?? 0) + 1);
           byDow.set(p.dow, (byDow.get(p.dow) ?? 0) + 1);
           const month = `${p.year}-${p.month}`;
@@ -137,6 +141,16 @@ for (const engine of ENGINES) {
             const [yb, mb] = b[0].split('-').map(Number);
             return ya! - yb! || ma! - mb!;
           }),
+          label,
+        );
+        const weeks = await get('reports_over_time', { ...params, interval: 'week' });
+        assert.deepEqual(
+          weeks.map((x: { datetime_range_start: string; report_count: number }) => {
+            const p = parts(Date.parse(x.datetime_range_start));
+            assert.deepEqual([p.dow, p.hour], [1, 0], `${label}: week bucket starts at local midnight on a Monday`);
+            return [Date.UTC(p.year, p.month - 1, p.day) / DAY, x.report_count];
+          }),
+          [...byWeek].sort((a, b) => a[0] - b[0]),
           label,
         );
       }
