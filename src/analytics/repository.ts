@@ -88,14 +88,11 @@ export async function existingEventIds(db: Kysely<Database>, accountId: number, 
   return new Set(rows.map((r) => r.event_id!));
 }
 
-export async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<StoredEvent[]> {
-  return db
-    .selectFrom('room_events')
-    .select(['event', 'time', 'user_id', 'name', 'is_admin', 'ex_user_id', 'value'])
-    .where('session_id', '=', sessionId)
-    .orderBy('time')
-    .orderBy('id')
-    .execute();
+/** One page of a session's events in (time, id) order, after the given position. */
+export async function sessionEventsPage(db: Kysely<Database>, sessionId: number, after: { time: number; id: number } | undefined, limit: number): Promise<(StoredEvent & { id: number })[]> {
+  let query = db.selectFrom('room_events').select(['id', 'event', 'time', 'user_id', 'name', 'is_admin', 'ex_user_id', 'value']).where('session_id', '=', sessionId);
+  if (after) query = query.where((eb) => eb.or([eb('time', '>', after.time), eb.and([eb('time', '=', after.time), eb('id', '>', after.id)])]));
+  return query.orderBy('time').orderBy('id').limit(limit).execute();
 }
 
 export async function insertAnalyticsFile(db: Kysely<Database>, file: Insertable<AnalyticsFilesTable>): Promise<void> {

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { ApiClient } from '../auth/service.js';
 import type { Engine } from '../db/connection.js';
@@ -8,7 +9,7 @@ import { fetchParams } from '../recordings/service.js';
 import type { FileStorage } from '../storage/files.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
 import { signFileToken } from '../storage/tokens.js';
-import { buildAnalyticsFile, EVENT_NAMES } from './analytics-file.js';
+import { buildAnalyticsFile, EVENT_NAMES, type StoredEvent } from './analytics-file.js';
 import * as repo from './repository.js';
 import type { RoomEvent } from './schemas.js';
 
@@ -85,6 +86,24 @@ export async function ingestEvents(db: Kysely<Database>, accountId: number, even
  * closes it. Runs under one lock, so with several instances each file is written once; a session
  * ended before a crash is written by the next run.
  */
+const EVENTS_PAGE = 5_000;
+
+/**
+ * A session's events in time order, read a page at a time with a turn of the event loop between
+ * pages: on SQLite a read blocks the process, and a meeting can have hundreds of thousands of events.
+ */
+async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let after: { time: number; id: number } | undefined; ; ) {
+    const page = await repo.sessionEventsPage(db, sessionId, after, EVENTS_PAGE);
+    for (const { id: _id, ...event } of page) events.push(event);
+    const last = page.at(-1);
+    if (!last || page.length < EVENTS_PAGE) return events;
+    after = { time: last.time, id: last.id };
+    await setImmediate();
+  }
+}
+
 export async function closeSessions(db: Kysely<Database>, engine: Engine, storage: FileStorage, idleMs: number, nowMs = Date.now()): Promise<number> {
   await repo.endIdleSessions(db, nowMs - idleMs);
   let closed = 0;
@@ -92,10 +111,12 @@ export async function closeSessions(db: Kysely<Database>, engine: Engine, storag
     const batch = await repo.endedSessions(db, 50);
     if (batch.length === 0) return closed;
     for (const session of batch) {
+      // An ended session takes no more events (they count as late), so its file can be built
+      // before taking the lock, without holding the database while a long meeting's events are read.
+      const events = await sessionEvents(db, session.id);
+      const file = buildAnalyticsFile({ ...session, ended_at: session.ended_at ?? session.last_event_at }, events);
+      const data = Buffer.from(JSON.stringify(file));
       const done = await withExclusiveLock(db, engine, SWEEP_LOCK, async (trx) => {
-        const events = await repo.sessionEvents(trx, session.id);
-        const file = buildAnalyticsFile({ ...session, ended_at: session.ended_at ?? session.last_event_at }, events);
-        const data = Buffer.from(JSON.stringify(file));
         const fileId = session.room_sid;
         const fileName = `${session.room_sid}.json`;
         const filePath = `${encodeURIComponent(session.room_id)}/${encodeURIComponent(fileName)}`;

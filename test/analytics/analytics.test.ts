@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AccessToken, WebhookEvent, TrackSource, TrackType, EgressStatus } from 'livekit-server-sdk';
+import type { AnalyticsFile } from '../../src/analytics/analytics-file.js';
 import { startServer } from '../../src/main.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 import { API_KEY, startTestServer, testConfig } from '../helpers/server.js';
@@ -36,6 +37,39 @@ for (const engine of ENGINES) {
       const late = await sendEvents(server.url, [{ event: 'public_chat', ...ROOM, time: T0 + 70_000, user_id: 'u1' }]);
       assert.deepEqual([late.body.stored, late.body.late], [0, 1]);
       assert.deepEqual(await downloadAnalytics(server.url, info.file_id), expectedFile());
+    });
+
+    test('a session of 12,000 events (three read pages, equal times across page edges) keeps every total and the arrival order of ties', async (t) => {
+      const server = await startTestServer(t, engine);
+      const room = { room_id: 'room-long', room_sid: 'RM_long_1' };
+      const events: Record<string, unknown>[] = [
+        { event: 'room_started', ...room, time: T0 },
+        { event: 'participant_joined', ...room, time: T0, user_id: 'u1', name: 'Ann' },
+      ];
+      const mic: { time: number; value: string }[] = [];
+      let talked = 0;
+      for (let i = 0; i < 12_000; i++) {
+        const time = T0 + 1000 + Math.floor(i / 7) * 1000; // seven events share each time
+        if (i % 3 === 0) {
+          const value = i % 2 ? 'on' : 'off';
+          mic.push({ time, value });
+          events.push({ event: 'mic_status', ...room, time, user_id: 'u1', value });
+        } else {
+          talked += i;
+          events.push({ event: 'talked_duration', ...room, time, user_id: 'u1', value: i });
+        }
+      }
+      events.push({ event: 'room_finished', ...room, time: T0 + 3_000_000 });
+      for (let i = 0; i < events.length; i += 1000) assert.equal((await sendEvents(server.url, events.slice(i, i + 1000))).status, 200);
+      const listed = await signedPost(server.url, '/auth/analytics/fetch', { room_ids: [room.room_id] });
+      assert.equal(listed.body.result.total_analytics, 1);
+      const file = (await downloadAnalytics(server.url, listed.body.result.analytics_list[0].file_id)) as AnalyticsFile;
+      const user = file.users.find((u) => u.user_id === 'u1')!;
+      const summary = (name: string) => user.events.find((e) => e.name === name)!;
+      assert.equal(summary('talked_duration').total, talked);
+      assert.equal(summary('mic_status').total, mic.length);
+      assert.deepEqual(summary('mic_status').values, mic);
+      assert.equal(file.room.room_duration, 3_000_000);
     });
 
     test('concurrent first batches of one new session all land in that session (regression: unique violation on PostgreSQL)', async (t) => {
