@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/db/schema.js';
+import { closeSessions } from '../src/analytics/service.js';
 import { issueToken } from '../src/auth/service.js';
+import { LocalFileStorage } from '../src/storage/files.js';
 import { loadConfig } from '../src/config/index.js';
 import { prepareDatabase } from '../src/main.js';
 import { DATASETS } from './datasets/index.js';
@@ -16,7 +18,7 @@ import { Random } from './lib/random.js';
 import type { BenchContext, LoadRequest, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
 import { measureImport } from './import-throughput.js';
-import { hasTaskset, pinned, startServer } from './lib/server.js';
+import { hasTaskset, pinned, startServer, stopServer } from './lib/server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,21 +123,6 @@ function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients 
   });
 }
 
-/**
- * Waits until the server has worked off what a load left queued (requests whose clients gave up
- * still run, on the event loop or in the database pool's queue): the scenario's own request,
- * sent alone, twice in a row answers within three times its unloaded p50 (at least 5 ms).
- */
-async function drained(baseUrl: string, request: LoadRequest, aloneP50: number): Promise<void> {
-  const bound = Math.max(5, 3 * aloneP50);
-  const until = performance.now() + 180_000;
-  for (let streak = 0; streak < 2 && performance.now() < until; ) {
-    const started = performance.now();
-    await fetch(`${baseUrl}${request.path}`, { method: request.method, headers: request.headers, body: request.body }).then((r) => r.arrayBuffer());
-    streak = performance.now() - started <= bound ? streak + 1 : 0;
-  }
-}
-
 /** The server's resident memory in MiB (VmRSS now, VmHWM peak), from /proc where there is one. */
 function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string {
   try {
@@ -164,12 +151,27 @@ async function main() {
   } else {
     log('Reusing the generated data set (--keep).');
   }
+  // Sessions the room-events scenario of an earlier run left open would be closed by the first
+  // server's sweeper while it is being measured: close them now, outside any measurement.
+  const leftOpen = await closeSessions(database.db, engine, new LocalFileStorage(join(target.dataDir, 'files')), 0);
+  if (leftOpen > 0) log(`Closed ${leftOpen} session(s) an earlier run left open.`);
   const adminToken = (await issueToken(database.db, 1, 86_400_000, 'cli')).token;
   const context: BenchContext = { scale, engine, db: database.db, apiKey: API.key, apiSecret: API.secret, adminToken, now: NOW };
 
-  const { child, baseUrl } = await startServer(target.url, target.dataDir);
+  const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
+  let peakRss = 0;
+  // A server of its own per scenario: requests a saturating load leaves behind (clients that gave up)
+  // keep running, on the event loop or in the pool's queue, and would land in the next scenario.
+  const withServer = async <T>(fn: (baseUrl: string, rss: () => string) => Promise<T>): Promise<T> => {
+    const { child, baseUrl } = await startServer(target.url, target.dataDir);
+    try {
+      return await fn(baseUrl, () => serverMemory(child.pid, 'VmRSS'));
+    } finally {
+      peakRss = Math.max(peakRss, Number(serverMemory(child.pid, 'VmHWM')) || 0);
+      await stopServer(child);
+    }
+  };
   try {
-    const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
     log();
     // req/s, p50 and p99 under `connections` clients; then one client alone (its p50 and p99: the
     // latency a single dashboard sees, with nothing queued in front of it).
@@ -177,11 +179,13 @@ async function main() {
     let ceilingRps = 0;
     for (const scenario of scenarios) {
       const requests: LoadRequest[] = await scenario.requests(context);
-      // One client first: after a saturating load the server is still working off abandoned requests.
-      const alone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
-      await runLoad(baseUrl, requests, 2); // warm-up
-      const result = await runLoad(baseUrl, requests, duration);
-      await drained(baseUrl, requests[0]!, alone?.p50 ?? 0);
+      const { alone, result, rss } = await withServer(async (baseUrl, rss) => {
+        // One client first (after its own warm-up), then the loaded runs.
+        if (latencySeconds > 0) await runLoad(baseUrl, requests, 1, 1);
+        const alone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
+        await runLoad(baseUrl, requests, 2); // warm-up
+        return { alone, result: await runLoad(baseUrl, requests, duration), rss: rss() };
+      });
       if (scenario === ceiling) ceilingRps = result.rps;
       const aloneText = alone ? `${alone.p50.toFixed(2)} / ${alone.p99.toFixed(2)}` : '—';
       let reference = '';
@@ -191,19 +195,20 @@ async function main() {
       }
       const errors = (result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '') + (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '');
       log(
-        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${aloneText.padStart(20)} ${serverMemory(child.pid, 'VmRSS').padStart(8)}  ${reference}${errors}`,
+        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${`${((100 * result.rps) / ceilingRps).toFixed(1)}%`.padStart(11)} ${aloneText.padStart(20)} ${rss.padStart(8)}  ${reference}${errors}`,
       );
     }
     if (!args.only || 'import'.includes(args.only)) {
       const count = Math.max(1000, Math.round(Number(args['import-reports']) * scale));
-      const result = await measureImport(baseUrl, adminToken, resolve('bench/.data/import.ndjson'), count, NOW);
-      log(
-        `${`import: ${count.toLocaleString('en')} reports (NDJSON, HTTP)`.padEnd(48)} ${Math.round(result.reports / result.seconds).toLocaleString('en').padStart(9)} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${serverMemory(child.pid, 'VmRSS')} MiB RSS`,
-      );
+      await withServer(async (baseUrl, rss) => {
+        const result = await measureImport(baseUrl, adminToken, resolve('bench/.data/import.ndjson'), count, NOW);
+        log(
+          `${`import: ${count.toLocaleString('en')} reports (NDJSON, HTTP)`.padEnd(48)} ${Math.round(result.reports / result.seconds).toLocaleString('en').padStart(9)} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${rss()} MiB RSS`,
+        );
+      });
     }
-    log(`server peak RSS: ${serverMemory(child.pid, 'VmHWM')} MiB`);
+    log(`server peak RSS (largest of the scenarios' servers): ${peakRss} MiB`);
   } finally {
-    child.kill('SIGTERM');
     await database.close();
   }
 }

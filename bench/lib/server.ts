@@ -40,7 +40,7 @@ export async function startServer(url: string, dataDir: string, env: Record<stri
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) { // up to a minute: a first start after a bulk load takes a snapshot and closes idle sessions
     try {
       if ((await fetch(`${baseUrl}/readyz`)).ok) return { child, baseUrl };
     } catch {
@@ -52,3 +52,13 @@ export async function startServer(url: string, dataDir: string, env: Record<stri
   throw new Error('server did not become ready');
 }
 
+
+/** Stops a server started by startServer: SIGTERM, then SIGKILL if it has not exited within 3 s. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
