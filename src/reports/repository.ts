@@ -406,6 +406,17 @@ const pieceCountsQuery = preparedQuery((db, s: { arms: number }, v: { channelId:
 export async function countsByPiece(db: Kysely<Database>, channelId: number, pieces: readonly { from: number; to: number }[]): Promise<Map<number, number>> {
   const arms = pieces.flatMap((piece, i) => decompose(piece.from, piece.to, TOTAL_LEVELS).map((range) => ({ piece: i, ...range })));
   const totals = new Map<number, number>();
+  if (arms.length > 0 && isPostgres(db)) {
+    // PostgreSQL plans every statement it runs: a UNION of 150 arms took ~15 ms to plan. The ranges
+    // as arrays, joined to the index, make one small plan whatever their number.
+    const rows = await sql<{ i: number; n: number }>`
+      select p.i, sum(c.total) as n
+      from unnest(cast(${arms.map((a) => a.piece)} as bigint[]), cast(${arms.map((a) => a.level)} as int[]), cast(${arms.map((a) => a.from)} as bigint[]), cast(${arms.map((a) => a.to)} as bigint[])) as p(i, level, b_from, b_to)
+      join report_counts c on c.channel_id = ${channelId} and c.level = p.level and c.bucket >= p.b_from and c.bucket < p.b_to
+      group by p.i`.execute(db);
+    for (const r of rows.rows) totals.set(Number(r.i), Number(r.n));
+    return totals;
+  }
   for (let start = 0; start < arms.length; start += ARMS_PER_STATEMENT) {
     const chunk = arms.slice(start, start + ARMS_PER_STATEMENT);
     const rows = await pieceCountsQuery(
