@@ -408,11 +408,12 @@ export async function countsByPiece(db: Kysely<Database>, channelId: number, pie
   const totals = new Map<number, number>();
   if (arms.length > 0 && isPostgres(db)) {
     // PostgreSQL plans every statement it runs: a UNION of 150 arms took ~15 ms to plan. The ranges
-    // as arrays, joined to the index, make one small plan whatever their number.
+    // as arrays make one small plan whatever their number; LATERAL keeps it one index range scan
+    // per range (a plain join let the planner hash-join a scan of the whole table: 73 ms).
     const rows = await sql<{ i: number; n: number }>`
       select p.i, sum(c.total) as n
       from unnest(cast(${arms.map((a) => a.piece)} as bigint[]), cast(${arms.map((a) => a.level)} as int[]), cast(${arms.map((a) => a.from)} as bigint[]), cast(${arms.map((a) => a.to)} as bigint[])) as p(i, level, b_from, b_to)
-      join report_counts c on c.channel_id = ${channelId} and c.level = p.level and c.bucket >= p.b_from and c.bucket < p.b_to
+      cross join lateral (select sum(total) as total from report_counts c where c.channel_id = ${channelId} and c.level = p.level and c.bucket >= p.b_from and c.bucket < p.b_to) c
       group by p.i`.execute(db);
     for (const r of rows.rows) totals.set(Number(r.i), Number(r.n));
     return totals;
