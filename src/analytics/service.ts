@@ -81,11 +81,6 @@ export async function ingestEvents(db: Kysely<Database>, accountId: number, even
   });
 }
 
-/**
- * Ends sessions idle for longer than `idleMs`, then writes the file of every ended session and
- * closes it. Runs under one lock, so with several instances each file is written once; a session
- * ended before a crash is written by the next run.
- */
 const EVENTS_PAGE = 5_000;
 
 /**
@@ -96,7 +91,7 @@ async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<S
   const events: StoredEvent[] = [];
   for (let after: { time: number; id: number } | undefined; ; ) {
     const page = await repo.sessionEventsPage(db, sessionId, after, EVENTS_PAGE);
-    for (const { id: _id, ...event } of page) events.push(event);
+    for (const event of page) events.push(event);
     const last = page.at(-1);
     if (!last || page.length < EVENTS_PAGE) return events;
     after = { time: last.time, id: last.id };
@@ -104,6 +99,11 @@ async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<S
   }
 }
 
+/**
+ * Ends sessions idle for longer than `idleMs`, then writes the file of every ended session and
+ * closes it. Each file is written and registered under one lock, so with several instances each
+ * file is written once; a session ended before a crash is written by the next run.
+ */
 export async function closeSessions(db: Kysely<Database>, engine: Engine, storage: FileStorage, idleMs: number, nowMs = Date.now()): Promise<number> {
   await repo.endIdleSessions(db, nowMs - idleMs);
   let closed = 0;
