@@ -191,7 +191,7 @@ async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): 
 
 export async function reportsPerState(db: Kysely<Database>, w: Window) {
   const counts = await countsBy(db, w, 'state');
-  const names = await repo.namesOf(db, 'states', counts.map(([id]) => id));
+  const names = await repo.stateNames(db, counts.map(([id]) => id));
   return counts.map(([id, n]) => ({ id, name: names.get(id) ?? '', account_id: w.accountId, report_count: n }));
 }
 

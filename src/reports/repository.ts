@@ -232,6 +232,11 @@ export class CountDeltas {
   }
 }
 
+/** Level ranges as the parallel value arrays the count queries bind, one entry per arm. */
+function rangeColumns(ranges: readonly LevelRange[]): { levels: number[]; froms: number[]; tos: number[] } {
+  return { levels: ranges.map((r) => r.level), froms: ranges.map((r) => r.from), tos: ranges.map((r) => r.to) };
+}
+
 /** A range of buckets at one level (in that level's units). */
 export interface LevelRange {
   level: number;
@@ -359,8 +364,7 @@ const localUnitCountsQuery = preparedQuery(
         .where('bucket', '<', v.tos[i]!);
     };
     const levels = s.levels.split(',').map(Number);
-    const union = levels.slice(1).reduce((q, level, i) => q.unionAll(arm(i + 1, level)), arm(0, levels[0]!));
-    return db.selectFrom(union.as('r')).select(['o', 'k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy(['o', 'k']);
+    return db.selectFrom(unionOf(levels.length, (i) => arm(i, levels[i]!)).as('r')).select(['o', 'k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy(['o', 'k']);
   },
 );
 
@@ -378,7 +382,7 @@ export async function countsByLocalUnit(db: Kysely<Database>, channelId: number,
   const rows = await localUnitCountsQuery(
     db,
     { unit, levels: arms.map((a) => a.level).join(',') },
-    { channelId, offsets: arms.map((a) => a.offsetMs), levels: arms.map((a) => a.level), froms: arms.map((a) => a.from), tos: arms.map((a) => a.to) },
+    { channelId, offsets: arms.map((a) => a.offsetMs), ...rangeColumns(arms) },
   );
   return rows.map((r) => ({ offsetMs: Number(r.o), k: Number(r.k), n: Number(r.n) }));
 }
@@ -410,9 +414,10 @@ export async function countsByPiece(db: Kysely<Database>, channelId: number, pie
     // PostgreSQL plans every statement it runs: a UNION of 150 arms took ~15 ms to plan. The ranges
     // as arrays make one small plan whatever their number; LATERAL keeps it one index range scan
     // per range (a plain join let the planner hash-join a scan of the whole table: 73 ms).
+    const { levels, froms, tos } = rangeColumns(arms);
     const rows = await sql<{ i: number; n: number }>`
       select p.i, sum(c.total) as n
-      from unnest(cast(${arms.map((a) => a.piece)} as bigint[]), cast(${arms.map((a) => a.level)} as int[]), cast(${arms.map((a) => a.from)} as bigint[]), cast(${arms.map((a) => a.to)} as bigint[])) as p(i, level, b_from, b_to)
+      from unnest(cast(${arms.map((a) => a.piece)} as bigint[]), cast(${levels} as int[]), cast(${froms} as bigint[]), cast(${tos} as bigint[])) as p(i, level, b_from, b_to)
       cross join lateral (select sum(total) as total from report_counts c where c.channel_id = ${channelId} and c.level = p.level and c.bucket >= p.b_from and c.bucket < p.b_to) c
       group by p.i`.execute(db);
     for (const r of rows.rows) totals.set(Number(r.i), Number(r.n));
@@ -423,7 +428,7 @@ export async function countsByPiece(db: Kysely<Database>, channelId: number, pie
     const rows = await pieceCountsQuery(
       db,
       { arms: chunk.length },
-      { channelId, pieces: chunk.map((a) => a.piece), levels: chunk.map((a) => a.level), froms: chunk.map((a) => a.from), tos: chunk.map((a) => a.to) },
+      { channelId, pieces: chunk.map((a) => a.piece), ...rangeColumns(chunk) },
     );
     for (const r of rows) totals.set(Number(r.i), (totals.get(Number(r.i)) ?? 0) + Number(r.n));
   }
@@ -454,7 +459,7 @@ const keyedCountsQuery = preparedQuery((db, s: { by: keyof typeof KEYED_COUNTS; 
 export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | 'option', ownerId: number, fromBucket: number, toBucket: number): Promise<{ k: number; n: number }[]> {
   const ranges = decompose(fromBucket, toBucket, KEYED_LEVELS);
   if (ranges.length === 0) return [];
-  const rows = await keyedCountsQuery(db, { by, arms: ranges.length }, { owner: ownerId, levels: ranges.map((r) => r.level), froms: ranges.map((r) => r.from), tos: ranges.map((r) => r.to) });
+  const rows = await keyedCountsQuery(db, { by, arms: ranges.length }, { owner: ownerId, ...rangeColumns(ranges) });
   return rows.map((r) => ({ k: Number(r.k), n: Number(r.n) }));
 }
 
@@ -495,9 +500,10 @@ export async function selectionsBetween(db: Kysely<Database>, fieldId: number, r
 
 const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) => db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids));
 
-export async function namesOf(db: Kysely<Database>, table: 'states', ids: readonly number[]): Promise<Map<number, string>> {
+/** Names of states by id. */
+export async function stateNames(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await stateNamesQuery(db, { table }, { ids: [...ids] });
+  const rows = await stateNamesQuery(db, {}, { ids: [...ids] });
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
