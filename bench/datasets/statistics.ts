@@ -1,5 +1,6 @@
 import type { Dataset } from './types.js';
 import { scaled } from './types.js';
+import { UNKEPT_CHAT_FIGURES } from '../../src/statistics/snapshot.js';
 
 export const SNAPSHOT_SPACING_MS = 45 * 60_000;
 
@@ -37,17 +38,7 @@ export const statistics: Dataset = {
               totalAccounts: 20,
               lastLogin: new Date(at - random.int(0, 3_600_000)).toISOString(),
               totalRooms: 10_000,
-              totalChannels: 0,
-              totalPrivateGroups: 0,
-              totalDirect: 0,
-              totalLivechat: 0,
-              totalMessages: 0,
-              totalChannelMessages: 0,
-              totalPrivateGroupMessages: 0,
-              totalDirectMessages: 0,
-              totalLivechatMessages: 0,
-              lastMessageSentAt: null,
-              lastSeenSubscription: '',
+              ...UNKEPT_CHAT_FIGURES,
               totalRecordings: 900_000 + i * 10,
               totalRecordingsSize: (900_000 + i * 10) * 1_000_000_000,
               totalRecordingRooms: 10_000,

@@ -19,6 +19,24 @@ export function snapshotId(nowMs: number): string {
 }
 
 /**
+ * Rocket.Chat chat figures for channels, groups, direct rooms and messages: concepts Recap does
+ * not keep, so they stay 0 (see docs/statistics.md). In the order Rocket.Chat sends them.
+ */
+export const UNKEPT_CHAT_FIGURES = {
+  totalChannels: 0,
+  totalPrivateGroups: 0,
+  totalDirect: 0,
+  totalLivechat: 0,
+  totalMessages: 0,
+  totalChannelMessages: 0,
+  totalPrivateGroupMessages: 0,
+  totalDirectMessages: 0,
+  totalLivechatMessages: 0,
+  lastMessageSentAt: null,
+  lastSeenSubscription: '',
+} as const;
+
+/**
  * The snapshot document (contract §4; each field is described in docs/statistics.md). Every figure
  * comes from a counter or a small table: nothing here scans recordings.
  */
@@ -38,20 +56,9 @@ export async function buildSnapshot(db: Kysely<Database>, nowMs: number): Promis
     installedAt: identity.installedAt,
     version: VERSION,
     ...users,
-    // Rooms: the rooms that hold recordings. Channels, groups and direct rooms are Rocket.Chat
-    // chat concepts Recap does not keep; they stay 0 (see docs/statistics.md).
+    // Rooms: the rooms that hold recordings.
     totalRooms: recordings.totalRecordingRooms,
-    totalChannels: 0,
-    totalPrivateGroups: 0,
-    totalDirect: 0,
-    totalLivechat: 0,
-    totalMessages: 0,
-    totalChannelMessages: 0,
-    totalPrivateGroupMessages: 0,
-    totalDirectMessages: 0,
-    totalLivechatMessages: 0,
-    lastMessageSentAt: null,
-    lastSeenSubscription: '',
+    ...UNKEPT_CHAT_FIGURES,
     ...recordings,
     ...analytics,
     ...reports,
