@@ -18,6 +18,7 @@ import { startStatisticsScheduler } from './statistics/service.js';
 import type { PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
+import { enableReadCache } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
 import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
 import { registerMetrics } from './http/metrics.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (database.changeCounter) enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
   app.decorate('db', database.db);
   app.decorate('engine', database.engine);
   app.decorate('config', config);

@@ -41,6 +41,7 @@ export const ConfigSchema = Type.Object({
   RECAP_MAX_IMAGE_BYTES: Type.Integer({ default: 20 * 1024 ** 2, minimum: 1024, description: 'Largest report image upload in bytes.' }),
   RECAP_IMAGE_URL_TTL: Duration('1h', 'Minimum validity of signed report image URLs (rounded up to the next whole hour, so URLs repeat and browsers cache them).'),
   RECAP_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Base URL clients reach Recap at, for absolute image URLs (default: from the request’s Host and protocol).' })),
+  RECAP_READ_CACHE_MB: Type.Number({ default: 64, minimum: 0, maximum: 65536, description: 'SQLite only: memory for answers kept until the next write (0 turns the cache off). See README, Read cache.' }),
   RECAP_BENCH_ROUTES: Type.Boolean({ default: false, description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.' }),
 });
 
@@ -84,6 +85,7 @@ function toConfig(raw: RawConfig) {
     maxImageBytes: raw.RECAP_MAX_IMAGE_BYTES,
     imageUrlTtlMs: parseDuration(raw.RECAP_IMAGE_URL_TTL),
     publicUrl: raw.RECAP_PUBLIC_URL?.replace(/\/+$/, ''),
+    readCacheBytes: Math.round(raw.RECAP_READ_CACHE_MB * 1024 * 1024),
     benchRoutes: raw.RECAP_BENCH_ROUTES,
   };
 }
