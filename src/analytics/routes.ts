@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { findApiClient } from '../auth/service.js';
+import { sendCachedJson } from '../http/cached-json.js';
 import { AppError } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
@@ -27,10 +28,14 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
   });
 
-  app.post('/auth/analytics/fetch', { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) }, async (request) => {
-    const { params, total, rows } = await analytics.fetchAnalytics(app.db, request.apiClient!.accountId, request.body);
-    if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
-    return { ...OK, result: { total_analytics: total, from: params.from, limit: params.limit, order_by: params.orderBy, analytics_list: rows } };
+  app.post('/auth/analytics/fetch', { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) }, async (request, reply) => {
+    const params = analytics.analyticsFetchParams(request.body);
+    const accountId = request.apiClient!.accountId;
+    return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
+      const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);
+      if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
+      return { ...OK, result: { total_analytics: total, from: params.from, limit: params.limit, order_by: params.orderBy, analytics_list: rows } };
+    });
   });
 
   app.post('/auth/analytics/delete', { schema: schema('Delete an analytics file', FileIdBody, StatusReply) }, async (request) => {

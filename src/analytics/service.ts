@@ -5,7 +5,7 @@ import type { Engine } from '../db/connection.js';
 import { withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
-import { fetchParams } from '../recordings/service.js';
+import { fetchParams, type FetchParams } from '../recordings/service.js';
 import type { FileStorage } from '../storage/files.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
 import { signFileToken } from '../storage/tokens.js';
@@ -141,13 +141,16 @@ export async function closeSessions(db: Kysely<Database>, engine: Engine, storag
   }
 }
 
-export async function fetchAnalytics(db: Kysely<Database>, accountId: number, body: { room_ids: string[]; from?: number | undefined; limit?: number | undefined; order_by?: string | undefined }) {
-  const params = fetchParams(body);
+/** plugNmeet's paging rules for analytics lists: the same as for recordings. */
+export const analyticsFetchParams = (body: { room_ids: string[]; from?: number | undefined; limit?: number | undefined; order_by?: string | undefined }): FetchParams =>
+  fetchParams(body);
+
+export async function fetchAnalytics(db: Kysely<Database>, accountId: number, params: FetchParams) {
   const totals = await repo.roomTotals(db, accountId, params.roomIds ?? []);
   let total = 0;
   for (const n of totals.values()) total += n;
   const rows = params.from < total ? await repo.pageByRooms(db, { accountId, roomIds: [...totals.keys()].sort(), direction: params.orderBy === 'ASC' ? 'asc' : 'desc', offset: params.from, limit: params.limit }) : [];
-  return { params, total, rows };
+  return { total, rows };
 }
 
 export async function getAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<repo.AnalyticsFileRow> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../db/connection.js';
 import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
+import { cachedRead } from '../db/read-cache.js';
 import type { ApiKeyRow, Database, UserRow } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
 import {
@@ -166,6 +167,9 @@ export async function login(db: Kysely<Database>, username: string, password: st
   return { user: toPublicUser({ ...row, last_login_at: now }), token: issued.token };
 }
 
+/** Rough size of a cached credential row (read-cache.ts): a few short strings. */
+const CACHED_ROW_BYTES = 512;
+
 /**
  * The user a token belongs to, if the token is valid, unexpired and its user active. With
  * `expectedUserId` (Rocket.Chat's X-User-Id) the token must belong to that user.
@@ -177,7 +181,8 @@ export async function authenticateToken(
   now = Date.now(),
 ): Promise<AuthUser | undefined> {
   if (!token || token.length > 256) return undefined;
-  const row = await repo.findTokenWithUser(db, hashToken(token));
+  const tokenHash = hashToken(token);
+  const row = await cachedRead(db, `auth:token|${tokenHash}`, () => repo.findTokenWithUser(db, tokenHash), () => CACHED_ROW_BYTES);
   if (!row || row.expires_at <= now || row.active !== 1) return undefined;
   if (expectedUserId !== undefined && String(row.id) !== expectedUserId) return undefined;
   return {
@@ -228,7 +233,7 @@ export async function createApiKey(
 }
 
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
-  const row: ApiKeyRow | undefined = await repo.findActiveApiKey(db, apiKey);
+  const row: ApiKeyRow | undefined = await cachedRead(db, `auth:api-key|${apiKey}`, () => repo.findActiveApiKey(db, apiKey), () => CACHED_ROW_BYTES);
   return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
 }
 

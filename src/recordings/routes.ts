@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { findApiClient } from '../auth/service.js';
+import { sendCachedJson } from '../http/cached-json.js';
 import { AppError, invalidParams } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
@@ -30,14 +31,17 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({ tags, summary, security: plugnmeetSecurity, body, response: { 200: reply } });
 
-  app.post('/auth/recording/fetch', { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) }, async (request) => {
+  app.post('/auth/recording/fetch', { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) }, async (request, reply) => {
     const params = recordings.fetchParams(request.body);
-    const { total, rows } = await recordings.fetchRecordings(app.db, request.apiClient!.accountId, params);
-    if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
-    return {
-      ...OK,
-      result: { total_recordings: total, from: params.from, limit: params.limit, order_by: params.orderBy, recordings_list: rows.map(recordings.toRecordingInfo) },
-    };
+    const accountId = request.apiClient!.accountId;
+    return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
+      const { total, rows } = await recordings.fetchRecordings(app.db, accountId, params);
+      if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
+      return {
+        ...OK,
+        result: { total_recordings: total, from: params.from, limit: params.limit, order_by: params.orderBy, recordings_list: rows.map(recordings.toRecordingInfo) },
+      };
+    });
   });
 
   app.post('/auth/recording/info', { schema: schema('A recording and its room', RecordIdBody, InfoReply) }, async (request) => {

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../auth/hooks.js';
+import { sendCachedJson } from '../http/cached-json.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import * as analytics from './analytics.js';
@@ -24,6 +26,15 @@ const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
 export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireUser);
   app.addHook('preHandler', requirePermission('view-analytics'));
+  /**
+   * Opens the window (which answers 400 for bad dates and 404 for a channel of another account),
+   * then answers through the read cache: counts change only when something is written.
+   */
+  const answer = async (request: FastifyRequest, reply: FastifyReply, extra: object, compute: (window: analytics.Window) => Promise<unknown>) => {
+    const window = await analytics.openWindow(app.db, request.user!, request.query as analytics.WindowQuery);
+    const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
+    return sendCachedJson(reply, key, () => compute(window));
+  };
   const schema = <Q extends TSchema, R extends TSchema>(summary: string, querystring: Q, reply: R) => ({
     tags,
     summary,
@@ -55,39 +66,39 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v4/analytics/reports_over_time',
     { schema: schema('Reports per time bucket (hour ≤ 2 days, day ≤ 92 days, week ≤ 3 years, else month; weeks start Monday)', query({ interval: Type.Optional(StringEnum([...analytics.INTERVALS])) }), Type.Array(Type.Object({ ...Count, datetime_range_start: IsoTimestamp, datetime_range_width: Type.String() }))) },
-    async (request) => analytics.reportsOverTime(app.db, await analytics.openWindow(app.db, request.user!, request.query), request.query.interval),
+    async (request, reply) => answer(request, reply, { interval: request.query.interval }, (window) => analytics.reportsOverTime(app.db, window, request.query.interval)),
   );
   app.get(
     '/api/v4/analytics/reports_per_field_selection',
     { schema: schema('Reports per selected option of a Category, DropDown or Radio field', query({ field_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }), Type.Array(Type.Object({ field_id: Type.Integer(), account_id: Type.Integer(), name: Type.String(), value: Type.String(), report_count: Type.Integer() }))) },
-    async (request) => analytics.reportsPerFieldSelection(app.db, request.user!, await analytics.openWindow(app.db, request.user!, request.query), request.query.field_id),
+    async (request, reply) => answer(request, reply, { field: request.query.field_id }, (window) => analytics.reportsPerFieldSelection(app.db, request.user!, window, request.query.field_id)),
   );
   app.get(
     '/api/v4/analytics/reports_per_state',
     { schema: schema('Reports per state, most first', query({}), Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), ...Count }))) },
-    async (request) => analytics.reportsPerState(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+    async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerState(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_user',
     { schema: schema('Reports per user, most first', query({}), Type.Array(Type.Object({ user_id: Type.Integer(), ...Count }))) },
-    async (request) => analytics.reportsPerUser(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+    async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerUser(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_day_hour',
     { schema: schema('Reports per local hour of the day (0–23)', query({}), Type.Array(Type.Object({ hour: Type.Integer(), ...Count }))) },
-    async (request) => analytics.reportsPerDayHour(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+    async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerDayHour(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_week_day',
     { schema: schema('Reports per local week day (0 = Sunday … 6)', query({}), Type.Array(Type.Object({ dow: Type.Integer(), ...Count }))) },
-    async (request) => analytics.reportsPerWeekDay(app.db, await analytics.openWindow(app.db, request.user!, request.query)),
+    async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerWeekDay(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_read',
     { schema: schema('Reads made in the window of the channel’s reports (exact)', query({ fields: Fields(analytics.READ_FIELDS) }), Type.Object({ total_reads: Type.Optional(Type.Integer()), unique_reads: Type.Optional(Type.Integer()), report_readers: Type.Optional(Type.Integer()), reports_seen: Type.Optional(Type.Integer()) })) },
-    async (request) => {
+    async (request, reply) => {
       const fields = analytics.selectFields(request.query.fields, analytics.READ_FIELDS);
-      return analytics.reportsRead(app.db, await analytics.openWindow(app.db, request.user!, request.query), fields);
+      return answer(request, reply, { fields }, (window) => analytics.reportsRead(app.db, window, fields));
     },
   );
   app.get(
@@ -99,9 +110,9 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         Type.Array(Type.Object({ total_alerts: Type.Optional(Type.Integer()), unique_alerts: Type.Optional(Type.Integer()), alert_source_reports: Type.Optional(Type.Integer()), alerts_opened: Type.Optional(Type.Integer()), user_id: Type.Integer(), first_name: Type.String(), last_name: Type.String() })),
       ),
     },
-    async (request) => {
+    async (request, reply) => {
       const fields = analytics.selectFields(request.query.fields, analytics.AWARENESS_FIELDS);
-      return analytics.userAwareness(app.db, await analytics.openWindow(app.db, request.user!, request.query), fields);
+      return answer(request, reply, { fields }, (window) => analytics.userAwareness(app.db, window, fields));
     },
   );
 };

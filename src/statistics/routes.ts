@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { requirePermission, requireUser } from '../auth/hooks.js';
+import { cachedRead, stringBytes } from '../db/read-cache.js';
 import { invalidParams } from '../http/errors.js';
 import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
 import { parseFields, parseQuery, parseSort } from './query.js';
@@ -35,15 +36,19 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (unsafe && !app.config.statsUnsafeParams) {
         throw invalidParams('query and fields are disabled on this server (RECAP_STATS_UNSAFE_PARAMS=false)', { errorType: 'error-invalid-params' });
       }
-      const result = await statistics.listSnapshots(app.db, {
+      const list = {
         offset,
         count: requested === 0 ? 0 : Math.min(requested, MAX_COUNT),
         sort: q.sort === undefined ? undefined : parseSort(q.sort),
         fields: q.fields === undefined ? undefined : parseFields(q.fields),
         query: q.query === undefined ? undefined : parseQuery(q.query),
-      });
-      // Documents are sent as stored (JSON text): their fields vary between snapshots.
-      const body = `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;
+      };
+      // Parsed above, so malformed parameters are answered before and never kept.
+      const body = await cachedRead(app.db, `statistics.list|${JSON.stringify(list)}`, async () => {
+        const result = await statistics.listSnapshots(app.db, list);
+        // Documents are sent as stored (JSON text): their fields vary between snapshots.
+        return `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;
+      }, stringBytes);
       // A string skips the response serializer; the schema still documents the shape.
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body as unknown as Static<typeof ListReply>);
     },

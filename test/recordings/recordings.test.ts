@@ -3,6 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { revokeApiKey } from '../../src/auth/service.js';
+import { connect } from '../../src/db/connection.js';
 import { insertRecording } from '../../src/recordings/repository.js';
 import { signFileToken } from '../../src/storage/tokens.js';
 import { ENGINES } from '../helpers/engines.js';
@@ -166,6 +168,35 @@ for (const engine of ENGINES) {
       assert.equal((await signedPost(server.url, '/auth/recording/info', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
       assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
       assert.equal((await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['r1'] })).body.status_code, 'NOT_FOUND');
+    });
+
+    test('fetch never answers from before a write: metadata update, a row added by another process, delete, a revoked key', async (t) => {
+      const server = await startTestServer(t, engine);
+      await seedRoom(server.url, server.config.dataDir, 'fresh', 3);
+      const titles = async () => {
+        const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['fresh'] });
+        return page.body.status ? page.body.result.recordings_list.map((r: { record_id: string; metadata: { title: string } }) => `${r.record_id}:${r.metadata.title}`) : page.body.status_code;
+      };
+      assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:', 'fresh-rec-0000:']);
+      assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:', 'fresh-rec-0000:']); // answered again, now cached on SQLite
+      await signedPost(server.url, '/auth/recording/updateMetadata', { record_id: 'fresh-rec-0001', metadata: { title: 'Renamed' } });
+      assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:Renamed', 'fresh-rec-0000:']);
+
+      // Another process writing to the same database (a second instance, the CLI).
+      const other = await connect(server.config.databaseUrl);
+      t.after(() => other.close());
+      await insertRecording(other.db, {
+        account_id: 1, record_id: 'fresh-rec-0009', room_id: 'fresh', room_sid: 's', room_title: '', file_path: 'fresh/x.mp4',
+        file_size: 1, creation_time: 1_800_000_000, room_creation_time: 1_800_000_000, metadata: '{"title":"Elsewhere"}', created_at: 0,
+      });
+      assert.deepEqual(await titles(), ['fresh-rec-0009:Elsewhere', 'fresh-rec-0002:', 'fresh-rec-0001:Renamed', 'fresh-rec-0000:']);
+      for (const id of ['fresh-rec-0009', 'fresh-rec-0002', 'fresh-rec-0001', 'fresh-rec-0000']) await signedPost(server.url, '/auth/recording/delete', { record_id: id });
+      assert.equal(await titles(), 'NOT_FOUND');
+
+      await revokeApiKey(other.db, API_KEY.key);
+      const revoked = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['fresh'] });
+      assert.equal(revoked.status, 401);
+      assert.equal(revoked.body.status_code, 'INVALID_API_KEY');
     });
 
     test('add: idempotent on record_id, refuses different data, missing files and paths outside', async (t) => {
