@@ -1,5 +1,6 @@
 // npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
 //                  [--connections 50] [--latency-seconds 3] [--only <text>] [--keep] [--import-reports 200000]
+//                  [--read-cache-mb 64]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     'import-reports': { type: 'string', default: '200000' },
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261123' },
+    'read-cache-mb': { type: 'string' },
   },
 });
 
@@ -134,7 +136,10 @@ function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string
 }
 
 async function main() {
-  log(`Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`);
+  // The server's read cache (SQLite): its default unless given; 0 measures every request's queries.
+  const serverEnv: Record<string, string> = args['read-cache-mb'] === undefined ? {} : { RECAP_READ_CACHE_MB: args['read-cache-mb'] };
+  const cacheNote = engine === 'sqlite' ? `, read cache ${args['read-cache-mb'] ?? 'default'} MiB` : '';
+  log(`Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${cacheNote}${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`);
   const target = await benchDatabase();
   const config = loadConfig({
     RECAP_DATABASE_URL: target.url,
@@ -163,7 +168,7 @@ async function main() {
   // A server of its own per scenario: requests a saturating load leaves behind (clients that gave up)
   // keep running, on the event loop or in the pool's queue, and would land in the next scenario.
   const withServer = async <T>(fn: (baseUrl: string, rss: () => string) => Promise<T>): Promise<T> => {
-    const { child, baseUrl } = await startServer(target.url, target.dataDir);
+    const { child, baseUrl } = await startServer(target.url, target.dataDir, serverEnv);
     try {
       return await fn(baseUrl, () => serverMemory(child.pid, 'VmRSS'));
     } finally {
