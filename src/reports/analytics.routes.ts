@@ -55,12 +55,16 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         Type.Array(Type.Object({ report_image_id: Type.Integer(), account_id: Type.Integer(), report_id: Type.Integer(), created_at: IsoTimestamp, styles: Styles })),
       ),
     },
-    async (request) => {
-      const images = await analytics.reportsImages(app.db, await analytics.openWindow(app.db, request.user!, request.query), request.query.from, request.query.limit);
+    async (request, reply) => {
+      const { from, limit } = request.query;
       const urls = await ImageUrls.for(app.db, app.config.imageUrlTtlMs);
       const base = publicBase(request);
+      // URLs expire on a whole hour, so the answer is the same all hour: the expiry is part of the key.
       const expires = urls.expiresAt();
-      return images.map((image) => ({ report_image_id: image.id, account_id: image.account_id, report_id: image.report_id, created_at: toIso(image.created_at), styles: urls.styles(base, image.id, expires) }));
+      return answer(request, reply, { from, limit, base, expires }, async (window) => {
+        const images = await analytics.reportsImages(app.db, window, from, limit);
+        return images.map((image) => ({ report_image_id: image.id, account_id: image.account_id, report_id: image.report_id, created_at: toIso(image.created_at), styles: urls.styles(base, image.id, expires) }));
+      });
     },
   );
   app.get(

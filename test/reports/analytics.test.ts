@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import sharp from 'sharp';
 import { createAccount, createUser } from '../../src/auth/service.js';
 import { ENGINES } from '../helpers/engines.js';
 import { bearer, call, loginAs, startTestServer, type Session } from '../helpers/server.js';
@@ -179,6 +180,30 @@ for (const engine of ENGINES) {
       await bad('reports_per_state', { ...march, time_zone: 'Mars/Olympus' }, 400, /time_zone/);
       await bad('reports_over_time', { ...march, interval: 'fortnight' }, 400, /interval/);
       assert.equal((await call(d.server.url, 'GET', `/api/v4/analytics/reports_per_state?start_date=${march.start_date}&end_date=${march.end_date}`, { headers: bearer(d.analyst.session) })).status, 400);
+    });
+
+    test('answers follow every write: a report, a state change, a read, an image', async (t) => {
+      const d = await handBuilt(t, engine);
+      const q = `channel_id=${d.channel.id}&start_date=2026-03-28T00:00:00Z&end_date=2026-03-31T00:00:00Z`;
+      const ask = async (endpoint: string, extra = '') => (await call(d.server.url, 'GET', `/api/v4/analytics/${endpoint}?${q}${extra}`, { headers: bearer(d.analyst.session) })).body;
+      const states = async () => Object.fromEntries((await ask('reports_per_state')).map((r: { name: string; report_count: number }) => [r.name, r.report_count]));
+      assert.deepEqual(await states(), { Open: 3, Resolved: 2 });
+      assert.deepEqual(await states(), { Open: 3, Resolved: 2 }); // asked again: on SQLite, from the read cache
+      const added = await post(d.server.url, d.manager.session, '/api/v4/reports', { channel_id: d.channel.id, user_id: d.r2.id, created_at: '2026-03-30T12:00:00Z', state_id: d.s2.id });
+      assert.deepEqual(await states(), { Open: 3, Resolved: 3 });
+      const patched = await call(d.server.url, 'PATCH', `/api/v4/reports/${d.reports[0].id}`, { headers: bearer(d.manager.session), body: { state_id: d.s2.id } });
+      assert.equal(patched.status, 200);
+      assert.deepEqual(await states(), { Open: 2, Resolved: 4 });
+
+      assert.deepEqual(await ask('reports_read', '&fields=total_reads,reports_seen'), { total_reads: 4, reports_seen: 3 });
+      await post(d.server.url, d.manager.session, `/api/v4/reports/${added.id}/reads`, { user_id: d.r1.id, read_at: '2026-03-30T13:00:00Z' });
+      assert.deepEqual(await ask('reports_read', '&fields=total_reads,reports_seen'), { total_reads: 5, reports_seen: 4 });
+
+      assert.deepEqual(await ask('reports_images'), []);
+      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#08f' } }).png().toBuffer();
+      const image = await fetch(`${d.server.url}/api/v4/reports/${added.id}/images`, { method: 'POST', headers: { ...bearer(d.manager.session), 'content-type': 'image/png' }, body: png });
+      assert.equal(image.status, 201);
+      assert.deepEqual((await ask('reports_images')).map((i: { report_id: number }) => i.report_id), [added.id]);
     });
 
     test('isolation and roles: another account’s channel and field are 404; a reporter gets 403', async (t) => {
