@@ -138,7 +138,7 @@ function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string
 async function main() {
   // The server's read cache (SQLite): its default unless given; 0 measures every request's queries.
   const serverEnv: Record<string, string> = args['read-cache-mb'] === undefined ? {} : { RECAP_READ_CACHE_MB: args['read-cache-mb'] };
-  const cacheNote = engine === 'sqlite' ? `, read cache ${args['read-cache-mb'] ?? 'default'} MiB` : '';
+  const cacheNote = engine === 'sqlite' ? `, read cache ${args['read-cache-mb'] === undefined ? 'at its default size' : `${args['read-cache-mb']} MiB`}` : '';
   log(`Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${cacheNote}${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`);
   const target = await benchDatabase();
   const config = loadConfig({

@@ -5,7 +5,7 @@ import { sendCachedJson } from '../http/cached-json.js';
 import { AppError } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
-import { registerRecording } from '../recordings/service.js';
+import { fetchParams, registerRecording } from '../recordings/service.js';
 import { isSafeRelativePath } from '../storage/files.js';
 import { sendStoredFile } from '../storage/download.js';
 import { webhookIssuer, mapWebhook, verifyWebhook } from './livekit.js';
@@ -29,7 +29,7 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/auth/analytics/fetch', { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) }, async (request, reply) => {
-    const params = analytics.analyticsFetchParams(request.body);
+    const params = fetchParams(request.body);
     const accountId = request.apiClient!.accountId;
     return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
       const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);

@@ -5,7 +5,7 @@ import type { Engine } from '../db/connection.js';
 import { withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
-import { fetchParams, type FetchParams } from '../recordings/service.js';
+import type { FetchParams } from '../recordings/service.js';
 import type { FileStorage } from '../storage/files.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
 import { signFileToken } from '../storage/tokens.js';
@@ -141,10 +141,7 @@ export async function closeSessions(db: Kysely<Database>, engine: Engine, storag
   }
 }
 
-/** plugNmeet's paging rules for analytics lists: the same as for recordings. */
-export const analyticsFetchParams = (body: { room_ids: string[]; from?: number | undefined; limit?: number | undefined; order_by?: string | undefined }): FetchParams =>
-  fetchParams(body);
-
+/** A page of analytics files; `params` follow plugNmeet's paging rules, the same as for recordings (fetchParams). */
 export async function fetchAnalytics(db: Kysely<Database>, accountId: number, params: FetchParams) {
   const totals = await repo.roomTotals(db, accountId, params.roomIds ?? []);
   let total = 0;

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
 import { requirePermission, requireUser } from '../auth/hooks.js';
-import { cachedRead, stringBytes } from '../db/read-cache.js';
+import { sendCachedJsonText } from '../http/cached-json.js';
 import { invalidParams } from '../http/errors.js';
 import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
 import { parseFields, parseQuery, parseSort } from './query.js';
@@ -43,14 +42,13 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         fields: q.fields === undefined ? undefined : parseFields(q.fields),
         query: q.query === undefined ? undefined : parseQuery(q.query),
       };
-      // Parsed above, so malformed parameters are answered before and never kept.
-      const body = await cachedRead(app.db, `statistics.list|${JSON.stringify(list)}`, async () => {
+      // Parsed above, so malformed parameters are answered before and never kept. The text skips
+      // the response serializer; the schema still documents the shape.
+      return sendCachedJsonText(reply.header('cache-control', 'no-store'), JSON.stringify(list), async () => {
         const result = await statistics.listSnapshots(app.db, list);
         // Documents are sent as stored (JSON text): their fields vary between snapshots.
         return `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;
-      }, stringBytes);
-      // A string skips the response serializer; the schema still documents the shape.
-      return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body as unknown as Static<typeof ListReply>);
+      });
     },
   );
 
