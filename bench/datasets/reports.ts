@@ -58,7 +58,7 @@ export const reports: Dataset = {
       },
       {
         table: 'reports',
-        columns: ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at'],
+        columns: ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at', 'option_ids'],
         count: total,
         *rows() {
           for (let i = 0; i < total; i++) {
@@ -68,16 +68,10 @@ export const reports: Dataset = {
             created[i] = at;
             channelOf[i] = channel;
             const state = random.int(0, 9) === 0 ? null : (account - 1) * STATES_PER_ACCOUNT + random.int(1, STATES_PER_ACCOUNT);
-            yield [i + 1, account, channel, channel === HOT_CHANNEL ? 1 : null, userOf(account), state, at];
+            // The hot channel's reports are of its form, with a Severity chosen.
+            const hotForm = channel === HOT_CHANNEL;
+            yield [i + 1, account, channel, hotForm ? 1 : null, userOf(account), state, at, hotForm ? `[${random.int(1, 4)}]` : null];
           }
-        },
-      },
-      {
-        table: 'report_selections',
-        columns: ['report_id', 'field_id', 'option_id', 'channel_id', 'created_at'],
-        count: hot,
-        *rows() {
-          for (let i = 0; i < hot; i++) yield [i + 1, HOT_FIELD, random.int(1, 4), HOT_CHANNEL, created[i]!];
         },
       },
       {

@@ -82,10 +82,20 @@ const bulkTexts = new Map<string, string>();
  * full chunk is built once, so SQLite's statement cache prepares it once.
  */
 export async function bulkInsert<DB>(db: Kysely<DB>, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], conflict = ''): Promise<void> {
+  const values: unknown[] = [];
+  for (const row of rows) for (const value of row) values.push(value);
+  await bulkInsertValues(db, table, columns, values, conflict);
+}
+
+/** bulkInsert with the rows' values given one after the other (`columns.length` per row): no array per row. */
+export async function bulkInsertValues<DB>(db: Kysely<DB>, table: string, columns: readonly string[], values: unknown[], conflict = ''): Promise<void> {
   const postgres = isPostgres(db);
-  const chunk = Math.max(1, Math.floor(8000 / columns.length));
-  for (let start = 0; start < rows.length; start += chunk) {
-    const size = Math.min(chunk, rows.length - start);
+  const width = columns.length;
+  const rows = values.length / width;
+  if (!Number.isInteger(rows)) throw new RangeError(`${values.length} values are not rows of ${width} columns`);
+  const chunk = Math.max(1, Math.floor(8000 / width));
+  for (let start = 0; start < rows; start += chunk) {
+    const size = Math.min(chunk, rows - start);
     const key = `${postgres}|${table}|${columns.join(',')}|${size}|${conflict}`;
     let text = bulkTexts.get(key);
     if (!text) {
@@ -95,8 +105,7 @@ export async function bulkInsert<DB>(db: Kysely<DB>, table: string, columns: rea
       if (bulkTexts.size > 200) bulkTexts.clear();
       bulkTexts.set(key, text);
     }
-    const parameters: unknown[] = [];
-    for (let i = start; i < start + size; i++) for (const value of rows[i]!) parameters.push(value);
+    const parameters = size === rows ? values : values.slice(start * width, (start + size) * width);
     await db.executeQuery(CompiledQuery.raw(text, parameters));
   }
 }

@@ -14,6 +14,8 @@ import * as m0010 from './migrations/0010_report_images.js';
 import * as m0011 from './migrations/0011_report_channel_totals.js';
 import * as m0012 from './migrations/0012_report_count_eight_days.js';
 import * as m0013 from './migrations/0013_report_count_days.js';
+import * as m0014 from './migrations/0014_report_values_inline.js';
+import * as m0015 from './migrations/0015_report_keyed_hours.js';
 
 type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
 
@@ -35,6 +37,8 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0011_report_channel_totals': m0011,
   '0012_report_count_eight_days': m0012,
   '0013_report_count_days': m0013,
+  '0014_report_values_inline': m0014,
+  '0015_report_keyed_hours': m0015,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

@@ -211,6 +211,10 @@ export interface ReportsTable {
   state_id: number | null;
   /** Unix ms. */
   created_at: number;
+  /** JSON object of the non-choice values by field id (strings, numbers, dates as given); null: none. */
+  field_values: string | null;
+  /** JSON array of the selected options' ids (choice fields); null: none. */
+  option_ids: string | null;
 }
 
 export interface ReportImagesTable {
@@ -240,21 +244,6 @@ export interface ReportChannelTotalsTable {
   alerts: Generated<number>;
   images: Generated<number>;
   image_bytes: Generated<number>;
-}
-
-export interface ReportValuesTable {
-  report_id: number;
-  field_id: number;
-  /** JSON of the given value (string, number, or date as ISO). */
-  value: string;
-}
-
-export interface ReportSelectionsTable {
-  report_id: number;
-  field_id: number;
-  option_id: number;
-  channel_id: number;
-  created_at: number;
 }
 
 export interface ReportReadsTable {
@@ -333,8 +322,6 @@ export interface Database {
   form_fields: FormFieldsTable;
   field_options: FieldOptionsTable;
   reports: ReportsTable;
-  report_values: ReportValuesTable;
-  report_selections: ReportSelectionsTable;
   report_reads: ReportReadsTable;
   report_images: ReportImagesTable;
   report_channel_totals: ReportChannelTotalsTable;

@@ -38,6 +38,9 @@ export interface Window {
   /** Whole buckets [firstBucket, endBucket); edges [start, firstBucket*B) and [endBucket*B, end) are raw. */
   firstBucket: number;
   endBucket: number;
+  /** The same in whole hours, for the per-key counts (kept per hour at the finest). */
+  firstHour: number;
+  endHour: number;
 }
 
 export async function openWindow(db: Kysely<Database>, caller: Caller, q: WindowQuery): Promise<Window> {
@@ -53,21 +56,30 @@ export async function openWindow(db: Kysely<Database>, caller: Caller, q: Window
   // A window inside one bucket has no whole bucket: first = end, and edges() reads it raw.
   const endBucket = Math.floor(end / B);
   const firstBucket = Math.min(Math.ceil(start / B), endBucket);
-  return { channelId: channel.id, accountId: channel.account_id, start, end, zone, segments: offsetSegments(zone, start, end), firstBucket, endBucket };
+  const endHour = Math.floor(end / HOUR);
+  const firstHour = Math.min(Math.ceil(start / HOUR), endHour);
+  return { channelId: channel.id, accountId: channel.account_id, start, end, zone, segments: offsetSegments(zone, start, end), firstBucket, endBucket, firstHour, endHour };
 }
 
-/** The raw parts of a window: the partial buckets at its edges (or all of it when shorter than a bucket). */
-function edges(w: Window): [number, number][] {
-  if (w.firstBucket >= w.endBucket) return [[w.start, w.end]];
+/**
+ * The raw parts of a window: the partial buckets (or hours) at its edges, or all of it when it
+ * holds no whole one.
+ */
+function edges(w: Window, unit: 'bucket' | 'hour' = 'bucket'): [number, number][] {
+  const [first, end, ms] = unit === 'bucket' ? [w.firstBucket, w.endBucket, B] : [w.firstHour, w.endHour, HOUR];
+  if (first >= end) return [[w.start, w.end]];
   return [
-    [w.start, w.firstBucket * B],
-    [w.endBucket * B, w.end],
+    [w.start, first * ms],
+    [end * ms, w.end],
   ];
 }
 
-async function edgeReports(db: Kysely<Database>, w: Window) {
-  return repo.reportsBetween(db, w.channelId, edges(w));
+async function edgeReports(db: Kysely<Database>, w: Window, unit: 'bucket' | 'hour' = 'bucket') {
+  return repo.reportsBetween(db, w.channelId, edges(w, unit));
 }
+
+/** The whole hours of a window in quarter hours, as the per-key counts take them. */
+const wholeHours = (w: Window): [number, number] => [w.firstHour * (HOUR / B), w.endHour * (HOUR / B)];
 
 /** Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`. */
 async function foldByLocalUnit(db: Kysely<Database>, w: Window, unit: repo.LocalUnit, keyOf: (localUnit: number, offsetMs: number) => number): Promise<Map<number, number>> {
@@ -181,8 +193,8 @@ export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
 /** Counts per state or per user: time zones do not matter, only the window's instants. */
 async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): Promise<[number, number][]> {
   const counts = new Map<number, number>();
-  for (const { k, n } of await repo.countsByKey(db, by, w.channelId, w.firstBucket, w.endBucket)) counts.set(k, n);
-  for (const r of await edgeReports(db, w)) {
+  for (const { k, n } of await repo.countsByKey(db, by, w.channelId, ...wholeHours(w))) counts.set(k, n);
+  for (const r of await edgeReports(db, w, 'hour')) {
     const key = by === 'state' ? r.state_id : r.user_id;
     if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
@@ -207,9 +219,12 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
   if (!form || form.channel_id !== w.channelId) throw notFound('field not found');
   if (!SINGLE_CHOICE.has(field.field_type)) throw new AppError('unprocessable', `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`);
   const counts = new Map<number, number>();
-  for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, w.firstBucket, w.endBucket)) counts.set(k, n);
-  for (const s of await repo.selectionsBetween(db, fieldId, edges(w))) counts.set(s.option_id, (counts.get(s.option_id) ?? 0) + 1);
+  for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, ...wholeHours(w))) counts.set(k, n);
   const options = await repo.optionsOfField(db, fieldId);
+  const ofField = new Set(options.map((o) => o.id));
+  for (const r of await repo.optionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {
+    for (const id of JSON.parse(r.option_ids!) as number[]) if (ofField.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
   return options
     .filter((o) => (counts.get(o.id) ?? 0) > 0)
     .map((o) => ({ field_id: fieldId, account_id: w.accountId, name: o.name, value: o.value, report_count: counts.get(o.id)! }))

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
-import { atomically, bulkInsert, isPostgres } from '../db/dialect.js';
+import { atomically, bulkInsert, bulkInsertValues, isPostgres } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportImagesTable, ReportsTable } from '../db/schema.js';
 
@@ -100,46 +100,44 @@ export async function reportTotals(db: Kysely<Database>): Promise<Record<Channel
   return Object.fromEntries(columns.map((c) => [c, Number(row[c])])) as Record<ChannelTotal, number>;
 }
 
-export async function insertReport(
-  db: Kysely<Database>,
-  row: Insertable<ReportsTable>,
-  values: { field_id: number; value: string }[],
-  selections: { field_id: number; option_id: number }[],
-): Promise<ReportRow> {
+/** A choice made in a report: what its counts are kept by. */
+export interface Selection {
+  field_id: number;
+  option_id: number;
+}
+
+export async function insertReport(db: Kysely<Database>, row: Insertable<ReportsTable>, selections: readonly Selection[]): Promise<ReportRow> {
   const report = await db.insertInto('reports').values(row).returningAll().executeTakeFirstOrThrow();
   const counts = new CountDeltas();
-  await insertReportDetails(db, [{ report, values, selections }], counts);
+  await countNewReports(db, [{ id: report.id, row: report, selections }], counts);
   await counts.flush(db);
   return report;
 }
 
 export interface NewReport {
-  report: ReportRow;
-  values: { field_id: number; value: string }[];
-  selections: { field_id: number; option_id: number }[];
+  id: number;
+  row: Omit<ReportRow, 'id'>;
+  selections: readonly Selection[];
 }
 
-/** Bulk path (import): reports whose ids were reserved, with their values, selections and counts. */
+const REPORT_COLUMNS = ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at', 'field_values', 'option_ids'] as const satisfies readonly (keyof ReportRow)[];
+
+/** Bulk path (import): reports whose ids were reserved, with their counts. */
 export async function insertReports(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
-  const columns = ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at'] as const satisfies readonly (keyof ReportRow)[];
-  await bulkInsert(db, 'reports', columns, reports.map(({ report }) => columns.map((c) => report[c])));
-  await insertReportDetails(db, reports, counts);
+  const values: unknown[] = [];
+  for (const { id, row } of reports) values.push(id, row.account_id, row.channel_id, row.form_id, row.user_id, row.state_id, row.created_at, row.field_values, row.option_ids);
+  await bulkInsertValues(db, 'reports', REPORT_COLUMNS, values);
+  await countNewReports(db, reports, counts);
 }
 
-async function insertReportDetails(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
-  await bulkInsert(db, 'report_values', ['report_id', 'field_id', 'value'], reports.flatMap(({ report, values }) => values.map((v) => [report.id, v.field_id, v.value])));
-  await bulkInsert(
-    db,
-    'report_selections',
-    ['report_id', 'field_id', 'option_id', 'channel_id', 'created_at'],
-    reports.flatMap(({ report, selections }) => selections.map((s) => [report.id, s.field_id, s.option_id, report.channel_id, report.created_at])),
-  );
+/** Adds new reports to the count deltas and to their channels' running totals. */
+async function countNewReports(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
   const perChannel = new Map<number, { accountId: number; n: number }>();
-  for (const { report, selections } of reports) {
-    counts.addReport(report, selections);
-    const channel = perChannel.get(report.channel_id);
+  for (const { row, selections } of reports) {
+    counts.addReport(row, selections);
+    const channel = perChannel.get(row.channel_id);
     if (channel) channel.n++;
-    else perChannel.set(report.channel_id, { accountId: report.account_id, n: 1 });
+    else perChannel.set(row.channel_id, { accountId: row.account_id, n: 1 });
   }
   for (const [channelId, { accountId, n }] of perChannel) await addChannelTotals(db, channelId, accountId, { reports: n });
 }
@@ -156,8 +154,13 @@ export const TOTAL_LEVELS = [0, 1, 2] as const;
  * local days in every zone but UTC, so only quarter hours and hours (every whole-hour zone aligns).
  */
 const LOCAL_UNIT_LEVELS = [0, 1] as const;
-/** Per state, user and option counts ignore zones: quarter hours, days, 8-day and 32-day spans (narrowest first). */
-export const KEYED_LEVELS = [0, 2, 4, 3] as const;
+/**
+ * Per state, user and option counts ignore zones: hours, days, 8-day and 32-day spans (narrowest
+ * first). Hours, not quarter hours (0015): a report spread over a year of quarter hours was a new
+ * counter row per key it has, which made most of an import's writes; the partial hours at a
+ * window's edges are read raw instead (a few dozen reports on the busiest channel).
+ */
+export const KEYED_LEVELS = [1, 2, 4, 3] as const;
 
 type CountTable = 'report_counts' | 'report_state_counts' | 'report_user_counts' | 'report_option_counts';
 const LEVELS_OF: Record<CountTable, readonly number[]> = {
@@ -175,43 +178,74 @@ const KEY_COLUMNS: Record<CountTable, readonly [string, string?]> = {
   report_option_counts: ['field_id', 'option_id'],
 };
 
+/** Buckets per chunk of a key's changes (a chunk is an Int32Array of this length). */
+const CHUNK_BUCKETS = 256;
+
 /**
- * Changes to the pre-aggregated counts, summed in memory per (table, key, level, bucket) and
- * written as one multi-row upsert per table: a report is 10–14 counter rows, an import of many
- * reports far fewer than that per report (neighbours share buckets).
+ * One key's changes (`b` is -1 for a one-column key) at its table's finest level: chunks of
+ * consecutive buckets, by bucket / CHUNK_BUCKETS. A year of quarter hours is 137 chunks (140 KB):
+ * an import adding a report at a random time reads a small array, where a map of 35,000
+ * buckets missed the CPU caches on nearly every report.
+ */
+interface KeyDeltas {
+  a: number;
+  b: number;
+  chunks: Map<number, Int32Array>;
+}
+
+/** Per table: keys by first then second column, and the key used last (an import repeats keys). */
+interface TableDeltas {
+  /** Bucket width of the table's finest level. */
+  widthMs: number;
+  keys: Map<number, Map<number, KeyDeltas>>;
+  last: KeyDeltas | undefined;
+}
+
+/**
+ * Changes to the pre-aggregated counts, summed in memory per (table, key, bucket) and written as
+ * one multi-row upsert per table: a report is 10–14 counter rows, an import of many reports far
+ * fewer than that per report (neighbours share buckets). An import adds a report every few
+ * microseconds, so only each table's finest level is summed per report (the key added last
+ * found without a lookup); the wider levels are summed from those at flush.
  */
 export class CountDeltas {
-  /** Per table, first key, second key (-1 for none), level × 2^32 + bucket: [key columns…, level, bucket, total]. Numbers, not strings: an import adds millions. */
-  private readonly deltas = new Map<CountTable, Map<number, Map<number, Map<number, number[]>>>>();
-  private entries = 0;
+  private tables = CountDeltas.empty();
+  private chunks = 0;
 
-  get size(): number {
-    return this.entries;
+  private static empty(): Record<CountTable, TableDeltas> {
+    const table = (levels: readonly number[]): TableDeltas => ({ widthMs: BUCKET_MS * LEVEL_SIZES[levels[0]!]!, keys: new Map(), last: undefined });
+    return { report_counts: table(TOTAL_LEVELS), report_state_counts: table(KEYED_LEVELS), report_user_counts: table(KEYED_LEVELS), report_option_counts: table(KEYED_LEVELS) };
   }
 
-  /** Adds `delta` at every level of `table` for one report instant; `b` is the second key column. */
+  /** Memory held by the changes, in bytes (what an import flushes on). */
+  get bytes(): number {
+    return this.chunks * CHUNK_BUCKETS * Int32Array.BYTES_PER_ELEMENT;
+  }
+
+  /** Adds `delta` to `table`'s counts of one report instant; `b` is the second key column. */
   add(table: CountTable, a: number, b: number | undefined, createdAt: number, delta: number): void {
-    let byA = this.deltas.get(table);
-    if (!byA) this.deltas.set(table, (byA = new Map()));
-    let byB = byA.get(a);
-    if (!byB) byA.set(a, (byB = new Map()));
-    let rows = byB.get(b ?? -1);
-    if (!rows) byB.set(b ?? -1, (rows = new Map()));
-    for (const level of LEVELS_OF[table]) {
-      const bucket = Math.floor(createdAt / (BUCKET_MS * LEVEL_SIZES[level]!));
-      const id = level * 2 ** 32 + bucket;
-      const row = rows.get(id);
-      if (row) {
-        row[row.length - 1]! += delta;
-      } else {
-        rows.set(id, b === undefined ? [a, level, bucket, delta] : [a, b, level, bucket, delta]);
-        this.entries++;
-      }
+    const deltas = this.tables[table];
+    const second = b ?? -1;
+    let key = deltas.last;
+    if (key?.a !== a || key.b !== second) {
+      let byB = deltas.keys.get(a);
+      if (!byB) deltas.keys.set(a, (byB = new Map()));
+      key = byB.get(second);
+      if (!key) byB.set(second, (key = { a, b: second, chunks: new Map() }));
+      deltas.last = key;
     }
+    const bucket = Math.floor(createdAt / deltas.widthMs);
+    const index = Math.floor(bucket / CHUNK_BUCKETS);
+    let chunk = key.chunks.get(index);
+    if (!chunk) {
+      key.chunks.set(index, (chunk = new Int32Array(CHUNK_BUCKETS)));
+      this.chunks++;
+    }
+    chunk[bucket - index * CHUNK_BUCKETS]! += delta;
   }
 
   /** The counts of a new report: its channel, user, state and selected options. */
-  addReport(report: Pick<ReportRow, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>, selections: readonly { field_id: number; option_id: number }[]): void {
+  addReport(report: Pick<ReportRow, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>, selections: readonly Selection[]): void {
     const at = report.created_at;
     this.add('report_counts', report.channel_id, undefined, at, 1);
     this.add('report_user_counts', report.channel_id, report.user_id, at, 1);
@@ -221,14 +255,34 @@ export class CountDeltas {
 
   /** Writes and forgets the changes (keys are distinct within a statement, as PostgreSQL requires). */
   async flush(db: Kysely<Database>): Promise<void> {
-    for (const [table, rows] of this.deltas) {
-      const keys = KEY_COLUMNS[table].filter((c): c is string => c !== undefined);
+    for (const [table, { keys }] of Object.entries(this.tables) as [CountTable, TableDeltas][]) {
+      if (keys.size === 0) continue;
+      const keyColumns = KEY_COLUMNS[table].filter((c): c is string => c !== undefined);
+      const [finest, ...wider] = LEVELS_OF[table];
       const changed: number[][] = [];
-      for (const byB of rows.values()) for (const byLevel of byB.values()) for (const row of byLevel.values()) if (row.at(-1) !== 0) changed.push(row);
-      await bulkInsert(db, table, [...keys, 'level', 'bucket', 'total'], changed, `on conflict (${keys.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`);
+      const push = (a: number, b: number, level: number, bucket: number, total: number) => {
+        if (total !== 0) changed.push(b === -1 ? [a, level, bucket, total] : [a, b, level, bucket, total]);
+      };
+      for (const byB of keys.values()) {
+        for (const { a, b, chunks } of byB.values()) {
+          const byBucket = new Map<number, number>();
+          for (const [index, chunk] of chunks) chunk.forEach((total, slot) => total !== 0 && byBucket.set(index * CHUNK_BUCKETS + slot, total));
+          for (const [bucket, total] of byBucket) push(a, b, finest!, bucket, total);
+          for (const level of wider) {
+            const ratio = LEVEL_SIZES[level]! / LEVEL_SIZES[finest!]!;
+            const sums = new Map<number, number>();
+            for (const [bucket, total] of byBucket) {
+              const wide = Math.floor(bucket / ratio);
+              sums.set(wide, (sums.get(wide) ?? 0) + total);
+            }
+            for (const [bucket, total] of sums) push(a, b, level, bucket, total);
+          }
+        }
+      }
+      await bulkInsert(db, table, [...keyColumns, 'level', 'bucket', 'total'], changed, `on conflict (${keyColumns.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`);
     }
-    this.deltas.clear();
-    this.entries = 0;
+    this.tables = CountDeltas.empty();
+    this.chunks = 0;
   }
 }
 
@@ -246,13 +300,14 @@ export interface LevelRange {
 
 /**
  * Covers [from, to) (in quarter hours) with the coarsest buckets that fit: whole buckets of the
- * widest level in the middle, narrower ones towards the edges.
+ * widest level in the middle, narrower ones towards the edges. `from` and `to` are whole buckets
+ * of the narrowest level.
  */
 export function decompose(from: number, to: number, levels: readonly number[]): LevelRange[] {
   if (from >= to) return [];
   const level = levels.at(-1)!;
   const size = LEVEL_SIZES[level]!;
-  if (levels.length === 1) return [{ level, from, to }];
+  if (levels.length === 1) return [{ level, from: from / size, to: to / size }];
   const first = Math.ceil(from / size);
   const last = Math.floor(to / size);
   const narrower = levels.slice(0, -1);
@@ -264,18 +319,10 @@ export async function findReport(db: Kysely<Database>, id: number): Promise<Repo
   return db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function reportValues(db: Kysely<Database>, reportId: number): Promise<{ field_id: number; value: string }[]> {
-  return db.selectFrom('report_values').select(['field_id', 'value']).where('report_id', '=', reportId).execute();
-}
-
-export async function reportSelections(db: Kysely<Database>, reportId: number): Promise<{ field_id: number; value: string }[]> {
-  return db
-    .selectFrom('report_selections')
-    .innerJoin('field_options', 'field_options.id', 'report_selections.option_id')
-    .select(['report_selections.field_id', 'field_options.value'])
-    .where('report_selections.report_id', '=', reportId)
-    .orderBy('field_options.position')
-    .execute();
+/** Options by id with their field, in option order (a report's choices, shown by value). */
+export async function optionsByIds(db: Kysely<Database>, ids: readonly number[]): Promise<OptionRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('field_options').selectAll().where('id', 'in', ids).orderBy('field_id').orderBy('position').execute();
 }
 
 /** Moves a report to another state (or none), and its count with it, in one transaction. */
@@ -455,7 +502,7 @@ const keyedCountsQuery = preparedQuery((db, s: { by: keyof typeof KEYED_COUNTS; 
   return db.selectFrom(unionOf(s.arms, arm).as('r')).select(['k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('k');
 });
 
-/** Counts of whole buckets [fromBucket, toBucket) per state, per user or per option of a field: one statement. */
+/** Counts of whole hours [fromBucket, toBucket) (in quarter hours) per state, per user or per option of a field: one statement. */
 export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | 'option', ownerId: number, fromBucket: number, toBucket: number): Promise<{ k: number; n: number }[]> {
   const ranges = decompose(fromBucket, toBucket, KEYED_LEVELS);
   if (ranges.length === 0) return [];
@@ -488,14 +535,23 @@ export async function reportsBetween(db: Kysely<Database>, channelId: number, ra
   return r ? reportsBetweenQuery(db, r.shape, { channelId, froms: r.froms, tos: r.tos }) : [];
 }
 
-const selectionsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { fieldId: number; froms: number[]; tos: number[] }) =>
-  unionOf(s.arms, (i) => db.selectFrom('report_selections').select(['created_at', 'option_id']).where('field_id', '=', v.fieldId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!)),
+const optionIdsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; formId: number; froms: number[]; tos: number[] }) =>
+  unionOf(s.arms, (i) =>
+    db
+      .selectFrom('reports')
+      .select(['created_at', 'option_ids'])
+      .where('channel_id', '=', v.channelId)
+      .where('created_at', '>=', v.froms[i]!)
+      .where('created_at', '<', v.tos[i]!)
+      .where('form_id', '=', v.formId)
+      .where('option_ids', 'is not', null),
+  ),
 );
 
-/** Raw selections of a field in time ranges (a window's edges). */
-export async function selectionsBetween(db: Kysely<Database>, fieldId: number, ranges: TimeRanges) {
+/** Selected option ids (JSON arrays) of a form's reports in time ranges (a window's edges). */
+export async function optionIdsBetween(db: Kysely<Database>, channelId: number, formId: number, ranges: TimeRanges) {
   const r = rangeValues(ranges);
-  return r ? selectionsBetweenQuery(db, r.shape, { fieldId, froms: r.froms, tos: r.tos }) : [];
+  return r ? optionIdsBetweenQuery(db, r.shape, { channelId, formId, froms: r.froms, tos: r.tos }) : [];
 }
 
 const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) => db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids));
@@ -584,11 +640,16 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
  * without going through insertReport; this brings the counts in line in one pass per table).
  */
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
+  // One row per selected option: its field, its id and its report's time.
+  const selected = isPostgres(db)
+    ? 'json_array_elements_text(r.option_ids::json) as j(id)'
+    : 'json_each(r.option_ids) as j';
+  const selections = `(select o.field_id, o.id as option_id, r.created_at from reports r cross join ${selected} join field_options o on o.id = ${isPostgres(db) ? 'j.id::bigint' : 'j.value'} where r.option_ids is not null) as s`;
   const sources: [CountTable, string, string[], string][] = [
     ['report_counts', 'channel_id', [], 'reports'],
     ['report_state_counts', 'channel_id', ['state_id'], 'reports where state_id is not null'],
     ['report_user_counts', 'channel_id', ['user_id'], 'reports'],
-    ['report_option_counts', 'field_id', ['option_id'], 'report_selections'],
+    ['report_option_counts', 'field_id', ['option_id'], selections],
   ];
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('report_channel_totals').execute();

@@ -100,7 +100,10 @@ export async function getField(db: Kysely<Database>, caller: Caller, id: number)
   return visible(caller, await repo.findField(db, id), 'field');
 }
 
-type ValueRows = { values: { field_id: number; value: string }[]; selections: { field_id: number; option_id: number }[] };
+/** A report's checked values: the row's two value columns, and its choices (for the counts). */
+interface CheckedValues extends Pick<repo.ReportRow, 'field_values' | 'option_ids'> {
+  selections: repo.Selection[];
+}
 
 /** A form's fields by id, and each choice field's options by value: what checking a report needs. */
 interface FormShape {
@@ -116,22 +119,29 @@ async function loadFormShape(db: Kysely<Database>, form: repo.FormRow): Promise<
   return { form, fields: new Map(fields.map((f) => [f.id, f])), options: byField };
 }
 
-/** Checks `values` against the form: each key a field of it, each value of that field's type. */
-function checkValues(shape: FormShape, given: Record<string, FieldValue>): ValueRows {
-  const out: ValueRows = { values: [], selections: [] };
-  for (const [key, value] of Object.entries(given)) {
-    const name = `values.${key}`;
+/**
+ * Checks `values` against the form: each key a field of it, each value of that field's type. The
+ * row's JSON columns are written as text directly (an import checks a report every few µs).
+ */
+function checkValues(shape: FormShape, given: Record<string, FieldValue>): CheckedValues {
+  let fieldValues = '';
+  let optionIds = '';
+  const selections: repo.Selection[] = [];
+  for (const key in given) {
+    const value = given[key]!;
     const field = shape.fields.get(Number(key));
-    if (!field) throw invalidParams(`${name}: not a field of form ${shape.form.id}`, { field: name });
+    // The id as written ("7", not "07" or "7.0"): two spellings of one field would count it twice.
+    if (!field || String(field.id) !== key) throw invalidParams(`values.${key}: not a field of form ${shape.form.id}`, { field: `values.${key}` });
     if (CHOICE_TYPES.has(field.field_type)) {
-      const chosen = field.field_type === 'Checkbox' ? value : [value];
-      if (!Array.isArray(chosen) || chosen.some((v) => typeof v !== 'string') || (field.field_type !== 'Checkbox' && Array.isArray(value))) {
-        throw invalidParams(`${name}: a ${field.field_type} field takes ${field.field_type === 'Checkbox' ? 'an array of option values' : 'one option value'}`, { field: name });
+      const checkbox = field.field_type === 'Checkbox';
+      if (checkbox ? !Array.isArray(value) || value.some((v) => typeof v !== 'string') : typeof value !== 'string') {
+        throw invalidParams(`values.${key}: a ${field.field_type} field takes ${checkbox ? 'an array of option values' : 'one option value'}`, { field: `values.${key}` });
       }
-      for (const v of new Set(chosen as string[])) {
+      for (const v of checkbox ? new Set(value as string[]) : [value as string]) {
         const option = shape.options.get(field.id)?.get(v);
-        if (!option) throw invalidParams(`${name}: "${v}" is not an option of field ${field.id}`, { field: name });
-        out.selections.push({ field_id: field.id, option_id: option.id });
+        if (!option) throw invalidParams(`values.${key}: "${v}" is not an option of field ${field.id}`, { field: `values.${key}` });
+        selections.push({ field_id: field.id, option_id: option.id });
+        optionIds += optionIds === '' ? option.id : `,${option.id}`;
       }
       continue;
     }
@@ -139,51 +149,78 @@ function checkValues(shape: FormShape, given: Record<string, FieldValue>): Value
       field.field_type === 'Number' ? typeof value === 'number' && Number.isFinite(value)
       : field.field_type === 'Date' ? typeof value === 'string' && Number.isFinite(Date.parse(value))
       : typeof value === 'string';
-    if (!ok) throw invalidParams(`${name}: a ${field.field_type} field takes a ${field.field_type === 'Date' ? 'date (ISO 8601)' : field.field_type === 'Number' ? 'number' : 'string'}`, { field: name });
-    out.values.push({ field_id: field.id, value: JSON.stringify(value) });
+    if (!ok) throw invalidParams(`values.${key}: a ${field.field_type} field takes a ${field.field_type === 'Date' ? 'date (ISO 8601)' : field.field_type === 'Number' ? 'number' : 'string'}`, { field: `values.${key}` });
+    // Field ids are integers, so for…in gave them in ascending order, as JSON.stringify would.
+    fieldValues += `${fieldValues === '' ? '{' : ','}"${field.id}":${JSON.stringify(value)}`;
   }
-  return out;
+  return { field_values: fieldValues === '' ? null : `${fieldValues}}`, option_ids: optionIds === '' ? null : `[${optionIds}]`, selections };
 }
 
-/** A checked report, ready to insert: its row (without id) and its value and selection rows. */
-export interface CheckedReport extends ValueRows {
+/** A checked report, ready to insert: its row (without id) and its choices. */
+export interface CheckedReport {
   row: Omit<repo.ReportRow, 'id'>;
+  selections: repo.Selection[];
 }
+
+const NO_VALUES: CheckedValues = { field_values: null, option_ids: null, selections: [] };
+
+/** Thrown by a lookup that is still loading: `check` waits for it, then checks again. */
+class LookupPending {
+  constructor(readonly loading: Promise<unknown>) {}
+}
+
+type Lookup<V> = { state: 'loading'; promise: Promise<void> } | { state: 'done'; value: V } | { state: 'failed'; error: unknown };
 
 /**
  * Checks report bodies for one caller: channel visible, form of that channel, state and user of
  * its account, values against the form. Lookups are remembered, so an import of many reports in
- * a few channels reads each channel, form, state and user once.
+ * a few channels reads each channel, form, state and user once; once they are known a report is
+ * checked synchronously (no promise per report: an import checks hundreds of thousands).
  */
 export class ReportChecker {
-  private readonly channels = new Map<number, Promise<repo.NamedRow>>();
-  private readonly forms = new Map<number, Promise<FormShape | undefined>>();
-  private readonly states = new Map<number, Promise<repo.NamedRow | undefined>>();
-  private readonly users = new Map<string, Promise<number>>();
+  private readonly channels = new Map<number, Lookup<repo.NamedRow>>();
+  private readonly forms = new Map<number, Lookup<FormShape | undefined>>();
+  private readonly states = new Map<number, Lookup<repo.NamedRow | undefined>>();
+  private readonly users = new Map<string, Lookup<number>>();
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly caller: Caller,
   ) {}
 
-  private remember<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
-    let value = cache.get(key);
-    if (!value) {
-      value = load();
-      value.catch(() => undefined); // a rejected lookup stays cached: the same line error each time
-      cache.set(key, value);
-    }
-    return value;
+  /** The remembered value (or error) of `key`; starts loading it and throws LookupPending when unknown. */
+  private remembered<K, V>(cache: Map<K, Lookup<V>>, key: K, load: () => Promise<V>): V {
+    const known = cache.get(key);
+    if (known?.state === 'done') return known.value;
+    // A failed lookup stays failed: the same error for every line that needs it.
+    if (known?.state === 'failed') throw known.error;
+    if (known) throw new LookupPending(known.promise);
+    const promise = load().then(
+      (value) => void cache.set(key, { state: 'done', value }),
+      (error: unknown) => void cache.set(key, { state: 'failed', error }),
+    );
+    cache.set(key, { state: 'loading', promise });
+    throw new LookupPending(promise);
   }
 
-  async check(body: ReportBody, nowMs = Date.now()): Promise<CheckedReport> {
-    const channel = await this.remember(this.channels, body.channel_id, () => getChannel(this.db, this.caller, body.channel_id));
+  /** The checked report, at once when every lookup it needs is known, else a promise of it. */
+  check(body: ReportBody, nowMs = Date.now()): CheckedReport | Promise<CheckedReport> {
+    try {
+      return this.checkKnown(body, nowMs);
+    } catch (error) {
+      if (!(error instanceof LookupPending)) throw error;
+      return error.loading.then(() => this.check(body, nowMs));
+    }
+  }
+
+  private checkKnown(body: ReportBody, nowMs: number): CheckedReport {
+    const channel = this.remembered(this.channels, body.channel_id, () => getChannel(this.db, this.caller, body.channel_id));
     const createdAt = instant(body.created_at, 'created_at', nowMs);
     if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined) throw invalidParams('values need a form_id', { field: 'form_id' });
     let shape: FormShape | undefined;
     if (body.form_id !== undefined) {
       const formId = body.form_id;
-      shape = await this.remember(this.forms, formId, async () => {
+      shape = this.remembered(this.forms, formId, async () => {
         const form = await repo.findForm(this.db, formId);
         return form ? loadFormShape(this.db, form) : undefined;
       });
@@ -191,32 +228,32 @@ export class ReportChecker {
     }
     if (body.state_id !== undefined) {
       const stateId = body.state_id;
-      const state = await this.remember(this.states, stateId, () => repo.findNamed(this.db, 'states', stateId));
+      const state = this.remembered(this.states, stateId, () => repo.findNamed(this.db, 'states', stateId));
       if (!state || state.account_id !== channel.account_id) throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
     }
-    const userId = await this.remember(this.users, `${channel.account_id}:${body.user_id ?? ''}`, () => actingUser(this.db, this.caller, channel.account_id, body.user_id, 'manage-reports'));
-    const rows = shape ? checkValues(shape, body.values ?? {}) : { values: [], selections: [] };
-    return { row: { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt }, ...rows };
+    const userId = this.remembered(this.users, `${channel.account_id}:${body.user_id ?? ''}`, () => actingUser(this.db, this.caller, channel.account_id, body.user_id, 'manage-reports'));
+    const { field_values, option_ids, selections } = shape ? checkValues(shape, body.values ?? {}) : NO_VALUES;
+    return { row: { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt, field_values, option_ids }, selections };
   }
 }
 
-export type ReportView = repo.ReportRow & { values: Record<string, FieldValue> };
+export type ReportView = Omit<repo.ReportRow, 'field_values' | 'option_ids'> & { values: Record<string, FieldValue> };
 
-async function reportView(db: Kysely<Database>, report: repo.ReportRow): Promise<ReportView> {
-  const values: Record<string, FieldValue> = {};
-  for (const v of await repo.reportValues(db, report.id)) values[String(v.field_id)] = JSON.parse(v.value) as FieldValue;
-  const checkbox = new Set((await repo.fieldsOfForms(db, report.form_id ? [report.form_id] : [])).fields.filter((f) => f.field_type === 'Checkbox').map((f) => f.id));
-  for (const s of await repo.reportSelections(db, report.id)) {
-    const key = String(s.field_id);
-    if (checkbox.has(s.field_id)) values[key] = [...((values[key] as string[] | undefined) ?? []), s.value];
-    else values[key] = s.value;
+async function reportView(db: Kysely<Database>, { field_values, option_ids, ...report }: repo.ReportRow): Promise<ReportView> {
+  const values = (field_values === null ? {} : JSON.parse(field_values)) as Record<string, FieldValue>;
+  const chosen = await repo.optionsByIds(db, option_ids === null ? [] : (JSON.parse(option_ids) as number[]));
+  const checkbox = new Set((await repo.fieldsOfForms(db, chosen.length > 0 && report.form_id ? [report.form_id] : [])).fields.filter((f) => f.field_type === 'Checkbox').map((f) => f.id));
+  for (const option of chosen) {
+    const key = String(option.field_id);
+    if (checkbox.has(option.field_id)) values[key] = [...((values[key] as string[] | undefined) ?? []), option.value];
+    else values[key] = option.value;
   }
   return { ...report, values };
 }
 
 export async function createReport(db: Kysely<Database>, caller: Caller, body: ReportBody, nowMs = Date.now()): Promise<ReportView> {
   const checked = await new ReportChecker(db, caller).check(body, nowMs);
-  const report = await atomically(db, (trx) => repo.insertReport(trx, checked.row, checked.values, checked.selections));
+  const report = await atomically(db, (trx) => repo.insertReport(trx, checked.row, checked.selections));
   return reportView(db, report);
 }
 

@@ -3,6 +3,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { connect, type Engine } from '../../src/db/connection.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
+import { rebuildReportCounts } from '../../src/reports/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 
@@ -89,6 +90,77 @@ for (const engine of ENGINES) {
         [3, 20_001, 4],
         [4, 20_000, 5],
       ]);
+    });
+
+    test('0014 moves report values and selections into the report rows, and the counts rebuild from them', async (t) => {
+      const database = await scratchConnection(t, engine);
+      await migrateTo(database.db, engine, '0013_report_count_days');
+      const db = database.db;
+      // The old tables are gone from the typed schema: raw SQL for the rows of 0013.
+      for (const statement of [
+        sql`insert into accounts (id, name, created_at) values (1, 'a', 0)`,
+        sql`insert into users (id, account_id, username, roles, created_at) values (1, 1, 'u', 'reporter', 0)`,
+        sql`insert into channels (id, account_id, name, created_at) values (1, 1, 'c', 0)`,
+        sql`insert into forms (id, account_id, channel_id, name, created_at) values (1, 1, 1, 'f', 0)`,
+        sql`insert into form_fields (id, account_id, form_id, name, field_type, position) values (1, 1, 1, 'Severity', 'DropDown', 0), (2, 1, 1, 'Tags', 'Checkbox', 1), (3, 1, 1, 'Notes', 'Text', 2), (4, 1, 1, 'People', 'Number', 3)`,
+        sql`insert into field_options (id, field_id, name, value, position) values (1, 1, 'Low', 'low', 0), (2, 1, 'High', 'high', 1), (3, 2, 'Water', 'water', 0), (4, 2, 'Power', 'power', 1)`,
+        sql`insert into reports (id, account_id, channel_id, form_id, user_id, state_id, created_at) values (1, 1, 1, 1, 1, null, 1800000000000), (2, 1, 1, 1, 1, null, 1800000900000), (3, 1, 1, null, 1, null, 1800000900000)`,
+        sql`insert into report_values (report_id, field_id, value) values (1, 3, '"Pipe \\"burst\\""'), (1, 4, '3'), (2, 3, '"ok"')`,
+        sql`insert into report_selections (report_id, field_id, option_id, channel_id, created_at) values (1, 1, 2, 1, 1800000000000), (1, 2, 3, 1, 1800000000000), (1, 2, 4, 1, 1800000000000), (2, 1, 1, 1, 1800000900000)`,
+      ]) {
+        await statement.execute(db);
+      }
+      await migrateToLatest(db, engine);
+      const rows = await db.selectFrom('reports').select(['id', 'field_values', 'option_ids']).orderBy('id').execute();
+      const parsed = rows.map((r) => ({
+        id: r.id,
+        values: r.field_values === null ? null : JSON.parse(r.field_values),
+        options: r.option_ids === null ? null : (JSON.parse(r.option_ids) as number[]).sort((a, b) => a - b),
+      }));
+      assert.deepEqual(parsed, [
+        { id: 1, values: { 3: 'Pipe "burst"', 4: 3 }, options: [2, 3, 4] },
+        { id: 2, values: { 3: 'ok' }, options: [1] },
+        { id: 3, values: null, options: null },
+      ]);
+      const tables = (await db.introspection.getTables()).map((table) => table.name);
+      assert.ok(!tables.includes('report_values') && !tables.includes('report_selections'), tables.join(', '));
+      await rebuildReportCounts(db);
+      // Both reports are in hour 500,000 (quarter hours 2,000,000 and 2,000,001).
+      const hours = await db.selectFrom('report_option_counts').select(['field_id', 'option_id', 'bucket', 'total']).where('level', '=', 1).orderBy('option_id').execute();
+      assert.deepEqual(
+        hours.map((r) => [r.field_id, r.option_id, r.bucket, r.total].map(Number)),
+        [
+          [1, 1, 500_000, 1],
+          [1, 2, 500_000, 1],
+          [2, 3, 500_000, 1],
+          [2, 4, 500_000, 1],
+        ],
+      );
+    });
+
+    test('0015 sums the quarter-hour counts of states, users and options into hours and drops them', async (t) => {
+      const database = await scratchConnection(t, engine);
+      await migrateTo(database.db, engine, '0014_report_values_inline');
+      const db = database.db;
+      // Quarter hours 2,000,000–2,000,003 are hour 500,000; 2,000,004 starts hour 500,001.
+      const quarter = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 0, bucket, user_id: key, total });
+      await db.insertInto('report_user_counts').values([quarter(2_000_000, 2), quarter(2_000_003, 3), quarter(2_000_004, 4), quarter(2_000_001, 5, 8), { channel_id: 3, level: 2, bucket: 20_833, user_id: 7, total: 9 }]).execute();
+      await db.insertInto('report_state_counts').values({ channel_id: 3, level: 0, bucket: 2_000_002, state_id: 4, total: 6 }).execute();
+      await db.insertInto('report_option_counts').values({ field_id: 5, level: 0, bucket: 2_000_007, option_id: 6, total: 1 }).execute();
+      await db.insertInto('report_counts').values({ channel_id: 3, level: 0, bucket: 2_000_000, total: 14 }).execute();
+      await migrateToLatest(db, engine);
+      const rows = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
+        (await db.selectFrom(table).selectAll().execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))).sort((a, b) => a.level! - b.level! || a.bucket! - b.bucket! || a.user_id! - b.user_id!);
+      assert.deepEqual(await rows('report_user_counts'), [
+        { channel_id: 3, level: 1, bucket: 500_000, user_id: 7, total: 5 },
+        { channel_id: 3, level: 1, bucket: 500_000, user_id: 8, total: 5 },
+        { channel_id: 3, level: 1, bucket: 500_001, user_id: 7, total: 4 },
+        { channel_id: 3, level: 2, bucket: 20_833, user_id: 7, total: 9 },
+      ]);
+      assert.deepEqual(await rows('report_state_counts'), [{ channel_id: 3, level: 1, bucket: 500_000, state_id: 4, total: 6 }]);
+      assert.deepEqual(await rows('report_option_counts'), [{ field_id: 5, level: 1, bucket: 500_001, option_id: 6, total: 1 }]);
+      // The channel totals keep their quarter hours (local hours of +05:30 zones need them).
+      assert.equal((await db.selectFrom('report_counts').selectAll().where('level', '=', 0).execute()).length, 1);
     });
 
     test('a second database (or PostgreSQL schema) next to a migrated one is migrated in full', async (t) => {

@@ -51,20 +51,17 @@ for (const engine of ENGINES) {
       // Bulk rows (then counts rebuilt), plus some through the API (counts kept incrementally) and state changes.
       type Row = { id: number; created_at: number; state_id: number | null; user_id: number; option: number | null };
       const rows: Row[] = [];
-      const batch: { account_id: number; channel_id: number; form_id: number; user_id: number; state_id: number | null; created_at: number }[] = [];
-      const selections: { report_id: number; field_id: number; option_id: number; channel_id: number; created_at: number }[] = [];
+      const batch: { account_id: number; channel_id: number; form_id: number; user_id: number; state_id: number | null; created_at: number; option_ids: string | null }[] = [];
       const maxId = Number((await db.selectFrom('reports').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
       for (let i = 0; i < 100_000; i++) {
         const created = YEAR_START + Math.floor(random() * YEAR_MS);
         const state = random() < 0.2 ? null : states[Math.floor(random() * 3)].id;
         const user = userIds[Math.floor(random() * userIds.length)]!;
         const option = random() < 0.3 ? null : field.options[Math.floor(random() * 3)].id;
-        batch.push({ account_id: 1, channel_id: channel.id, form_id: form.id, user_id: user, state_id: state, created_at: created });
+        batch.push({ account_id: 1, channel_id: channel.id, form_id: form.id, user_id: user, state_id: state, created_at: created, option_ids: option === null ? null : JSON.stringify([option]) });
         rows.push({ id: maxId + i + 1, created_at: created, state_id: state, user_id: user, option });
-        if (option !== null) selections.push({ report_id: maxId + i + 1, field_id: field.id, option_id: option, channel_id: channel.id, created_at: created });
       }
       for (let i = 0; i < batch.length; i += 2000) await db.insertInto('reports').values(batch.slice(i, i + 2000).map((r, j) => ({ id: maxId + i + j + 1, ...r }))).execute();
-      for (let i = 0; i < selections.length; i += 2000) await db.insertInto('report_selections').values(selections.slice(i, i + 2000)).execute();
       // Explicit ids: move PostgreSQL's identity past them, or the API's inserts would collide.
       if (engine === 'postgres') await sql`select setval(pg_get_serial_sequence('reports', 'id'), ${maxId + batch.length})`.execute(db);
       await rebuildReportCounts(db);
