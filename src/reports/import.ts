@@ -42,26 +42,43 @@ export interface ImportResult {
 
 type Caller = Parameters<typeof reports.createReport>[1];
 
+/** A longer line is refused: a report line is a few hundred bytes, and a line is held whole. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
 /**
  * The input's lines, a chunk's worth at a time (`\n` or `\r\n` endings; the last line needs
  * none). Whole chunks rather than readline's promise per line: an import checks most lines
- * without waiting for anything, so it takes one turn of the event loop per chunk.
+ * without waiting for anything, so it takes one turn of the event loop per chunk. Only the new
+ * chunk is searched for line ends, so a long line costs its length once, not once per chunk.
  */
 async function* lineChunks(input: Readable): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
-  const split = (text: string): string[] => {
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
+  let done = 0;
+  const tooLong = (line: number) => invalidParams(`line ${line}: longer than ${MAX_LINE_CHARS} characters`, { line });
+  const take = (text: string): string[] => {
+    const end = text.lastIndexOf('\n');
+    if (end === -1) {
+      rest += text;
+      if (rest.length > MAX_LINE_CHARS) throw tooLong(done + 1);
+      return [];
+    }
+    const lines = (rest + text.slice(0, end)).split('\n');
+    rest = text.slice(end + 1);
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i]!;
+      if (line.endsWith('\r')) lines[i] = line = line.slice(0, -1);
+      if (line.length > MAX_LINE_CHARS) throw tooLong(done + i + 1);
+    }
+    done += lines.length;
     return lines;
   };
   for await (const chunk of input) {
-    const lines = split(rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer)));
+    const lines = take(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
     if (lines.length > 0) yield lines;
   }
-  const last = split(rest + decoder.end() + '\n');
-  if (last.length > 0 && !(last.length === 1 && last[0] === '')) yield last;
+  rest += decoder.end();
+  if (rest !== '') yield take('\n');
 }
 
 function lineError(line: number, error: unknown): never {

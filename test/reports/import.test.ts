@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createUser } from '../../src/auth/service.js';
+import { MAX_LINE_CHARS } from '../../src/reports/import.js';
 import { rebuildReportCounts } from '../../src/reports/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES } from '../helpers/engines.js';
@@ -10,6 +11,24 @@ import { bearer, call, loginAs, startTestServer } from '../helpers/server.js';
 
 for (const engine of ENGINES) {
   describe(`reports v4 import [${engine}]`, () => {
+    test('line ends: CRLF, blank lines and no final newline; a line over the limit is refused by number', async (t) => {
+      const server = await startTestServer(t, engine);
+      const db = server.database.db;
+      await createUser(db, { accountId: 1, username: 'manager1', password: 'manager1-password', firstName: 'M', lastName: 'One', roles: ['manager'] });
+      const session = await loginAs(server.url, 'manager1', 'manager1-password');
+      const channel = (await call(server.url, 'POST', '/api/v4/channels', { headers: bearer(session), body: { name: 'C' } })).body;
+      const post = (body: string) => call(server.url, 'POST', '/api/v4/import', { headers: { ...bearer(session), 'content-type': 'application/x-ndjson' }, body });
+      const report = (hour: number) => JSON.stringify({ type: 'report', channel_id: channel.id, created_at: `2026-05-01T${String(hour).padStart(2, '0')}:00:00Z` });
+      const ok = await post(`${report(1)}\r\n\r\n${report(2)}\n\n${report(3)}`);
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      assert.deepEqual(ok.body, { lines: 5, reports: 3, reads: 0, alerts: 0, deliveries: 0, opens: 0 });
+      // Line 3 is over a MiB (a runaway line is not buffered without end); nothing is stored.
+      const long = await post(`${report(4)}\n${report(5)}\n{"type":"report","note":"${'x'.repeat(MAX_LINE_CHARS)}"}\n${report(6)}\n`);
+      assert.equal(long.status, 400);
+      assert.match(long.body.error, /^line 3: longer than 1048576 characters/);
+      assert.equal(Number((await db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n), 3);
+    });
+
     test('NDJSON over HTTP and with `recap import`: all or nothing, the error names the line', async (t) => {
       const server = await startTestServer(t, engine);
       const db = server.database.db;
