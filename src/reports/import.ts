@@ -125,7 +125,7 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
           throw invalidParams(`line ${line}: not valid JSON`, { line });
         }
         const type = (value as { type?: unknown } | null)?.type;
-        if (typeof type !== 'string' || !(type in LINE_TYPES)) throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, { line, field: 'type' });
+        if (typeof type !== 'string' || !Object.hasOwn(LINE_TYPES, type)) throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, { line, field: 'type' });
         const checker = checkers[type as LineType];
         if (!checker.Check(value)) {
           const first = [...checker.Errors(value)][0];

@@ -67,6 +67,12 @@ for (const engine of ENGINES) {
       const badType = await post(ndjson([lines[0], { type: 'report', channel_id: 'x' }]));
       assert.match(badType.body.error, /^line 2: channel_id/);
       assert.match((await post('{"type":"report"\n')).body.error, /^line 1: not valid JSON/);
+      // A type named like an Object.prototype member is an unknown type, not a crash.
+      for (const type of ['constructor', 'toString', '__proto__']) {
+        const answer = await post(`{"type":"${type}"}\n`);
+        assert.equal(answer.status, 400, JSON.stringify(answer.body));
+        assert.match(answer.body.error, /^line 1: type must be one of report, read, alert, alert_delivery, alert_open/);
+      }
       assert.equal(await count(), before);
 
       // The CLI, as the manager, on a file.
