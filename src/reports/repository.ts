@@ -213,8 +213,8 @@ export class CountDeltas {
   private chunks = 0;
 
   private static empty(): Record<CountTable, TableDeltas> {
-    const table = (levels: readonly number[]): TableDeltas => ({ widthMs: BUCKET_MS * LEVEL_SIZES[levels[0]!]!, keys: new Map(), last: undefined });
-    return { report_counts: table(TOTAL_LEVELS), report_state_counts: table(KEYED_LEVELS), report_user_counts: table(KEYED_LEVELS), report_option_counts: table(KEYED_LEVELS) };
+    const table = (name: CountTable): TableDeltas => ({ widthMs: BUCKET_MS * LEVEL_SIZES[LEVELS_OF[name][0]!]!, keys: new Map(), last: undefined });
+    return { report_counts: table('report_counts'), report_state_counts: table('report_state_counts'), report_user_counts: table('report_user_counts'), report_option_counts: table('report_option_counts') };
   }
 
   /** Memory held by the changes, in bytes (what an import flushes on). */
@@ -319,10 +319,17 @@ export async function findReport(db: Kysely<Database>, id: number): Promise<Repo
   return db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Options by id with their field, in option order (a report's choices, shown by value). */
-export async function optionsByIds(db: Kysely<Database>, ids: readonly number[]): Promise<OptionRow[]> {
+/** A report's chosen options (by id) with their field and its type, in option order: shown by value. */
+export async function chosenOptions(db: Kysely<Database>, ids: readonly number[]): Promise<{ field_id: number; field_type: FieldRow['field_type']; value: string }[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('field_options').selectAll().where('id', 'in', ids).orderBy('field_id').orderBy('position').execute();
+  return db
+    .selectFrom('field_options as o')
+    .innerJoin('form_fields as f', 'f.id', 'o.field_id')
+    .select(['o.field_id', 'f.field_type', 'o.value'])
+    .where('o.id', 'in', ids)
+    .orderBy('o.field_id')
+    .orderBy('o.position')
+    .execute();
 }
 
 /** Moves a report to another state (or none), and its count with it, in one transaction. */
@@ -529,7 +536,7 @@ const reportsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channel
   unionOf(s.arms, (i) => db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', v.channelId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!)),
 );
 
-/** Raw reports of time ranges (the partial buckets at a window's edges, under 15 minutes each). */
+/** Raw reports of time ranges (the partial quarter hours or hours at a window's edges). */
 export async function reportsBetween(db: Kysely<Database>, channelId: number, ranges: TimeRanges) {
   const r = rangeValues(ranges);
   return r ? reportsBetweenQuery(db, r.shape, { channelId, froms: r.froms, tos: r.tos }) : [];
@@ -641,10 +648,8 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
  */
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   // One row per selected option: its field, its id and its report's time.
-  const selected = isPostgres(db)
-    ? 'json_array_elements_text(r.option_ids::json) as j(id)'
-    : 'json_each(r.option_ids) as j';
-  const selections = `(select o.field_id, o.id as option_id, r.created_at from reports r cross join ${selected} join field_options o on o.id = ${isPostgres(db) ? 'j.id::bigint' : 'j.value'} where r.option_ids is not null) as s`;
+  const [selected, optionId] = isPostgres(db) ? ['json_array_elements_text(r.option_ids::json) as j(id)', 'j.id::bigint'] : ['json_each(r.option_ids) as j', 'j.value'];
+  const selections = `(select o.field_id, o.id as option_id, r.created_at from reports r cross join ${selected} join field_options o on o.id = ${optionId} where r.option_ids is not null) as s`;
   const sources: [CountTable, string, string[], string][] = [
     ['report_counts', 'channel_id', [], 'reports'],
     ['report_state_counts', 'channel_id', ['state_id'], 'reports where state_id is not null'],

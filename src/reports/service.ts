@@ -102,7 +102,7 @@ export async function getField(db: Kysely<Database>, caller: Caller, id: number)
 
 /** A report's checked values: the row's two value columns, and its choices (for the counts). */
 interface CheckedValues extends Pick<repo.ReportRow, 'field_values' | 'option_ids'> {
-  selections: repo.Selection[];
+  selections: readonly repo.Selection[];
 }
 
 /** A form's fields by id, and each choice field's options by value: what checking a report needs. */
@@ -159,7 +159,7 @@ function checkValues(shape: FormShape, given: Record<string, FieldValue>): Check
 /** A checked report, ready to insert: its row (without id) and its choices. */
 export interface CheckedReport {
   row: Omit<repo.ReportRow, 'id'>;
-  selections: repo.Selection[];
+  selections: readonly repo.Selection[];
 }
 
 const NO_VALUES: CheckedValues = { field_values: null, option_ids: null, selections: [] };
@@ -241,11 +241,9 @@ export type ReportView = Omit<repo.ReportRow, 'field_values' | 'option_ids'> & {
 
 async function reportView(db: Kysely<Database>, { field_values, option_ids, ...report }: repo.ReportRow): Promise<ReportView> {
   const values = (field_values === null ? {} : JSON.parse(field_values)) as Record<string, FieldValue>;
-  const chosen = await repo.optionsByIds(db, option_ids === null ? [] : (JSON.parse(option_ids) as number[]));
-  const checkbox = new Set((await repo.fieldsOfForms(db, chosen.length > 0 && report.form_id ? [report.form_id] : [])).fields.filter((f) => f.field_type === 'Checkbox').map((f) => f.id));
-  for (const option of chosen) {
+  for (const option of await repo.chosenOptions(db, option_ids === null ? [] : (JSON.parse(option_ids) as number[]))) {
     const key = String(option.field_id);
-    if (checkbox.has(option.field_id)) values[key] = [...((values[key] as string[] | undefined) ?? []), option.value];
+    if (option.field_type === 'Checkbox') values[key] = [...((values[key] as string[] | undefined) ?? []), option.value];
     else values[key] = option.value;
   }
   return { ...report, values };
