@@ -22,6 +22,25 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export const MAX_QUERY_BYTES = 4096;
 export const MAX_QUERY_DEPTH = 10;
 
+const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What each operator's operand must be, as MongoDB requires; mingo throws on other shapes, and a
+ * malformed filter is the caller's error (error-invalid-query), never a server fault. Each returns
+ * what was expected when the operand does not fit.
+ */
+const OPERAND_SHAPES: Record<string, (operand: unknown) => string | undefined> = {
+  $and: (v) => (Array.isArray(v) && v.length > 0 && v.every(isPlainObject) ? undefined : 'a non-empty array of objects'),
+  $or: (v) => (Array.isArray(v) && v.length > 0 && v.every(isPlainObject) ? undefined : 'a non-empty array of objects'),
+  $nor: (v) => (Array.isArray(v) && v.length > 0 && v.every(isPlainObject) ? undefined : 'a non-empty array of objects'),
+  $in: (v) => (Array.isArray(v) ? undefined : 'an array'),
+  $nin: (v) => (Array.isArray(v) ? undefined : 'an array'),
+  $elemMatch: (v) => (isPlainObject(v) ? undefined : 'an object'),
+  $not: (v) => (isPlainObject(v) && Object.keys(v as object).length > 0 && Object.keys(v as object).every((k) => k.startsWith('$')) ? undefined : 'an object of operators'),
+  $size: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'a whole number'),
+  $exists: (v) => (typeof v === 'boolean' || typeof v === 'number' ? undefined : 'true or false'),
+};
+
 function rocketChatError(kind: 'sort' | 'fields' | 'query', raw: string, reason?: string) {
   const message = `Invalid ${kind} parameter provided: "${raw}" [error-invalid-${kind}]`;
   return invalidParams(message, { errorType: `error-invalid-${kind}`, helperMethod: 'parseJsonQuery', ...(reason ? { reason } : {}) });
@@ -88,7 +107,10 @@ export function parseQuery(raw: string): Filter {
     for (const key of keys) {
       if (FORBIDDEN_KEYS.has(key)) throw rocketChatError('query', raw, `key ${key} is not allowed`);
       if (key.startsWith('$') && !QUERY_OPERATORS.has(key)) throw rocketChatError('query', raw, `operator ${key} is not allowed`);
-      out[key] = check((value as Record<string, unknown>)[key], depth + 1);
+      const operand = (value as Record<string, unknown>)[key];
+      const wrongShape = OPERAND_SHAPES[key]?.(operand);
+      if (wrongShape) throw rocketChatError('query', raw, `${key} takes ${wrongShape}`);
+      out[key] = check(operand, depth + 1);
     }
     return out;
   };

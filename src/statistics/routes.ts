@@ -13,7 +13,8 @@ const tags = ['rocket.chat: statistics'];
 const errors = { 400: RocketChatError, 401: RocketChatError };
 
 const integer = (name: string, value: number | undefined): number | undefined => {
-  if (value !== undefined && !Number.isInteger(value)) throw invalidParams(`${name} must be integer`, { errorType: 'error-invalid-params' });
+  // Past 2^53 a number is no longer exact (and SQL refuses it): the same answer as a fraction.
+  if (value !== undefined && !Number.isSafeInteger(value)) throw invalidParams(`${name} must be integer`, { errorType: 'error-invalid-params' });
   return value;
 };
 

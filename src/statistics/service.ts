@@ -4,6 +4,7 @@ import { Query } from 'mingo/query';
 import { Context } from 'mingo';
 import type { Engine } from '../db/connection.js';
 import { withExclusiveLock } from '../db/dialect.js';
+import { invalidParams } from '../http/errors.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
 import type { Database } from '../db/schema.js';
 import { ALLOWED_QUERY_OPERATORS, sqlBounds, sqlOrder, type Filter, type Projection, type SortSpec } from './query.js';
@@ -66,6 +67,28 @@ export interface ListResult {
 }
 
 /**
+ * mingo's test for a filter. parseQuery checked its operators and their operand shapes; whatever
+ * mingo still refuses is the filter's fault too, so it is the caller's error, not a server fault.
+ */
+function matcher(filter: Filter): (document: SnapshotDocument) => boolean {
+  const refuse = (error: unknown) =>
+    invalidParams(`Invalid query parameter provided: ${(error as Error).message} [error-invalid-query]`, { errorType: 'error-invalid-query', helperMethod: 'parseJsonQuery' });
+  let query: Query;
+  try {
+    query = new Query(filter, mingoOptions);
+  } catch (error) {
+    throw refuse(error);
+  }
+  return (document) => {
+    try {
+      return query.test(document);
+    } catch (error) {
+      throw refuse(error);
+    }
+  };
+}
+
+/**
  * statistics.list. SQL answers createdAt ranges, _id equality and the createdAt sort; when it
  * answers the whole request, only the requested page is read. Otherwise the snapshots within the
  * SQL bounds are scanned in batches and matched by mingo with the allow-listed operators.
@@ -85,11 +108,11 @@ export async function listSnapshots(db: Kysely<Database>, request: ListRequest):
     return { statistics, total };
   }
 
-  const query = new Query(filter, mingoOptions);
   const matches: SnapshotDocument[] = [];
+  const test = matcher(filter);
   for await (const row of repo.scanSnapshots(db, bounds, order ?? 'asc')) {
     const document = JSON.parse(row.document) as SnapshotDocument;
-    if (query.test(document)) matches.push(document);
+    if (test(document)) matches.push(document);
   }
   let cursor = new Query({}, mingoOptions).find<SnapshotDocument>(matches);
   if (!order && request.sort) cursor = cursor.sort(request.sort);
