@@ -1,11 +1,19 @@
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import pLimit from 'p-limit';
 
 /** scrypt cost: N=2^15, r=8, p=1 (OWASP's minimum is 2^17 KiB of memory: 128·N·r = 32 MiB here). */
 const SCRYPT = { N: 32768, r: 8, p: 1, keyLength: 64, maxmem: 64 * 1024 * 1024 };
 
+/**
+ * Each hash takes 32 MiB for its duration: a burst of logins (or a password-guessing client) would
+ * otherwise run one per libuv thread at once. Two at a time bounds memory to 64 MiB and leaves
+ * threads for file and DNS work; the others wait their turn.
+ */
+const hashing = pLimit(2);
+
 function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key))),
+  return hashing(
+    () => new Promise<Buffer>((resolve, reject) => scrypt(password, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)))),
   );
 }
 

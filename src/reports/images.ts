@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import sharp from 'sharp';
-import { instanceSecret, type AuthUser } from '../auth/service.js';
+import { cachedInstanceSecret, type AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { Database } from '../db/schema.js';
 import { forbidden, invalidParams } from '../http/errors.js';
@@ -17,6 +17,9 @@ import { getReport } from './service.js';
 
 export const IMAGE_STYLES = ['thumb', 'medium'] as const;
 export type ImageStyle = (typeof IMAGE_STYLES)[number];
+
+// Every upload is a new picture: libvips' operation cache (50 MiB by default) would only hold memory.
+sharp.cache(false);
 
 /** Formats sharp decodes that a field report may carry; SVG (a document, not a photo) is refused. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
@@ -101,18 +104,10 @@ export async function addReportImage(db: Kysely<Database>, storage: FileStorage,
   }
 }
 
-/** Signs and checks style URLs with the installation's secret (cached per database handle). */
+/** Signs and checks style URLs with the installation's secret. */
 export class ImageUrls {
-  private static readonly keys = new WeakMap<Kysely<Database>, Promise<Buffer>>();
-
   static async for(db: Kysely<Database>, ttlMs: number): Promise<ImageUrls> {
-    let key = ImageUrls.keys.get(db);
-    if (!key) {
-      key = instanceSecret(db, 'image-urls');
-      ImageUrls.keys.set(db, key);
-      key.catch(() => ImageUrls.keys.delete(db));
-    }
-    return new ImageUrls(await key, ttlMs);
+    return new ImageUrls(await cachedInstanceSecret(db, 'image-urls'), ttlMs);
   }
 
   private constructor(
