@@ -15,11 +15,12 @@ import { reportImageRoutes } from './reports/images.routes.js';
 import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './analytics/routes.js';
 import { startSessionSweeper } from './analytics/service.js';
 import { startStatisticsScheduler } from './statistics/service.js';
-import type { PeriodicTask } from './shared/periodic.js';
+import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
 import { enableReadCache } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
+import { closeUnreadConnections, connectionOptions } from './http/connections.js';
 import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
 import { registerMetrics } from './http/metrics.js';
 import { ReportsError } from './http/schemas.js';
@@ -27,7 +28,6 @@ import { systemRoutes } from './http/system.routes.js';
 import { usePlugnmeetFamily } from './http/plugnmeet.js';
 import { recordingApiRoutes, recordingFileRoutes } from './recordings/routes.js';
 import { LocalFileStorage } from './storage/files.js';
-import { join } from 'node:path';
 import './http/types.js';
 
 export interface BuildOptions {
@@ -70,6 +70,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
           },
         }),
     bodyLimit: config.bodyLimit,
+    ...connectionOptions(config.connections),
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: (req) => {
@@ -84,7 +85,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('db', database.db);
   app.decorate('engine', database.engine);
   app.decorate('config', config);
-  app.decorate('storage', new LocalFileStorage(join(config.dataDir, 'files')));
+  app.decorate('storage', new LocalFileStorage(config.storageRoot));
   app.decorateRequest('rawBody', null);
   app.decorateRequest('bodyParseError', null);
   app.decorateRequest('user', null);
@@ -97,6 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  closeUnreadConnections(app);
   app.setErrorHandler((error, request, reply) => sendError('system', error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(familyOfUrl(request.url), notFound(`no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
@@ -152,9 +154,23 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       onError: (error) => app.log.error({ err: error }, 'closing room sessions failed'),
     });
   });
+  // Partial files of uploads whose process crashed: none is touched after its connection went idle.
+  let partials: PeriodicTask | undefined;
+  app.addHook('onReady', async () => {
+    const idleMs = app.config.connections.idleTimeoutMs;
+    partials = startPeriodic(
+      async () => {
+        const removed = await app.storage.sweepPartials(idleMs + 1000);
+        if (removed > 0) app.log.info({ removed }, 'removed partial files of interrupted writes');
+      },
+      Math.max(1000, Math.min(idleMs, 60_000)),
+      (error) => app.log.error({ err: error }, 'sweeping partial files failed'),
+    );
+  });
   app.addHook('onClose', async () => {
     await scheduler?.stop();
     await sweeper?.stop();
+    await partials?.stop();
   });
 
   // Reports Analytics API v4 family: /api/v4/*

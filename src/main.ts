@@ -18,7 +18,7 @@ export interface RunningServer {
 export async function prepareDatabase(config: Config) {
   const database = await connect(config.databaseUrl, { poolSize: config.dbPoolSize });
   try {
-    await migrateToLatest(database.db, database.engine);
+    await migrateToLatest(database.db, database.engine, { storageRoot: config.storageRoot });
     const firstStart = await bootstrap(database.db, database.engine, {
       adminUsername: config.admin.username,
       adminPassword: config.admin.password,

@@ -34,7 +34,10 @@ export interface AnalyticsFile {
     room_id: string;
     room_title: string;
     room_total_users: number;
-    /** Unix ms of the session's first event, of its end, and the difference. */
+    /**
+     * Unix seconds of the session's first event and of its end, and the difference in seconds, as
+     * plugNmeet writes them (`room.Created.Unix()`); event value times stay unix ms.
+     */
     room_creation: number;
     room_ended: number;
     room_duration: number;
@@ -86,9 +89,9 @@ export function buildAnalyticsFile(session: { room_id: string; room_title: strin
       room_id: session.room_id,
       room_title: session.room_title,
       room_total_users: users.filter((u) => u.events.some((e) => e.name === 'joined')).length,
-      room_creation: session.started_at,
-      room_ended: session.ended_at,
-      room_duration: session.ended_at - session.started_at,
+      room_creation: Math.floor(session.started_at / 1000),
+      room_ended: Math.floor(session.ended_at / 1000),
+      room_duration: Math.floor(session.ended_at / 1000) - Math.floor(session.started_at / 1000),
       events: summarize(roomEvents),
     },
     users,

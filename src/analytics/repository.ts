@@ -114,6 +114,10 @@ export async function findAnalyticsFile(db: Kysely<Database>, accountId: number,
   return db.selectFrom('analytics_files').selectAll().where('account_id', '=', accountId).where('file_id', '=', fileId).executeTakeFirst();
 }
 
+export async function findAnalyticsFileById(db: Kysely<Database>, accountId: number, id: number): Promise<AnalyticsFileRow | undefined> {
+  return db.selectFrom('analytics_files').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+}
+
 export async function deleteAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<AnalyticsFileRow | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await trx.deleteFrom('analytics_files').where('account_id', '=', accountId).where('file_id', '=', fileId).returningAll().executeTakeFirst();

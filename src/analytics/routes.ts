@@ -45,7 +45,7 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/auth/analytics/getDownloadToken', { schema: schema('A short-lived token for /download/analytics/:token', FileIdBody, TokenReply) }, async (request) => {
     const row = await analytics.getAnalyticsFile(app.db, request.apiClient!.accountId, request.body.file_id);
-    return { ...OK, token: analytics.analyticsDownloadToken(request.apiClient!, row, app.config.tokenTtlMs) };
+    return { ...OK, token: await analytics.analyticsDownloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs) };
   });
 };
 
@@ -56,7 +56,7 @@ export const analyticsFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/download/analytics/:token',
     { exposeHeadRoute: true, schema: { tags, summary: 'Download an analytics file (JSON); errors are text/plain', params: TokenParams, produces: ['application/json'] } },
-    async (request, reply) => sendStoredFile(request, reply, app.storage, request.params.token),
+    async (request, reply) => sendStoredFile(request, reply, app.storage, await analytics.fileOfDownloadToken(app.db, request.params.token)),
   );
 };
 

@@ -6,15 +6,16 @@ import { withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
 import type { FetchParams } from '../recordings/service.js';
-import type { FileStorage } from '../storage/files.js';
+import { accountPath, type FileStorage } from '../storage/files.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
-import { signFileToken } from '../storage/tokens.js';
+import type { ResolvedDownload } from '../storage/download.js';
+import { signFileToken, verifyFileToken } from '../storage/tokens.js';
 import { buildAnalyticsFile, EVENT_NAMES, type StoredEvent } from './analytics-file.js';
 import * as repo from './repository.js';
 import type { RoomEvent } from './schemas.js';
 
-/** Analytics files live under this directory of the storage root. */
-export const ANALYTICS_DIR = 'analytics';
+/** An account's analytics files live in `analytics/<account_id>/`; rows hold paths relative to it. */
+export const analyticsFile = (row: Pick<repo.AnalyticsFileRow, 'account_id' | 'file_path'>): string => accountPath('analytics', row.account_id, row.file_path);
 const SWEEP_LOCK = 0x616e_6c79; // "anly"
 
 export interface IngestResult {
@@ -121,7 +122,8 @@ export async function closeSessions(db: Kysely<Database>, engine: Engine, storag
         const fileName = `${session.room_sid}.json`;
         const filePath = `${encodeURIComponent(session.room_id)}/${encodeURIComponent(fileName)}`;
         if (!(await repo.closeSession(trx, session.id))) return false; // another instance did it
-        await storage.writeBuffer(`${ANALYTICS_DIR}/${filePath}`, data);
+        // A file left by a run that crashed before its commit is this session's: replace it.
+        await storage.writeBuffer(analyticsFile({ account_id: session.account_id, file_path: filePath }), data, { replace: true });
         await repo.insertAnalyticsFile(trx, {
           account_id: session.account_id,
           file_id: fileId,
@@ -159,11 +161,19 @@ export async function getAnalyticsFile(db: Kysely<Database>, accountId: number, 
 export async function deleteAnalytics(db: Kysely<Database>, storage: FileStorage, accountId: number, fileId: string): Promise<void> {
   const row = await repo.deleteAnalyticsFile(db, accountId, fileId);
   if (!row) throw notFound('analytics not found');
-  await storage.remove(`${ANALYTICS_DIR}/${row.file_path}`).catch(() => undefined);
+  await storage.remove(analyticsFile(row)).catch(() => undefined);
 }
 
-export function analyticsDownloadToken(client: ApiClient, row: repo.AnalyticsFileRow, ttlMs: number): string {
-  return signFileToken(client.apiKey, client.apiSecret, `${ANALYTICS_DIR}/${row.file_path}`, ttlMs);
+export function analyticsDownloadToken(db: Kysely<Database>, client: ApiClient, row: repo.AnalyticsFileRow, ttlMs: number): Promise<string> {
+  return signFileToken(db, client, { kind: 'analytics', obj: row.id }, ttlMs);
+}
+
+/** The stored path a download token names, found from its row in the token's account. */
+export async function fileOfDownloadToken(db: Kysely<Database>, token: string): Promise<ResolvedDownload> {
+  const check = await verifyFileToken(db, token, 'analytics');
+  if (!check.ok) return check;
+  const row = check.claims.obj === undefined ? undefined : await repo.findAnalyticsFileById(db, check.claims.acc, check.claims.obj);
+  return { ok: true, path: row && analyticsFile(row) };
 }
 
 /** The figures session analytics contribute to server statistics. */

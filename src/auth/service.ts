@@ -321,7 +321,8 @@ export async function instanceIdentity(db: Kysely<Database>): Promise<{ uniqueId
 
 /**
  * A random secret of this installation, created on first use and shared by every instance (the
- * first writer wins; the others read its value). Used to sign URLs that carry no credentials.
+ * first writer wins; the others read its value). Used to sign what carries no API credentials:
+ * download and upload tokens, report image URLs.
  */
 export async function instanceSecret(db: Kysely<Database>, name: string): Promise<Buffer> {
   const key = `secret:${name}`;
@@ -329,4 +330,27 @@ export async function instanceSecret(db: Kysely<Database>, name: string): Promis
   const value = await repo.getInstanceSetting(db, key);
   if (!value) throw new Error(`instance secret ${name} is missing`);
   return Buffer.from(value, 'base64url');
+}
+
+const secretCache = new WeakMap<Kysely<Database>, Map<string, Promise<Buffer>>>();
+
+/** instanceSecret, read once per database handle (a rotation takes effect at the next start). */
+export function cachedInstanceSecret(db: Kysely<Database>, name: string): Promise<Buffer> {
+  let secrets = secretCache.get(db);
+  if (!secrets) secretCache.set(db, (secrets = new Map()));
+  let secret = secrets.get(name);
+  if (!secret) {
+    secret = instanceSecret(db, name);
+    secrets.set(name, secret);
+    secret.catch(() => secrets.delete(name));
+  }
+  return secret;
+}
+
+/** The secrets `recap secrets rotate` replaces: every token and image URL signed so far stops working. */
+export const ROTATED_SECRETS = ['file-tokens', 'image-urls'] as const;
+
+export async function rotateInstanceSecrets(db: Kysely<Database>): Promise<readonly string[]> {
+  for (const name of ROTATED_SECRETS) await repo.putInstanceSetting(db, `secret:${name}`, randomBytes(32).toString('base64url'));
+  return ROTATED_SECRETS;
 }

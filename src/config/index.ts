@@ -1,4 +1,5 @@
 import { envSchema } from 'env-schema';
+import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../shared/schema.js';
 
@@ -42,6 +43,9 @@ export const ConfigSchema = Type.Object({
   RECAP_IMAGE_URL_TTL: Duration('1h', 'Minimum validity of signed report image URLs (rounded up to the next whole hour, so URLs repeat and browsers cache them).'),
   RECAP_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Base URL clients reach Recap at, for absolute image URLs (default: from the request’s Host and protocol).' })),
   RECAP_READ_CACHE_MB: Type.Number({ default: 64, minimum: 0, maximum: 65536, description: 'SQLite only: memory for answers kept until the next write (0 turns the cache off). See README, Read cache.' }),
+  RECAP_HEADERS_TIMEOUT: Duration('20s', 'A request whose headers have not all arrived after this long is answered 408 and closed.'),
+  RECAP_IDLE_TIMEOUT: Duration('60s', 'A connection on which no byte moves for this long is closed (a stalled body or download); uploads run as long as bytes flow.'),
+  RECAP_KEEP_ALIVE_TIMEOUT: Duration('10s', 'An idle keep-alive connection is closed after this long.'),
   RECAP_BENCH_ROUTES: Type.Boolean({ default: false, description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.' }),
 });
 
@@ -67,6 +71,8 @@ function toConfig(raw: RawConfig) {
   return {
     databaseUrl: url,
     dataDir: raw.RECAP_DATA_DIR,
+    /** Stored files: recordings/, analytics/ and report-images/, each with a directory per account. */
+    storageRoot: join(raw.RECAP_DATA_DIR, 'files'),
     host: raw.RECAP_HOST,
     port: raw.RECAP_PORT,
     logLevel: raw.RECAP_LOG_LEVEL,
@@ -86,6 +92,11 @@ function toConfig(raw: RawConfig) {
     imageUrlTtlMs: parseDuration(raw.RECAP_IMAGE_URL_TTL),
     publicUrl: raw.RECAP_PUBLIC_URL?.replace(/\/+$/, ''),
     readCacheBytes: Math.round(raw.RECAP_READ_CACHE_MB * 1024 * 1024),
+    connections: {
+      headersTimeoutMs: parseDuration(raw.RECAP_HEADERS_TIMEOUT),
+      idleTimeoutMs: parseDuration(raw.RECAP_IDLE_TIMEOUT),
+      keepAliveTimeoutMs: parseDuration(raw.RECAP_KEEP_ALIVE_TIMEOUT),
+    },
     benchRoutes: raw.RECAP_BENCH_ROUTES,
   };
 }

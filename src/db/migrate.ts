@@ -16,8 +16,14 @@ import * as m0012 from './migrations/0012_report_count_eight_days.js';
 import * as m0013 from './migrations/0013_report_count_days.js';
 import * as m0014 from './migrations/0014_report_values_inline.js';
 import * as m0015 from './migrations/0015_report_keyed_hours.js';
+import * as m0016 from './migrations/0016_account_file_layout.js';
 
-type EngineMigration = { up(db: Kysely<unknown>, engine: Engine): Promise<void> };
+/** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
+export interface MigrationContext {
+  storageRoot: string;
+}
+
+type EngineMigration = { up(db: Kysely<unknown>, engine: Engine, context: MigrationContext): Promise<void> };
 
 /**
  * Numbered migrations, in order. Listed here rather than read from the directory so that they work
@@ -39,6 +45,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0013_report_count_days': m0013,
   '0014_report_values_inline': m0014,
   '0015_report_keyed_hours': m0015,
+  '0016_account_file_layout': m0016,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';
@@ -51,13 +58,13 @@ export class MigrationError extends Error {
  * Brings the schema up to date. Idempotent. Safe with several instances starting at once: Kysely
  * holds a PostgreSQL advisory lock (SQLite: the database write lock) while it migrates.
  */
-export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Promise<string[]> {
-  return migrateTo(db, engine, LATEST_MIGRATION);
+export async function migrateToLatest(db: Kysely<Database>, engine: Engine, context: MigrationContext): Promise<string[]> {
+  return migrateTo(db, engine, LATEST_MIGRATION, context);
 }
 
 /** Applies the migrations up to and including `target` (tests of data-moving migrations start before one). */
-export async function migrateTo(db: Kysely<Database>, engine: Engine, target: string): Promise<string[]> {
-  if (!(target in MIGRATIONS)) throw new MigrationError(`no migration named ${target}`);
+export async function migrateTo(db: Kysely<Database>, engine: Engine, target: string, context: MigrationContext): Promise<string[]> {
+  if (!Object.hasOwn(MIGRATIONS, target)) throw new MigrationError(`no migration named ${target}`);
   // Kysely looks for its own tables in every schema unless told which: another schema's
   // kysely_migration (another app, or another Recap) would fool it. Pin them to ours.
   const schema =
@@ -69,7 +76,7 @@ export async function migrateTo(db: Kysely<Database>, engine: Engine, target: st
     provider: {
       getMigrations: async () =>
         Object.fromEntries(
-          Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [name, { up: (trx) => m.up(trx, engine) }]),
+          Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [name, { up: (trx) => m.up(trx, engine, context) }]),
         ),
     },
   });

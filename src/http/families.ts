@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError, STATUS_OF_KIND, type AppError } from './errors.js';
+import { clientWentAway } from './connections.js';
+import { classifyError, invalidParams, STATUS_OF_KIND, type AppError } from './errors.js';
 
 /**
  * Each public API family answers errors in its own wire format. A family's routes are registered
@@ -53,6 +54,11 @@ const SERVER_FAULT: Record<Family, unknown> = {
 
 export function sendError(family: Family, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = classifyError(error);
+  if (!known && clientWentAway(request, error)) {
+    // Nobody is left to answer: an aborted upload or a reset is the client's doing, not a fault.
+    request.log.info({ err: error }, 'client went away before the answer');
+    return reply.code(400).type('application/json').send(RENDERERS[family](invalidParams('the client closed the connection')).body);
+  }
   if (!known) {
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).type('application/json').send(SERVER_FAULT[family]);

@@ -150,6 +150,15 @@ export async function findRecording(db: Kysely<Database>, accountId: number, rec
   return db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('record_id', '=', recordId).executeTakeFirst();
 }
 
+export async function findRecordingById(db: Kysely<Database>, accountId: number, id: number): Promise<RecordingRow | undefined> {
+  return db.selectFrom('recordings').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+}
+
+/** The recording whose file is at `filePath` in the account's directory (a path has one owner). */
+export async function findRecordingByPath(db: Kysely<Database>, accountId: number, filePath: string): Promise<RecordingRow | undefined> {
+  return db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('file_path', '=', filePath).executeTakeFirst();
+}
+
 async function bumpCounters(trx: Kysely<Database>, row: Pick<RecordingRow, 'account_id' | 'room_id' | 'creation_time' | 'file_size'>, delta: 1 | -1) {
   const bytes = delta * row.file_size;
   await trx

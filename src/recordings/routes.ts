@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
-import { findApiClient } from '../auth/service.js';
 import { sendCachedJson } from '../http/cached-json.js';
-import { AppError, invalidParams } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
 import { sendStoredFile } from '../storage/download.js';
-import { tokenIssuer } from '../storage/tokens.js';
 import {
   AddBody,
   FetchBody,
@@ -65,16 +62,16 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/auth/recording/getDownloadToken', { schema: schema('A short-lived token for /download/recording/:token', RecordIdBody, TokenReply) }, async (request) => {
     const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
-    return { ...OK, token: recordings.downloadToken(request.apiClient!, row, app.config.tokenTtlMs) };
+    return { ...OK, token: await recordings.downloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs) };
   });
 
-  app.post('/auth/recording/add', { schema: schema('Register a file already under RECAP_DATA_DIR/files/recordings (idempotent on record_id)', AddBody, RecordReply) }, async (request) => {
+  app.post('/auth/recording/add', { schema: schema('Register a file already in the account\'s directory RECAP_DATA_DIR/files/recordings/<account_id> (idempotent on record_id)', AddBody, RecordReply) }, async (request) => {
     const row = await recordings.addRecording(app.db, app.storage, request.apiClient!.accountId, request.body);
     return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
   });
 
   app.post('/auth/recording/getUploadToken', { schema: schema('A short-lived token for PUT /upload/recording/:token', UploadTokenBody, TokenReply) }, async (request) => {
-    const { token } = recordings.uploadToken(request.apiClient!, request.body, app.config.tokenTtlMs);
+    const { token } = await recordings.uploadToken(app.db, request.apiClient!, request.body, app.config.tokenTtlMs);
     return { ...OK, token };
   });
 };
@@ -90,7 +87,7 @@ export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/download/recording/:token',
     { exposeHeadRoute: true, schema: { tags, summary: 'Download a recording (HTTP Range supported); errors are text/plain', params: TokenParams, produces: ['application/octet-stream'] } },
-    async (request, reply) => sendStoredFile(request, reply, app.storage, request.params.token),
+    async (request, reply) => sendStoredFile(request, reply, app.storage, await recordings.fileOfDownloadToken(app.db, request.params.token)),
   );
 
   app.put(
@@ -100,13 +97,9 @@ export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'Upload a recording file as the raw body; answers the registered recording', params: TokenParams, consumes: ['application/octet-stream'], response: { 200: RecordReply } },
     },
     async (request) => {
-      const issuer = tokenIssuer(request.params.token);
-      const client = issuer ? await findApiClient(app.db, issuer) : undefined;
-      if (!client) throw new AppError('unauthorized', 'invalid token');
-      const declared = Number(request.headers['content-length'] ?? 0);
-      if (declared > app.config.maxUploadBytes) throw new AppError('payload_too_large', `upload exceeds ${app.config.maxUploadBytes} bytes`);
-      if (!request.body) throw invalidParams('empty upload: send the file as the request body');
-      const row = await recordings.receiveUpload(app.db, app.storage, client, request.params.token, request.body as Readable, app.config.maxUploadBytes);
+      const declaredBytes = Number(request.headers['content-length'] ?? 0);
+      const body = (request.body ?? undefined) as Readable | undefined;
+      const row = await recordings.receiveUpload(app.db, app.storage, request.params.token, body, { maxBytes: app.config.maxUploadBytes, declaredBytes });
       return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
     },
   );

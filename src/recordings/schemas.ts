@@ -50,14 +50,14 @@ const RegistrationFields = {
 
 export const AddBody = Type.Object({
   ...RegistrationFields,
-  file_path: Type.String({ minLength: 1, maxLength: 1024, description: 'Relative to RECAP_DATA_DIR/files/recordings/' }),
+  file_path: Type.String({ minLength: 1, maxLength: 1024, description: 'Relative to the account\'s recordings directory, RECAP_DATA_DIR/files/recordings/<account_id>/' }),
   file_size: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type AddBody = Static<typeof AddBody>;
 
 export const UploadTokenBody = Type.Object({
   ...RegistrationFields,
-  file_name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^/\\\\\\x00]+$', description: 'The file name, stored under recordings/<room_id>/' }),
+  file_name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^/\\\\\\x00]+$', description: 'The file name, stored as <room_id>/<record_id>/<file_name> in the account\'s recordings directory' }),
 });
 export type UploadTokenBody = Static<typeof UploadTokenBody>;
 

@@ -4,13 +4,15 @@ import type { ApiClient } from '../auth/service.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Database, RecordingRow } from '../db/schema.js';
 import { AppError, invalidParams, notFound } from '../http/errors.js';
-import { isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
+import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
+import type { ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
 import * as repo from './repository.js';
 import type { AddBody, FetchBody, RecordingInfo, RecordingMetadata, RecordingMetadataInput, UploadTokenBody } from './schemas.js';
 
-/** Recording files live under this directory of the storage root. */
-export const RECORDINGS_DIR = 'recordings';
+/** An account's recording files live in `recordings/<account_id>/`; rows hold paths relative to it. */
+export const recordingFile = (row: Pick<RecordingRow, 'account_id' | 'file_path'>): string => accountPath('recordings', row.account_id, row.file_path);
+const accountDirectory = (accountId: number) => `recordings/${accountId}`;
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -105,7 +107,7 @@ export async function getRecording(db: Kysely<Database>, accountId: number, reco
 export async function deleteRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, recordId: string): Promise<void> {
   const row = await repo.deleteRecording(db, accountId, recordId);
   if (!row) throw notFound('recording not found');
-  await storage.remove(`${RECORDINGS_DIR}/${row.file_path}`).catch(() => undefined);
+  await storage.remove(recordingFile(row)).catch(() => undefined);
 }
 
 /**
@@ -134,8 +136,16 @@ export async function updateRecordingMetadata(db: Kysely<Database>, accountId: n
   return next;
 }
 
-export function downloadToken(client: ApiClient, row: RecordingRow, ttlMs: number): string {
-  return signFileToken(client.apiKey, client.apiSecret, `${RECORDINGS_DIR}/${row.file_path}`, ttlMs);
+export function downloadToken(db: Kysely<Database>, client: ApiClient, row: RecordingRow, ttlMs: number): Promise<string> {
+  return signFileToken(db, client, { kind: 'recording', obj: row.id }, ttlMs);
+}
+
+/** The stored path a download token names, found from its row in the token's account. */
+export async function fileOfDownloadToken(db: Kysely<Database>, token: string): Promise<ResolvedDownload> {
+  const check = await verifyFileToken(db, token, 'recording');
+  if (!check.ok) return check;
+  const row = check.claims.obj === undefined ? undefined : await repo.findRecordingById(db, check.claims.acc, check.claims.obj);
+  return { ok: true, path: row && recordingFile(row) };
 }
 
 type Registration = Omit<AddBody, 'file_size'> & { file_size: number };
@@ -166,6 +176,8 @@ export async function registerRecording(db: Kysely<Database>, accountId: number,
     if (sameRegistration(existing, r)) return existing;
     throw invalidParams(`record_id "${recordId}" exists with different data`);
   }
+  const owner = await repo.findRecordingByPath(db, accountId, r.file_path);
+  if (owner) throw pathTaken(r.file_path, owner.record_id);
   const creation = r.creation_time ?? Math.floor(nowMs / 1000);
   try {
     return await repo.insertRecording(db, {
@@ -186,15 +198,21 @@ export async function registerRecording(db: Kysely<Database>, accountId: number,
     if (!isUniqueViolation(error)) throw error;
     const winner = await repo.findRecording(db, accountId, recordId);
     if (winner && sameRegistration(winner, r)) return winner;
-    throw invalidParams(`record_id "${recordId}" exists with different data`);
+    if (winner) throw invalidParams(`record_id "${recordId}" exists with different data`);
+    throw pathTaken(r.file_path, (await repo.findRecordingByPath(db, accountId, r.file_path))?.record_id);
   }
 }
 
-/** `add`: the file must already be under the recordings directory; its size is checked. */
+/** A stored file has one owner: deleting a recording removes its own file and no other's. */
+const pathTaken = (path: string, recordId: string | undefined) => invalidParams(`file_path "${path}" is already registered${recordId ? ` as record_id "${recordId}"` : ''}`);
+
+/** `add`: the file must already be in the account's recordings directory; its size is checked. */
 export async function addRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, body: AddBody): Promise<RecordingRow> {
-  if (!isSafeRelativePath(body.file_path)) throw invalidParams('file_path must be a relative path inside the recordings directory');
-  const size = await storage.size(`${RECORDINGS_DIR}/${body.file_path}`);
-  if (size === undefined) throw invalidParams(`file_path "${body.file_path}" does not exist under the recordings directory`);
+  const inside = 'file_path must be a relative path inside the recordings directory of this account';
+  if (!isSafeRelativePath(body.file_path)) throw invalidParams(inside);
+  if (!(await storage.isPlainFileInside(accountDirectory(accountId), body.file_path))) throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
+  const size = await storage.size(accountPath('recordings', accountId, body.file_path));
+  if (size === undefined) throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
   if (body.file_size !== undefined && body.file_size !== size) throw invalidParams(`file_size ${body.file_size} does not match the file (${size} bytes)`);
   return registerRecording(db, accountId, { ...body, file_size: size });
 }
@@ -202,48 +220,66 @@ export async function addRecording(db: Kysely<Database>, storage: FileStorage, a
 /** Path segments from user input: percent-encoded so they can never name another directory. */
 const segment = (value: string) => encodeURIComponent(value).replace(/^\.+$/, (dots) => dots.replaceAll('.', '%2E'));
 
-/** An upload token carries everything needed to register the file once it has arrived. */
-export function uploadToken(client: ApiClient, body: UploadTokenBody, ttlMs: number, nowMs = Date.now()): { token: string; recordId: string } {
+type UploadRegistration = Omit<UploadTokenBody, 'record_id'> & { record_id: string };
+
+/** An upload token carries what registers the file once it has arrived; never a path. */
+export async function uploadToken(db: Kysely<Database>, client: ApiClient, body: UploadTokenBody, ttlMs: number, nowMs = Date.now()): Promise<{ token: string; recordId: string }> {
   if (body.file_name === '.' || body.file_name === '..') throw invalidParams('file_name is not a file name');
   const recordId = body.record_id ?? `${body.room_sid}-${nowMs}`;
-  const filePath = `${segment(body.room_id)}/${segment(recordId)}/${segment(body.file_name)}`;
-  const { file_name: _fileName, ...registration } = body;
-  const data = { ...registration, record_id: recordId, file_path: filePath, account_id: client.accountId };
-  return { token: signFileToken(client.apiKey, client.apiSecret, `${RECORDINGS_DIR}/${filePath}`, ttlMs, { use: 'upload', data }), recordId };
+  const data: UploadRegistration = { ...body, record_id: recordId };
+  return { token: await signFileToken(db, client, { kind: 'upload', data }, ttlMs, nowMs), recordId };
 }
 
+/** Where an upload is stored, in the account's directory: `<room_id>/<record_id>/<file_name>`. */
+const uploadPath = (data: UploadRegistration) => `${segment(data.room_id)}/${segment(data.record_id)}/${segment(data.file_name)}`;
+
+const isUploadRegistration = (data: unknown): data is UploadRegistration =>
+  typeof data === 'object' && data !== null && ['room_id', 'room_sid', 'record_id', 'file_name'].every((key) => typeof (data as Record<string, unknown>)[key] === 'string');
+
 /**
- * `PUT /upload/recording/:token`: streams the body to its final place (atomically), then registers
- * it. A token already used answers the registered recording without writing again.
+ * `PUT /upload/recording/:token`: streams the body to its place in the token's account (atomically,
+ * never over another file), then registers it. A token already used answers the registered
+ * recording without writing again.
  */
 export async function receiveUpload(
   db: Kysely<Database>,
   storage: FileStorage,
-  client: ApiClient,
   token: string,
-  body: Readable,
-  maxBytes: number,
+  body: Readable | undefined,
+  limits: { maxBytes: number; declaredBytes: number },
 ): Promise<RecordingRow> {
-  const check = verifyFileToken(token, client.apiSecret, 'upload');
+  const check = await verifyFileToken(db, token, 'upload');
   if (!check.ok) throw new AppError('unauthorized', check.reason === 'expired' ? 'token expired' : 'invalid token');
-  const data = check.claims.data as (Registration & { account_id: number }) | undefined;
-  if (!data || data.account_id !== client.accountId) throw new AppError('unauthorized', 'invalid token');
-  const existing = await repo.findRecording(db, client.accountId, data.record_id ?? '');
+  const data = check.claims.data;
+  if (!isUploadRegistration(data)) throw new AppError('unauthorized', 'invalid token');
+  const { maxBytes } = limits;
+  if (limits.declaredBytes > maxBytes) throw new AppError('payload_too_large', `upload exceeds ${maxBytes} bytes`);
+  if (!body) throw invalidParams('empty upload: send the file as the request body');
+  const accountId = check.claims.acc;
+  const existing = await repo.findRecording(db, accountId, data.record_id);
   if (existing) return existing;
+  const { file_name: _fileName, ...registration } = data;
+  const filePath = uploadPath(data);
+  const stored = accountPath('recordings', accountId, filePath);
   let size: number;
   try {
-    size = await storage.write(`${RECORDINGS_DIR}/${data.file_path}`, body, maxBytes);
+    size = await storage.write(stored, body, maxBytes);
   } catch (error) {
     if (error instanceof TooLargeError) throw new AppError('payload_too_large', error.message);
+    if (error instanceof FileExistsError) {
+      // The same token twice at once: the first answers the recording; this one does too.
+      const winner = await repo.findRecording(db, accountId, data.record_id);
+      if (winner) return winner;
+      throw pathTaken(filePath, (await repo.findRecordingByPath(db, accountId, filePath))?.record_id);
+    }
     throw error;
   }
   try {
     // A chunked body can be empty too; a 0-byte file is no recording.
     if (size === 0) throw invalidParams('empty upload: send the file as the request body');
-    const { account_id: _account, ...registration } = data;
-    return await registerRecording(db, client.accountId, { ...registration, file_size: size });
+    return await registerRecording(db, accountId, { ...registration, file_path: filePath, file_size: size });
   } catch (error) {
-    await storage.remove(`${RECORDINGS_DIR}/${data.file_path}`).catch(() => undefined);
+    await storage.remove(stored).catch(() => undefined);
     throw error;
   }
 }

@@ -2,27 +2,25 @@ import send from '@fastify/send';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { posix } from 'node:path';
-import { findApiClient } from '../auth/service.js';
 import type { FileStorage } from './files.js';
-import { tokenIssuer, verifyFileToken } from './tokens.js';
+import type { FileTokenCheck } from './tokens.js';
+
+/** What a download token resolves to: the stored path of its object (undefined: the row is gone). */
+export type ResolvedDownload = Exclude<FileTokenCheck, { ok: true }> | { ok: true; path: string | undefined };
 
 /**
- * `GET|HEAD /download/<kind>/:token`: verifies the token, then streams the file it names with
- * Content-Type, Content-Length, Content-Disposition: attachment, Accept-Ranges, and 206/416 for
- * Range requests (video players seek). Errors are text/plain, as plugNmeet's: 401 bad or expired
- * token, 400 path outside the storage root, 404 missing file.
+ * `GET|HEAD /download/<kind>/:token`: resolves the token to its object's file (the module's
+ * `resolve`, which checks the token and finds the row in the token's account), then streams it
+ * with Content-Type, Content-Length, Content-Disposition: attachment, Accept-Ranges, and 206/416
+ * for Range requests (video players seek). Errors are text/plain, as plugNmeet's: 401 bad or
+ * expired token, 404 missing file.
  */
-export async function sendStoredFile(request: FastifyRequest, reply: FastifyReply, storage: FileStorage, token: string): Promise<FastifyReply> {
+export async function sendStoredFile(request: FastifyRequest, reply: FastifyReply, storage: FileStorage, resolved: ResolvedDownload): Promise<FastifyReply> {
   const text = (status: number, message: string) => reply.code(status).type('text/plain; charset=utf-8').send(message);
-  const issuer = tokenIssuer(token);
-  const client = issuer ? await findApiClient(request.server.db, issuer) : undefined;
-  if (!client) return text(401, 'invalid token');
-  const check = verifyFileToken(token, client.apiSecret);
-  if (!check.ok) return text(401, check.reason === 'expired' ? 'token expired' : 'invalid token');
-  const full = storage.localPath(check.claims.sub);
-  if (!full) return text(400, 'invalid file path');
-  const size = await storage.size(check.claims.sub);
-  if (size === undefined) return text(404, 'file not found');
+  if (!resolved.ok) return text(401, resolved.reason === 'expired' ? 'token expired' : 'invalid token');
+  const full = resolved.path === undefined ? undefined : storage.localPath(resolved.path);
+  const size = resolved.path === undefined ? undefined : await storage.size(resolved.path);
+  if (!full || size === undefined) return text(404, 'file not found');
 
   const result = await send(request.raw, posix.basename(full), {
     root: posix.dirname(full),

@@ -1,27 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /**
- * Where stored files live. Paths are always relative to the storage root and use `/`. The local
- * directory is the only implementation today; an object store would be another implementation of
- * this interface (downloads would then redirect or proxy instead of using `localPath`).
+ * Where stored files live. Paths are always relative to the storage root and use `/`. Every stored
+ * file belongs to one account, and its path says so: `<area>/<account_id>/…` (see accountPath). The
+ * local directory is the only implementation today; an object store would be another
+ * implementation of this interface (downloads would then redirect or proxy instead of `localPath`).
  */
 export interface FileStorage {
   /** The absolute local path of a stored file, or undefined when the path leaves the root. */
   localPath(path: string): string | undefined;
   /** Size in bytes, or undefined when there is no such file. */
   size(path: string): Promise<number | undefined>;
+  /** Whether a relative path names a regular file inside `directory`, with no link leading out of it. */
+  isPlainFileInside(directory: string, path: string): Promise<boolean>;
   /**
    * Streams `source` into `path`, atomically: the file appears complete or not at all. Fails with
    * TooLargeError past `maxBytes` and with the source's error when it breaks off; nothing is left.
+   * Unless `replace` is set, an existing file is never overwritten (FileExistsError).
    */
-  write(path: string, source: Readable, maxBytes: number): Promise<number>;
-  /** Writes a whole buffer atomically. */
-  writeBuffer(path: string, data: Buffer): Promise<void>;
+  write(path: string, source: Readable, maxBytes: number, options?: WriteOptions): Promise<number>;
+  /** Writes a whole buffer atomically (same options as write). */
+  writeBuffer(path: string, data: Buffer, options?: WriteOptions): Promise<void>;
+  /** Removes partial files that no write has touched for `olderThanMs` (a crashed process's). */
+  sweepPartials(olderThanMs: number, nowMs?: number): Promise<number>;
   remove(path: string): Promise<void>;
   read(path: string): Readable;
 }
@@ -33,6 +39,24 @@ export class TooLargeError extends Error {
 export class PathOutsideRootError extends Error {
   override name = 'PathOutsideRootError';
 }
+
+export class FileExistsError extends Error {
+  override name = 'FileExistsError';
+}
+
+export interface WriteOptions {
+  /** Replace a file already at the path (default: refuse with FileExistsError). */
+  replace?: boolean;
+}
+
+/** The storage areas, one directory each under the root, then one directory per account. */
+export type StorageArea = 'recordings' | 'analytics' | 'report-images';
+
+/** `<area>/<account_id>/<relative>`: where an account's file lives. */
+export const accountPath = (area: StorageArea, accountId: number, relative: string): string => `${area}/${accountId}/${relative}`;
+
+/** Partial writes live here until their rename: one directory to sweep after a crash. */
+export const PARTIAL_DIR = '.partial';
 
 /** Whether a relative path stays inside the root: no absolute paths, no `..` segments, no NUL. */
 export function isSafeRelativePath(path: string): boolean {
@@ -71,11 +95,25 @@ export class LocalFileStorage implements FileStorage {
     }
   }
 
-  async write(path: string, source: Readable, maxBytes: number): Promise<number> {
+  async isPlainFileInside(directory: string, path: string): Promise<boolean> {
+    const base = this.localPath(directory);
+    const full = this.localPath(`${directory}/${path}`);
+    if (!base || !full || !isSafeRelativePath(path)) return false;
+    try {
+      if (!(await lstat(full)).isFile()) return false;
+      const [realBase, realFull] = await Promise.all([realpath(base), realpath(full)]);
+      return realFull.startsWith(`${realBase}${sep}`);
+    } catch {
+      return false;
+    }
+  }
+
+  async write(path: string, source: Readable, maxBytes: number, options: WriteOptions = {}): Promise<number> {
     const full = this.required(path);
-    await mkdir(dirname(full), { recursive: true });
-    // Same directory as the target, so the final rename is atomic.
-    const temporary = join(dirname(full), `.upload-${randomBytes(8).toString('hex')}.part`);
+    const partials = join(this.root, PARTIAL_DIR);
+    await Promise.all([mkdir(dirname(full), { recursive: true }), mkdir(partials, { recursive: true })]);
+    // Same file system as the target, so the final rename (or link) is atomic.
+    const temporary = join(partials, `${randomBytes(12).toString('hex')}.part`);
     let written = 0;
     const limit = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -86,13 +124,34 @@ export class LocalFileStorage implements FileStorage {
     });
     try {
       await pipeline(source, limit, createWriteStream(temporary, { flags: 'wx' }));
-      await rename(temporary, full);
+      if (options.replace) await rename(temporary, full);
+      else await linkNew(temporary, full, path);
       return written;
     } catch (error) {
       await rm(temporary, { force: true });
       await this.pruneEmptyParents(dirname(full));
       throw error;
     }
+  }
+
+  async sweepPartials(olderThanMs: number, nowMs = Date.now()): Promise<number> {
+    const partials = join(this.root, PARTIAL_DIR);
+    let names: string[];
+    try {
+      names = await readdir(partials);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const file = join(partials, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && nowMs - info.mtimeMs > olderThanMs) {
+        await rm(file, { force: true, recursive: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Removes directories left empty, up to (not including) the root. */
@@ -106,8 +165,8 @@ export class LocalFileStorage implements FileStorage {
     }
   }
 
-  async writeBuffer(path: string, data: Buffer): Promise<void> {
-    await this.write(path, Readable.from([data]), data.length);
+  async writeBuffer(path: string, data: Buffer, options?: WriteOptions): Promise<void> {
+    await this.write(path, Readable.from([data]), data.length, options);
   }
 
   /** Removes a file and the directories it leaves empty (a deleted room leaves no trace). */
@@ -120,4 +179,15 @@ export class LocalFileStorage implements FileStorage {
   read(path: string): Readable {
     return createReadStream(this.required(path));
   }
+}
+
+/** Gives `temporary` the name `full` unless a file has it already; `temporary` is gone either way. */
+async function linkNew(temporary: string, full: string, path: string): Promise<void> {
+  try {
+    await link(temporary, full);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`a file is already stored at "${path}"`);
+    throw error;
+  }
+  await unlink(temporary);
 }

@@ -1,48 +1,63 @@
-import { createDecoder, createSigner, createVerifier, TokenError } from 'fast-jwt';
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
+import type { Kysely } from 'kysely';
+import { cachedInstanceSecret, findApiClient, type ApiClient } from '../auth/service.js';
+import type { Database } from '../db/schema.js';
 
 /**
- * Short-lived HS256 tokens for downloads and uploads, in plugNmeet's form: signed with the API
- * secret of the key that asked for them, `iss` = that API key, `sub` = the file path relative to
- * the storage root. Revoking the key revokes its tokens.
+ * Short-lived download and upload tokens. To a client they are opaque strings it passes back, as
+ * plugNmeet's are. Inside, they name a stored object — kind, account, row id — never a path, and
+ * are signed with a secret of this installation that no API client holds (`secret:file-tokens`,
+ * made at first use; `recap secrets rotate` replaces it). `iss` is the API key that asked for the
+ * token: a token is honoured only while that key is active and still belongs to the token's
+ * account, so revoking a key revokes its tokens.
  */
+
+export type FileTokenKind = 'recording' | 'analytics' | 'upload';
+
 export interface FileTokenClaims {
+  /** The API key that asked for the token. */
   iss: string;
-  sub: string;
+  kind: FileTokenKind;
+  /** The account the object belongs to. */
+  acc: number;
+  /** The object's row id (downloads). */
+  obj?: number;
+  /** What an upload will register (uploads); the server derives the path from it. */
+  data?: Record<string, unknown>;
   nbf: number;
   exp: number;
-  /** What the token is for: `download` (default) or `upload`. */
-  use?: string;
-  /** Upload tokens carry the recording to register. */
-  data?: Record<string, unknown>;
 }
 
-const decode = createDecoder();
+export const FILE_TOKEN_SECRET = 'file-tokens';
 
-export function signFileToken(apiKey: string, apiSecret: string, subject: string, ttlMs: number, extra: { use?: string; data?: Record<string, unknown> } = {}): string {
-  const now = Math.floor(Date.now() / 1000);
-  const sign = createSigner({ key: apiSecret, algorithm: 'HS256' });
-  return sign({ iss: apiKey, sub: subject, nbf: now, exp: now + Math.ceil(ttlMs / 1000), ...extra });
+export async function signFileToken(db: Kysely<Database>, client: ApiClient, claims: { kind: FileTokenKind; obj?: number; data?: Record<string, unknown> }, ttlMs: number, nowMs = Date.now()): Promise<string> {
+  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  const now = Math.floor(nowMs / 1000);
+  const sign = createSigner({ key, algorithm: 'HS256' });
+  return sign({ iss: client.apiKey, acc: client.accountId, ...claims, nbf: now, exp: now + Math.ceil(ttlMs / 1000) });
 }
 
-export type TokenCheck = { ok: true; claims: FileTokenClaims } | { ok: false; reason: 'invalid' | 'expired' };
+export type FileTokenCheck = { ok: true; claims: FileTokenClaims; client: ApiClient } | { ok: false; reason: 'invalid' | 'expired' };
 
-/** The issuer named in a token, read without verifying (to find the secret to verify with). */
-export function tokenIssuer(token: string): string | undefined {
+const isClaims = (value: Record<string, unknown>): boolean =>
+  typeof value.iss === 'string' && typeof value.kind === 'string' && Number.isSafeInteger(value.acc) && (value.obj === undefined || Number.isSafeInteger(value.obj));
+
+/**
+ * Verifies a token of `kind`: signature (constant time, in fast-jwt), expiry, kind, and that the key
+ * that asked for it is still active in the same account. Any malformed token is 'invalid'.
+ */
+export async function verifyFileToken(db: Kysely<Database>, token: string, kind: FileTokenKind): Promise<FileTokenCheck> {
+  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  let claims: Record<string, unknown>;
   try {
-    const claims = decode(token) as Partial<FileTokenClaims>;
-    return typeof claims.iss === 'string' ? claims.iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function verifyFileToken(token: string, apiSecret: string, use = 'download'): TokenCheck {
-  try {
-    const claims = createVerifier({ key: apiSecret, algorithms: ['HS256'] })(token) as FileTokenClaims;
-    if ((claims.use ?? 'download') !== use || typeof claims.sub !== 'string') return { ok: false, reason: 'invalid' };
-    return { ok: true, claims };
+    claims = createVerifier({ key, algorithms: ['HS256'] })(token) as Record<string, unknown>;
   } catch (error) {
     const expired = error instanceof TokenError && error.code === TokenError.codes.expired;
     return { ok: false, reason: expired ? 'expired' : 'invalid' };
   }
+  if (!isClaims(claims) || claims.kind !== kind) return { ok: false, reason: 'invalid' };
+  const typed = claims as unknown as FileTokenClaims;
+  const client = await findApiClient(db, typed.iss);
+  if (!client || client.accountId !== typed.acc) return { ok: false, reason: 'invalid' };
+  return { ok: true, claims: typed, client };
 }

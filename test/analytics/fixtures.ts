@@ -44,9 +44,10 @@ export function expectedFile(room = ROOM) {
       room_id: room.room_id,
       room_title: 'Weekly sync',
       room_total_users: 2,
-      room_creation: T0,
-      room_ended: T0 + 60_000,
-      room_duration: 60_000,
+      // Seconds, as plugNmeet writes them; event value times stay ms.
+      room_creation: T0 / 1000,
+      room_ended: T0 / 1000 + 60,
+      room_duration: 60,
       events: [{ name: 'recording_status', total: 1, values: [v(8000, 'started')] }],
     },
     users: [

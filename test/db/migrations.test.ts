@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, test, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { connect, type Engine } from '../../src/db/connection.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { rebuildReportCounts } from '../../src/reports/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+
+/** Stored files for the tests that only look at tables (the file layout has its own test). */
+const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-migrations-')) };
+after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
 
 /** A connection to a new scratch database, closed and dropped after the test. */
 async function scratchConnection(t: TestContext, engine: Engine) {
@@ -22,16 +29,16 @@ for (const engine of ENGINES) {
   describe(`migrations [${engine}]`, () => {
     test('apply all on an empty database, and twice in a row is a no-op', async (t) => {
       const database = await scratchConnection(t, engine);
-      const first = await migrateToLatest(database.db, engine);
+      const first = await migrateToLatest(database.db, engine, FILES);
       assert.equal(first.at(-1), LATEST_MIGRATION);
-      assert.deepEqual(await migrateToLatest(database.db, engine), []);
+      assert.deepEqual(await migrateToLatest(database.db, engine, FILES), []);
       const tables = (await database.db.introspection.getTables()).map((table) => table.name);
       for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings']) assert.ok(tables.includes(name), name);
     });
 
     test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0002_recordings');
+      await migrateTo(database.db, engine, '0002_recordings', FILES);
       const db = database.db;
       await db.insertInto('accounts').values({ id: 1, name: 'a', created_at: 0 }).execute();
       const days = [
@@ -42,7 +49,7 @@ for (const engine of ENGINES) {
       ];
       await db.insertInto('recording_room_days').values(days).execute();
       await db.insertInto('recording_room_totals').values([{ account_id: 1, room_id: 'r1', total: 12 }, { account_id: 1, room_id: 'r2', total: 7 }]).execute();
-      await migrateToLatest(db, engine);
+      await migrateToLatest(db, engine, FILES);
       const spans = await db.selectFrom('recording_room_spans').select(['room_id', 'span', 'total']).orderBy('room_id').orderBy('span').execute();
       assert.deepEqual(spans, [
         { room_id: 'r1', span: 625, total: 7 },
@@ -55,14 +62,14 @@ for (const engine of ENGINES) {
 
     test('0012 derives the 8-day counts from the day counts of states, users and options', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0011_report_channel_totals');
+      await migrateTo(database.db, engine, '0011_report_channel_totals', FILES);
       const db = database.db;
       const day = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 2, bucket, user_id: key, total });
       // Days 20,000–20,007 are 8-day span 2,500; 20,008 starts span 2,501.
       await db.insertInto('report_user_counts').values([day(20_000, 2), day(20_007, 3), day(20_008, 4), day(20_003, 5, 8), { channel_id: 3, level: 3, bucket: 625, user_id: 7, total: 9 }]).execute();
       await db.insertInto('report_state_counts').values({ channel_id: 3, level: 2, bucket: 20_001, state_id: 4, total: 6 }).execute();
       await db.insertInto('report_option_counts').values({ field_id: 5, level: 2, bucket: 20_015, option_id: 6, total: 1 }).execute();
-      await migrateToLatest(db, engine);
+      await migrateToLatest(db, engine, FILES);
       const eightDays = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
         (await db.selectFrom(table).selectAll().where('level', '=', 4).execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
       const users = await eightDays('report_user_counts');
@@ -78,12 +85,12 @@ for (const engine of ENGINES) {
 
     test('0013 derives the channel totals per UTC day from the hour rows', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0012_report_count_eight_days');
+      await migrateTo(database.db, engine, '0012_report_count_eight_days', FILES);
       const db = database.db;
       // Hours 480,000–480,023 are UTC day 20,000; 480,024 starts day 20,001. Quarter-hour rows are not read.
       const hour = (channel: number, bucket: number, total: number) => ({ channel_id: channel, level: 1, bucket, total });
       await db.insertInto('report_counts').values([hour(3, 480_000, 2), hour(3, 480_023, 3), hour(3, 480_024, 4), hour(4, 480_010, 5), { channel_id: 3, level: 0, bucket: 1_920_000, total: 2 }]).execute();
-      await migrateToLatest(db, engine);
+      await migrateToLatest(db, engine, FILES);
       const days = (await db.selectFrom('report_counts').selectAll().where('level', '=', 2).orderBy('channel_id').orderBy('bucket').execute()).map((r) => [r.channel_id, r.bucket, r.total].map(Number));
       assert.deepEqual(days, [
         [3, 20_000, 5],
@@ -94,7 +101,7 @@ for (const engine of ENGINES) {
 
     test('0014 moves report values and selections into the report rows, and the counts rebuild from them', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0013_report_count_days');
+      await migrateTo(database.db, engine, '0013_report_count_days', FILES);
       const db = database.db;
       // The old tables are gone from the typed schema: raw SQL for the rows of 0013.
       for (const statement of [
@@ -110,7 +117,7 @@ for (const engine of ENGINES) {
       ]) {
         await statement.execute(db);
       }
-      await migrateToLatest(db, engine);
+      await migrateToLatest(db, engine, FILES);
       const rows = await db.selectFrom('reports').select(['id', 'field_values', 'option_ids']).orderBy('id').execute();
       const parsed = rows.map((r) => ({
         id: r.id,
@@ -140,7 +147,7 @@ for (const engine of ENGINES) {
 
     test('0015 sums the quarter-hour counts of states, users and options into hours and drops them', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0014_report_values_inline');
+      await migrateTo(database.db, engine, '0014_report_values_inline', FILES);
       const db = database.db;
       // Quarter hours 2,000,000–2,000,003 are hour 500,000; 2,000,004 starts hour 500,001.
       const quarter = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 0, bucket, user_id: key, total });
@@ -148,7 +155,7 @@ for (const engine of ENGINES) {
       await db.insertInto('report_state_counts').values({ channel_id: 3, level: 0, bucket: 2_000_002, state_id: 4, total: 6 }).execute();
       await db.insertInto('report_option_counts').values({ field_id: 5, level: 0, bucket: 2_000_007, option_id: 6, total: 1 }).execute();
       await db.insertInto('report_counts').values({ channel_id: 3, level: 0, bucket: 2_000_000, total: 14 }).execute();
-      await migrateToLatest(db, engine);
+      await migrateToLatest(db, engine, FILES);
       const rows = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
         (await db.selectFrom(table).selectAll().execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))).sort((a, b) => a.level! - b.level! || a.bucket! - b.bucket! || a.user_id! - b.user_id!);
       assert.deepEqual(await rows('report_user_counts'), [
@@ -174,8 +181,8 @@ for (const engine of ENGINES) {
         await first.drop();
         await second.drop();
       });
-      await migrateToLatest(a.db, engine);
-      assert.equal((await migrateToLatest(b.db, engine)).at(-1), LATEST_MIGRATION);
+      await migrateToLatest(a.db, engine, FILES);
+      assert.equal((await migrateToLatest(b.db, engine, FILES)).at(-1), LATEST_MIGRATION);
     });
 
     test('three instances migrating at once apply each migration exactly once', async (t) => {
@@ -212,8 +219,8 @@ if (ENGINES.includes('postgres')) {
       await database.close();
       await scratch.drop();
     });
-    await migrateToLatest(database.db, 'postgres');
+    await migrateToLatest(database.db, 'postgres', FILES);
     for (let round = 0; round < 300; round++) await database.db.introspection.getTables({ withInternalKyselyTables: true });
-    assert.equal((await migrateToLatest(database.db, 'postgres')).length, 0);
+    assert.equal((await migrateToLatest(database.db, 'postgres', FILES)).length, 0);
   });
 }

@@ -12,9 +12,9 @@ export async function signedPost(baseUrl: string, path: string, body: unknown, k
   });
 }
 
-/** Writes a fake recording file under the server's recordings directory. */
-export function placeFile(dataDir: string, relative: string, bytes: Buffer): void {
-  const full = join(dataDir, 'files', 'recordings', relative);
+/** Writes a fake recording file into an account's recordings directory (account 1: the test key's). */
+export function placeFile(dataDir: string, relative: string, bytes: Buffer, accountId = 1): void {
+  const full = join(dataDir, 'files', 'recordings', String(accountId), relative);
   mkdirSync(dirname(full), { recursive: true });
   writeFileSync(full, bytes);
 }

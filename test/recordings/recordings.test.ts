@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { revokeApiKey } from '../../src/auth/service.js';
 import { connect } from '../../src/db/connection.js';
-import { insertRecording } from '../../src/recordings/repository.js';
+import { findRecording, insertRecording } from '../../src/recordings/repository.js';
 import { signFileToken } from '../../src/storage/tokens.js';
+import { findApiClient } from '../../src/auth/service.js';
+import { createSigner } from 'fast-jwt';
 import { ENGINES } from '../helpers/engines.js';
 import { API_KEY, call, startTestServer } from '../helpers/server.js';
 import { placeFile, seedRoom, signedPost } from './fixtures.js';
@@ -164,7 +166,7 @@ for (const engine of ENGINES) {
       assert.equal(info.body.room_info.room_title, 'Weekly');
       const del = await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' });
       assert.equal(del.body.status, true);
-      assert.ok(!existsSync(join(server.config.dataDir, 'files/recordings/r1/a.mp4')));
+      assert.ok(!existsSync(join(server.config.dataDir, 'files/recordings/1/r1/a.mp4')));
       assert.equal((await signedPost(server.url, '/auth/recording/info', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
       assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
       assert.equal((await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['r1'] })).body.status_code, 'NOT_FOUND');
@@ -215,7 +217,12 @@ for (const engine of ENGINES) {
       }
       const size = await signedPost(server.url, '/auth/recording/add', { ...body, record_id: 'y', file_size: 11 });
       assert.equal(size.body.status_code, 'INVALID_PARAMETERS');
-      const generated = await signedPost(server.url, '/auth/recording/add', { room_id: 'r2', room_sid: 's2', file_path: 'r2/b.mp4' });
+      // A file has one owner: the same path under another record_id is refused.
+      const twice = await signedPost(server.url, '/auth/recording/add', { room_id: 'r2', room_sid: 's2', record_id: 'rec-b2', file_path: 'r2/b.mp4' });
+      assert.equal(twice.body.status_code, 'INVALID_PARAMETERS');
+      assert.match(twice.body.msg, /already registered as record_id "rec-b"/);
+      placeFile(server.config.dataDir, 'r2/c.mp4', Buffer.alloc(10));
+      const generated = await signedPost(server.url, '/auth/recording/add', { room_id: 'r2', room_sid: 's2', file_path: 'r2/c.mp4' });
       assert.match(generated.body.record_id, /^s2-\d{13}$/);
     });
 
@@ -250,18 +257,24 @@ for (const engine of ENGINES) {
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('content-length'), '100');
 
-      const expired = signFileToken(API_KEY.key, API_KEY.secret, 'recordings/r3/c.mp4', -60_000);
+      const client = (await findApiClient(server.database.db, API_KEY.key))!;
+      const row = (await findRecording(server.database.db, 1, 'rec-c'))!;
+      const expired = await signFileToken(server.database.db, client, { kind: 'recording', obj: row.id }, -60_000);
       const expiredResponse = await fetch(`${server.url}/download/recording/${expired}`);
       assert.equal(expiredResponse.status, 401);
       assert.equal(await expiredResponse.text(), 'token expired');
       assert.match(expiredResponse.headers.get('content-type') ?? '', /^text\/plain/);
-      const forged = signFileToken(API_KEY.key, 'another-secret-entirely', 'recordings/r3/c.mp4', 60_000);
-      assert.equal((await fetch(`${server.url}/download/recording/${forged}`)).status, 401);
-      for (const sub of ['../recap.db', '/etc/passwd', 'recordings/../../recap.db']) {
-        const outside = await fetch(`${server.url}/download/recording/${signFileToken(API_KEY.key, API_KEY.secret, sub, 60_000)}`);
-        assert.equal(outside.status, 400, sub);
+      // Signed with the API secret (plugNmeet's form) instead of the installation's: refused.
+      const now = Math.floor(Date.now() / 1000);
+      const withApiSecret = createSigner({ key: API_KEY.secret })({ iss: API_KEY.key, kind: 'recording', acc: 1, obj: row.id, sub: 'recordings/1/r3/c.mp4', nbf: now, exp: now + 60 });
+      assert.equal((await fetch(`${server.url}/download/recording/${withApiSecret}`)).status, 401);
+      for (const garbage of ['x', 'a.b.c', `${token}x`, token.split('.').slice(0, 2).join('.') + '.', '%00', 'e30.e30.e30']) {
+        assert.equal((await fetch(`${server.url}/download/recording/${garbage}`)).status, 401, garbage);
       }
-      const missing = await fetch(`${server.url}/download/recording/${signFileToken(API_KEY.key, API_KEY.secret, 'recordings/r3/none.mp4', 60_000)}`);
+      // A recording's token is not an analytics token.
+      assert.equal((await fetch(`${server.url}/download/analytics/${token}`)).status, 401);
+      await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-c' });
+      const missing = await fetch(url);
       assert.equal(missing.status, 404);
     });
 
@@ -279,7 +292,7 @@ for (const engine of ENGINES) {
 
       const tooLarge = await fetch(`${server.url}/upload/recording/${await tokenFor('big.webm', 'up-2')}`, { method: 'PUT', body: Buffer.alloc(150_000) });
       assert.equal(tooLarge.status, 413);
-      const directory = join(server.config.dataDir, 'files/recordings/up');
+      const directory = join(server.config.dataDir, 'files/recordings/1/up');
       const listing = () => readdirSync(directory, { recursive: true }).map(String).sort();
       assert.deepEqual(listing(), ['up-1', 'up-1/talk.webm']);
 
