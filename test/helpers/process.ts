@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { API_KEY, ADMIN } from './server.js';
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every JSON log line the server wrote so far. */
+  logs: Record<string, unknown>[];
+  /** The server's peak resident memory (VmHWM), in bytes. */
+  peakRss(): number;
+  /** SIGKILL: no shutdown hook runs, as in a crash or an OOM kill. */
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `recap serve` in a process of its own (as an installation runs it), on a free port, logging at
+ * info as JSON lines, which the test can read. Resolves once it listens.
+ */
+export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+      env: {
+        ...process.env,
+        RECAP_PORT: '0',
+        RECAP_LOG_LEVEL: 'info',
+        RECAP_ADMIN_USER: ADMIN.username,
+        RECAP_ADMIN_PASSWORD: ADMIN.password,
+        RECAP_API_KEY: API_KEY.key,
+        RECAP_API_SECRET: API_KEY.secret,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs: Record<string, unknown>[] = [];
+    let stderr = '';
+    let pending = '';
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start in 30 s: ${stderr}`));
+    }, 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'Recap is listening') {
+          clearTimeout(timer);
+          resolve({
+            url: String(entry.url),
+            child,
+            logs,
+            peakRss: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+            kill9: async () => {
+              child.kill('SIGKILL');
+              await exited;
+            },
+            stop: async () => {
+              if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+              await exited;
+            },
+          });
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}: ${stderr}`));
+    });
+  });
+}

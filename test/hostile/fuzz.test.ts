@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+import { startServerProcess } from '../helpers/process.js';
+import { FUZZ_FAMILIES } from './fuzz-cases.js';
+import { fuzzFamily, prepareTargets } from './fuzz-harness.js';
+
+/**
+ * Seeded hostile requests per API family against a server in its own process (`npm run fuzz --
+ * --requests N` for long runs): no 5xx, no hung connection, the server stays ready, its peak
+ * memory stays bounded, and nothing it logs is an error.
+ */
+const REQUESTS = Number(process.env.RECAP_TEST_FUZZ_REQUESTS ?? 2000);
+const MAX_RSS = 300 * 1024 * 1024;
+
+for (const engine of ENGINES) {
+  describe(`hostile input [${engine}]`, () => {
+    test(`${REQUESTS} seeded hostile requests per API family: no 5xx, no hang, ready after, RSS under 300 MiB`, async (t) => {
+      const scratch = await scratchDatabase(engine);
+      const server = await startServerProcess({ RECAP_DATABASE_URL: scratch.url, RECAP_DATA_DIR: scratch.dataDir });
+      t.after(async () => {
+        await server.stop();
+        await scratch.drop();
+      });
+      const targets = await prepareTargets(server.url, scratch.dataDir);
+      t.diagnostic(`server peak RSS after start ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      for (const [i, family] of FUZZ_FAMILIES.entries()) {
+        const figures = await fuzzFamily(server.url, family, targets, { seed: 1000 + i, count: REQUESTS });
+        t.diagnostic(`${family}: ${figures.requests} requests, statuses ${JSON.stringify(figures.statuses)}, server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+        assert.deepEqual(figures.serverErrors.slice(0, 3), [], `${family}: ${figures.serverErrors.length} requests answered 5xx, hung or reset`);
+        assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      }
+      t.diagnostic(`server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      assert.ok(server.peakRss() < MAX_RSS, `peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      const errors = server.logs.filter((entry) => Number(entry.level) >= 50);
+      assert.deepEqual(errors.slice(0, 3), [], 'logged at error level');
+    });
+  });
+}
