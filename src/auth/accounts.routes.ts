@@ -54,7 +54,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const accountId = actingAccountId(request, body.account_id);
+      const accountId = await actingAccountId(request, body.account_id);
       // A manager may not mint admins: that would escape the account boundary.
       if (body.roles.includes('admin') && !request.user!.roles.includes('admin')) throw forbidden('only an admin may grant the admin role');
       const user = await createUser(app.db, {
@@ -75,7 +75,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requirePermission('manage-users'),
       schema: { tags, summary: 'Users of the caller’s account (admins: any account)', security: bearerSecurity, querystring: UsersQuery, response: { 200: Type.Array(User), ...reportsErrorResponses } },
     },
-    async (request) => (await listUsers(app.db, actingAccountId(request, request.query.account_id))).map(userJson),
+    async (request) => (await listUsers(app.db, await actingAccountId(request, request.query.account_id))).map(userJson),
   );
 
   app.get(

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { forbidden, invalidParams, unauthorized } from '../http/errors.js';
+import { forbidden, invalidParams, notFound, unauthorized } from '../http/errors.js';
 import { constantTimeEqual, hmacSha256Hex } from './crypto.js';
 import { canAccessAccount, hasPermission, type Permission } from './permissions.js';
-import { authenticateToken, findApiClient } from './service.js';
+import { authenticateToken, findApiClient, getAccount } from './service.js';
 
 /**
  * Authentication hooks shared by every API family. They throw AppErrors; the family's error handler
@@ -35,12 +35,16 @@ export function requirePermission(permission: Permission) {
   };
 }
 
-/** The account a request acts on: the caller's own, unless an admin names another (403 otherwise). */
-export function actingAccountId(request: FastifyRequest, requested: number | undefined): number {
+/**
+ * The account a request acts on: the caller's own, unless an admin names another (403 otherwise;
+ * 404 when no such account exists).
+ */
+export async function actingAccountId(request: FastifyRequest, requested: number | undefined): Promise<number> {
   const user = request.user;
   if (!user) throw unauthorized('You must be logged in to do this.');
-  if (requested === undefined) return user.accountId;
+  if (requested === undefined || requested === user.accountId) return user.accountId;
   if (!canAccessAccount(user, requested)) throw forbidden('only an admin may act on another account');
+  if (!(await getAccount(request.server.db, requested))) throw notFound(`account ${requested} not found`);
   return requested;
 }
 

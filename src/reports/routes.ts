@@ -50,7 +50,7 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       `/api/v4/${table}`,
       { preHandler: requirePermission(permission), schema: { tags, summary: `Create a ${table.slice(0, -1)}`, security, body: NamedBody, response: { 201: Named, ...reportsErrorResponses } } },
       async (request, reply) => {
-        const accountId = actingAccountId(request, request.body.account_id);
+        const accountId = await actingAccountId(request, request.body.account_id);
         return reply.code(201).send(created(await reports.createNamed(app.db, table, accountId, request.body.name)));
       },
     );

@@ -95,6 +95,12 @@ for (const engine of ENGINES) {
       });
       assert.equal(dup.status, 409);
       assert.equal(dup.body.code, 'conflict');
+      // Regression (found by the fuzz test): an account that does not exist answered 500.
+      for (const [path, body] of [['/api/v4/states', { name: 's', account_id: 999 }], ['/api/v4/channels', { name: 'c', account_id: 999 }], ['/api/v4/users', { account_id: 999, username: 'nobody', first_name: 'N', last_name: 'N', roles: ['reporter'] }]] as const) {
+        const missing = await call(s.server.url, 'POST', path, { headers: bearer(s.admin), body });
+        assert.deepEqual([missing.status, missing.body], [404, { error: 'account 999 not found', code: 'not_found' }], path);
+      }
+      assert.equal((await call(s.server.url, 'GET', '/api/v4/users?account_id=999', { headers: bearer(s.admin) })).status, 404);
     });
 
     test('bad input names the field; no token is a 401 in the v4 envelope', async (t) => {
