@@ -53,14 +53,12 @@ async function moveArea(db: AnyDb, root: string, area: string, table: string): P
   const current = join(root, area);
   const legacy = join(root, `${area}${LEGACY_SUFFIX}`);
   if (!(await exists(join(current, MARKER)))) {
-    if (!(await exists(legacy)) && (await exists(current))) {
-      await removeUploadDebris(current);
-      await rename(current, legacy);
-    }
+    if (!(await exists(legacy)) && (await exists(current))) await rename(current, legacy);
     await mkdir(current, { recursive: true });
     await writeFile(join(current, MARKER), 'files are stored as <account_id>/<file_path>\n');
   }
   if (!(await exists(legacy))) return;
+  await removeUploadDebris(legacy);
 
   // A path that rows of several accounts name (the bug this layout fixes) is copied to each of them.
   const shared = await db.selectFrom(table).select('file_path').select(sql<number>`min(account_id)`.as('first')).groupBy('file_path').having(sql`count(distinct account_id)`, '>', 1).execute();
