@@ -14,6 +14,7 @@ import {
   listApiKeys,
   listUsers,
   revokeApiKey,
+  rotateInstanceSecrets,
 } from './auth/service.js';
 import { ConfigError, loadConfig, parseDuration, type Config, type RawConfig } from './config/index.js';
 import { connect, type DatabaseHandle } from './db/connection.js';
@@ -212,6 +213,18 @@ export function buildCli(): Command {
       await withDatabase(command, async ({ db }) => {
         await revokeApiKey(db, key);
         process.stdout.write(`revoked ${key}\n`);
+      });
+    });
+
+  program
+    .command('secrets')
+    .description('installation secrets (they sign download and upload tokens and report image URLs; no API client holds them)')
+    .command('rotate')
+    .description('replace the installation secrets: every download token, upload token and image URL issued so far stops working; restart every instance afterwards')
+    .action(async (_opts, command: Command) => {
+      await withDatabase(command, async ({ db }) => {
+        const rotated = await rotateInstanceSecrets(db);
+        process.stdout.write(`rotated: ${rotated.join(', ')}\nrestart every Recap instance for it to take effect\n`);
       });
     });
 

@@ -5,7 +5,9 @@ import { hmacSha256Hex } from '../src/auth/crypto.js';
 import { usePlugnmeetFamily } from '../src/http/plugnmeet.js';
 import { runCli } from './helpers/cli.js';
 import { ENGINES, scratchDatabase } from './helpers/engines.js';
-import { call, loginAs, startCustomServer } from './helpers/server.js';
+import { call, loginAs, startCustomServer, testConfig } from './helpers/server.js';
+import { startServer } from '../src/main.js';
+import { placeFile, signedPost } from './recordings/fixtures.js';
 
 async function signedEcho(app: FastifyInstance) {
   await app.register(async (scope) => {
@@ -89,3 +91,27 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('recap secrets rotate', () => {
+  test('download tokens issued before a rotation stop working after the restart; new ones work', async (t) => {
+    const scratch = await scratchDatabase('sqlite');
+    const config = testConfig(scratch.url, scratch.dataDir);
+    t.after(() => scratch.drop());
+    const first = await startServer(config, { logger: false });
+    placeFile(scratch.dataDir, 'r/a.mp4', Buffer.from('video'));
+    await signedPost(first.url, '/auth/recording/add', { room_id: 'r', room_sid: 's', record_id: 'a', file_path: 'r/a.mp4' });
+    const tokenOf = async (url: string) => (await signedPost(url, '/auth/recording/getDownloadToken', { record_id: 'a' })).body.token as string;
+    const before = await tokenOf(first.url);
+    assert.equal((await fetch(`${first.url}/download/recording/${before}`)).status, 200);
+    await first.close();
+
+    const rotated = await runCli(['secrets', 'rotate'], { RECAP_DATABASE_URL: scratch.url, RECAP_DATA_DIR: scratch.dataDir });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /rotated: file-tokens, image-urls/);
+
+    const second = await startServer(config, { logger: false });
+    t.after(() => second.close());
+    assert.equal((await fetch(`${second.url}/download/recording/${before}`)).status, 401);
+    assert.equal((await fetch(`${second.url}/download/recording/${await tokenOf(second.url)}`)).status, 200);
+  });
+});
