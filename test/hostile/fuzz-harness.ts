@@ -90,8 +90,10 @@ export async function fuzzFamily(baseUrl: string, family: FuzzFamily, targets: F
       const status = await send(baseUrl, agent, r);
       figures.requests++;
       figures.statuses[String(status)] = (figures.statuses[String(status)] ?? 0) + 1;
-      // A reset is only acceptable as the answer to an oversized body the server stopped reading.
-      const bad = status === 'hang' || (typeof status === 'number' && status >= 500) || (status === 'reset' && (r.body?.length ?? 0) < 1024 * 1024);
+      // A reset is only acceptable as the end of an oversized request the server stopped reading:
+      // a body past the JSON limit, or headers past Node's 16 KiB.
+      const oversized = (r.body?.length ?? 0) >= 1024 * 1024 || r.path.length + JSON.stringify(r.headers).length > 16 * 1024;
+      const bad = status === 'hang' || (typeof status === 'number' && status >= 500) || (status === 'reset' && !oversized);
       if (bad) figures.serverErrors.push({ request: { ...r, body: r.body && r.body.length > 300 ? r.body.subarray(0, 300) : r.body }, status });
     }
   };
