@@ -22,6 +22,7 @@ import { enableReadCache } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
 import { closeUnreadConnections, connectionOptions } from './http/connections.js';
 import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
+import { refuseNulCharacters } from './http/nul-characters.js';
 import { registerMetrics } from './http/metrics.js';
 import { ReportsError } from './http/schemas.js';
 import { systemRoutes } from './http/system.routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
   });
   closeUnreadConnections(app);
+  refuseNulCharacters(app);
   app.setErrorHandler((error, request, reply) => sendError('system', error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(familyOfUrl(request.url), notFound(`no route ${request.method} ${request.url.split('?')[0]}`), request, reply),

@@ -53,6 +53,11 @@ interface FastifyLikeError {
 export function classifyError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   const e = error as FastifyLikeError;
+  // PostgreSQL's class 22, data exception (a value out of range, not valid text, …): input that
+  // validation let through is still the caller's error, not a server fault.
+  if (typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && (error as { severity?: unknown }).severity !== undefined) {
+    return invalidParams(`a value cannot be stored: ${e.message}`);
+  }
   if (e?.validation) return invalidParams(describeValidation(e), { validation: true, ajvMessage: e.validation[0]?.message });
   switch (e?.statusCode) {
     case 400:

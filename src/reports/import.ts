@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AppError, invalidParams } from '../http/errors.js';
+import { pathOfNul } from '../http/nul-characters.js';
 import { AlertBody, DeliveriesBody, OpenBody, ReadBody, ReportBody } from './schemas.js';
 import * as reports from './service.js';
 import { CountDeltas, insertReports, type NewReport } from './repository.js';
@@ -124,6 +125,8 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
         } catch {
           throw invalidParams(`line ${line}: not valid JSON`, { line });
         }
+        // A raw NUL cannot be in JSON text; an escaped one can (see http/nul-characters.ts).
+        if (text.includes('\\u0000') && pathOfNul(value) !== undefined) throw invalidParams(`line ${line}: ${pathOfNul(value)} must not contain NUL characters`, { line });
         const type = (value as { type?: unknown } | null)?.type;
         if (typeof type !== 'string' || !Object.hasOwn(LINE_TYPES, type)) throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, { line, field: 'type' });
         const checker = checkers[type as LineType];

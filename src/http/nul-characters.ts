@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { invalidParams } from './errors.js';
+
+/**
+ * NUL characters are refused in every string a request carries (body, query, path). PostgreSQL
+ * cannot store them in text at all, and no name, id or date has one; refusing them everywhere
+ * keeps both engines answering the same 400 instead of PostgreSQL failing mid-query.
+ */
+export function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [['body', request.body], ['querystring', request.query], ['params', request.params]] as const) {
+      const where = pathOfNul(value);
+      if (where !== undefined) throw invalidParams(`${[part, where].filter(Boolean).join('.')} must not contain NUL characters`);
+    }
+  });
+}
+
+/** The dotted path of the first string (or key) holding a NUL, if any; walks without recursion. */
+export function pathOfNul(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\0')) return path;
+    } else if (current !== null && typeof current === 'object' && !ArrayBuffer.isView(current) && typeof (current as { pipe?: unknown }).pipe !== 'function') {
+      for (const [key, item] of Object.entries(current)) {
+        const at = path ? `${path}.${key}` : key;
+        if (key.includes('\0')) return at;
+        stack.push([item, at]);
+      }
+    }
+  }
+  return undefined;
+}
