@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { API_KEY, ADMIN } from './server.js';
 
 export interface ServerProcess {
@@ -14,13 +15,28 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** The newest modification time of the TypeScript sources. */
+function newestSource(directory = 'src'): number {
+  return Math.max(...readdirSync(directory, { withFileTypes: true }).map((e) => (e.isDirectory() ? newestSource(join(directory, e.name)) : statSync(join(directory, e.name)).mtimeMs)));
+}
+
+/**
+ * How to run the CLI: the build in dist/ (as an installation runs it; `npm test` builds first) when
+ * it is newer than every source file, else the sources through tsx (its loader thread costs some
+ * 35 MiB, so memory bounds are only checked on the build).
+ */
+export function cliCommand(): { args: string[]; built: boolean } {
+  const built = existsSync('dist/cli.js') && statSync('dist/cli.js').mtimeMs >= newestSource();
+  return built ? { args: ['dist/cli.js'], built } : { args: ['--import', 'tsx', 'src/cli.ts'], built };
+}
+
 /**
  * `recap serve` in a process of its own (as an installation runs it), on a free port, logging at
  * info as JSON lines, which the test can read. Resolves once it listens.
  */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    const child = spawn(process.execPath, [...cliCommand().args, 'serve'], {
       env: {
         ...process.env,
         RECAP_PORT: '0',
