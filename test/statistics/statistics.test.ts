@@ -134,6 +134,19 @@ for (const engine of ENGINES) {
         '{"a":{"constructor":{"prototype":{"x":1}}}}',
         '{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":1}}}}}}}}}}}',
         `{"$or":[${Array.from({ length: 300 }, (_, i) => `{"totalUsers":${i}}`).join(',')}]}`,
+        // Malformed operands answered 500 (found by the hostile run): each operator's shape is checked.
+        '{"$or":"x"}',
+        '{"$and":{}}',
+        '{"$and":[]}',
+        '{"$nor":[null]}',
+        '{"$and":[{"a":1},["x"]]}',
+        '{"a":{"$elemMatch":[1]}}',
+        '{"a":{"$in":5}}',
+        '{"a":{"$nin":"x"}}',
+        '{"a":{"$size":-1}}',
+        '{"a":{"$size":"2"}}',
+        '{"a":{"$not":1}}',
+        '{"a":{"$exists":"yes"}}',
       ];
       for (const raw of refused) {
         const started = performance.now();
@@ -143,6 +156,10 @@ for (const engine of ENGINES) {
         assert.ok(performance.now() - started < 100, `${raw} took too long`);
       }
       assert.equal(Object.prototype.hasOwnProperty.call({}, 'isAdmin'), false);
+      for (const offset of ['99999999999999999999', '9007199254740993', '1e300']) {
+        const response = await list(server.url, admin, { offset });
+        assert.deepEqual([response.status, response.body.errorType], [400, 'error-invalid-params'], offset);
+      }
       // Ten levels of objects is fine (arrays add none).
       assert.equal((await list(server.url, admin, { query: '{"$and":[{"$or":[{"$and":[{"$or":[{"$and":[{"$or":[{"$and":[{"totalUsers":{"$not":{"$lt":0}}}]}]}]}]}]}]}]}' })).body.total, 3);
     });
