@@ -90,13 +90,12 @@ export function closeUnreadConnections(app: FastifyInstance): void {
   });
 }
 
-/** Whether a failed request failed because its client went away (aborted upload, reset). */
-export function clientWentAway(request: FastifyRequest, error: unknown): boolean {
+/**
+ * Whether a request failed because its client went away (an aborted upload, a reset): the errors
+ * Node gives a body stream whose connection broke. A stream the route itself stopped reading is
+ * not enough: a server fault during an import must still be logged as one.
+ */
+export function clientWentAway(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
-  return (
-    request.raw.destroyed && !request.raw.complete
-    || code === 'ECONNRESET'
-    || code === 'ERR_STREAM_PREMATURE_CLOSE'
-    || (error as Error | undefined)?.message === 'aborted'
-  );
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error | undefined)?.message === 'aborted';
 }

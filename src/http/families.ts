@@ -54,7 +54,7 @@ const SERVER_FAULT: Record<Family, unknown> = {
 
 export function sendError(family: Family, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = classifyError(error);
-  if (!known && clientWentAway(request, error)) {
+  if (!known && clientWentAway(error)) {
     // Nobody is left to answer: an aborted upload or a reset is the client's doing, not a fault.
     request.log.info({ err: error }, 'client went away before the answer');
     return reply.code(400).type('application/json').send(RENDERERS[family](invalidParams('the client closed the connection')).body);
