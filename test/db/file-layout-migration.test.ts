@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { connect } from '../../src/db/connection.js';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
+import { closeSessions } from '../../src/analytics/service.js';
+import { LocalFileStorage } from '../../src/storage/files.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 
 const T = 1_760_000_000;
@@ -88,5 +90,40 @@ for (const engine of ENGINES) {
         assert.deepEqual(await migrateToLatest(db, engine, { storageRoot: root }), []);
       });
     }
+
+    test('an analytics file two accounts’ sessions wrote over each other is written anew for each from its own events', async (t) => {
+      const scratch = await scratchDatabase(engine);
+      const root = mkdtempSync(join(tmpdir(), 'recap-layout-'));
+      const { db, close } = await connect(scratch.url);
+      t.after(async () => {
+        await close();
+        await scratch.drop();
+        rmSync(root, { recursive: true, force: true });
+      });
+      await migrateTo(db, engine, '0015_report_keyed_hours', { storageRoot: root });
+      await db.insertInto('accounts').values([1, 2].map((id) => ({ id, name: `a${id}`, created_at: 0 }))).execute();
+      for (const account of [1, 2]) {
+        const session = await db.insertInto('room_sessions').values({ account_id: account, room_id: 'roomA', room_sid: 'RM_1', room_title: '', state: 'closed', started_at: T * 1000, last_event_at: T * 1000 + 60_000, last_seen_at: T * 1000 + 60_000, ended_at: T * 1000 + 60_000 }).returning('id').executeTakeFirstOrThrow();
+        await db.insertInto('room_events').values({ account_id: account, session_id: session.id, event_id: 'same-id', event: 'participant_joined', time: T * 1000 + 1000, user_id: `only-in-${account}`, name: null, is_admin: null, ex_user_id: null, value: null }).execute();
+        await db.insertInto('analytics_files').values({ account_id: account, file_id: 'RM_1', room_id: 'roomA', room_sid: 'RM_1', file_name: 'RM_1.json', file_path: 'roomA/RM_1.json', file_size: 10, creation_time: T, room_creation_time: T, created_at: T * 1000 }).execute();
+        await db.insertInto('analytics_room_totals').values({ account_id: account, room_id: 'roomA', total: 1, total_size: 10 }).execute();
+      }
+      // The file as the old version left it: the later session's over the earlier one's.
+      put(root, 'analytics/roomA/RM_1.json', oldAnalytics('only-in-2'));
+
+      await migrateToLatest(db, engine, { storageRoot: root });
+      assert.deepEqual(await db.selectFrom('analytics_files').select('account_id').execute(), []);
+      assert.deepEqual((await db.selectFrom('room_sessions').select('state').execute()).map((r) => r.state), ['ended', 'ended']);
+      assert.deepEqual((await db.selectFrom('analytics_room_totals').select(['total', 'total_size']).execute()).map((r) => [Number(r.total), Number(r.total_size)]), [[0, 0], [0, 0]]);
+
+      // What the session sweeper does at start.
+      await closeSessions(db, engine, new LocalFileStorage(root), 3_600_000);
+      for (const account of [1, 2]) {
+        const file = JSON.parse(readFileSync(join(root, `analytics/${account}/roomA/RM_1.json`), 'utf8'));
+        assert.deepEqual(file.users.map((u: { user_id: string }) => u.user_id), [`only-in-${account}`]);
+        assert.equal(file.room.room_creation, T);
+      }
+      assert.equal((await db.selectFrom('analytics_files').select('id').execute()).length, 2);
+    });
   });
 }

@@ -10,7 +10,8 @@ import type { MigrationContext } from '../migrate.js';
  * `files/recordings/<account_id>/<file_path>` and `files/analytics/<account_id>/<file_path>`
  * (report images were already under `report-images/<account_id>/`). Rows keep their `file_path`,
  * which stays relative to the account's directory. Then: one row per stored path, and analytics
- * files in plugNmeet's units (room times in seconds).
+ * files in plugNmeet's units (room times in seconds). An analytics file that two accounts' sessions
+ * wrote over each other is written anew for each from its own events.
  *
  * Safe to interrupt and rerun: each area is first renamed to `<area>.v1-layout` (one atomic step,
  * after which a marker file says the area has the new layout); files move out of it one by one,
@@ -31,6 +32,7 @@ const isSafe = (path: string) => !!path && !path.includes('\0') && !path.include
 
 export async function up(db: AnyDb, _engine: unknown, context: MigrationContext): Promise<void> {
   const root = resolve(context.storageRoot);
+  await reopenCollidedSessions(db);
   await moveArea(db, root, 'recordings', 'recordings');
   await moveArea(db, root, 'analytics', 'analytics_files');
   await separateSharedRecordingPaths(db, root);
@@ -76,6 +78,29 @@ async function moveArea(db: AnyDb, root: string, area: string, table: string): P
   for (const { file_path, first } of shared) if (Number(first) !== 1 && isSafe(file_path)) await rm(join(legacy, file_path), { force: true });
   // Everything left (account 1's files, and files not registered yet) is account 1's: one rename.
   await rename(legacy, join(current, '1'));
+}
+
+/**
+ * Two accounts' sessions with the same room_id and room_sid wrote one analytics file, the later
+ * over the earlier. Their events are kept per account, so each such session is ended again and its
+ * row dropped: at start the session sweeper writes each account's own file anew.
+ */
+async function reopenCollidedSessions(db: AnyDb): Promise<void> {
+  const collided = await db.selectFrom('analytics_files').select('file_path').groupBy('file_path').having(sql`count(distinct account_id)`, '>', 1).execute();
+  for (const { file_path } of collided) {
+    const rows = await db.selectFrom('analytics_files').selectAll().where('file_path', '=', file_path).execute();
+    for (const row of rows) {
+      const reopened = await db.updateTable('room_sessions').set({ state: 'ended' }).where('account_id', '=', row.account_id).where('room_sid', '=', row.room_sid).where('state', '=', 'closed').executeTakeFirst();
+      if (Number(reopened.numUpdatedRows) === 0) continue; // no events to write it from: the file is copied instead
+      await db.deleteFrom('analytics_files').where('id', '=', row.id).execute();
+      await db
+        .updateTable('analytics_room_totals')
+        .set({ total: sql`total - 1`, total_size: sql`total_size - ${row.file_size}` })
+        .where('account_id', '=', row.account_id)
+        .where('room_id', '=', row.room_id)
+        .execute();
+    }
+  }
 }
 
 /** Partial uploads of a crashed older version, stored next to their targets as `.upload-*.part`. */
