@@ -8,8 +8,8 @@ import { invalidParams, notFound } from '../http/errors.js';
 import type { FetchParams } from '../recordings/service.js';
 import { accountPath, type FileStorage } from '../storage/files.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
-import type { ResolvedDownload } from '../storage/download.js';
-import { signFileToken, verifyFileToken } from '../storage/tokens.js';
+import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
+import { signFileToken } from '../storage/tokens.js';
 import { buildAnalyticsFile, EVENT_NAMES, type StoredEvent } from './analytics-file.js';
 import * as repo from './repository.js';
 import type { RoomEvent } from './schemas.js';
@@ -169,12 +169,7 @@ export function analyticsDownloadToken(db: Kysely<Database>, client: ApiClient, 
 }
 
 /** The stored path a download token names, found from its row in the token's account. */
-export async function fileOfDownloadToken(db: Kysely<Database>, token: string): Promise<ResolvedDownload> {
-  const check = await verifyFileToken(db, token, 'analytics');
-  if (!check.ok) return check;
-  const row = check.claims.obj === undefined ? undefined : await repo.findAnalyticsFileById(db, check.claims.acc, check.claims.obj);
-  return { ok: true, path: row && analyticsFile(row) };
-}
+export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> => resolveDownload(db, token, 'analytics', repo.findAnalyticsFileById, analyticsFile);
 
 /** The figures session analytics contribute to server statistics. */
 export async function analyticsStatistics(db: Kysely<Database>): Promise<{ totalAnalyticsFiles: number; totalAnalyticsFilesSize: number }> {

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../db/dialect.js';
 import type { Database, RecordingRow } from '../db/schema.js';
 import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
-import type { ResolvedDownload } from '../storage/download.js';
+import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
 import * as repo from './repository.js';
 import type { AddBody, FetchBody, RecordingInfo, RecordingMetadata, RecordingMetadataInput, UploadTokenBody } from './schemas.js';
@@ -141,12 +141,7 @@ export function downloadToken(db: Kysely<Database>, client: ApiClient, row: Reco
 }
 
 /** The stored path a download token names, found from its row in the token's account. */
-export async function fileOfDownloadToken(db: Kysely<Database>, token: string): Promise<ResolvedDownload> {
-  const check = await verifyFileToken(db, token, 'recording');
-  if (!check.ok) return check;
-  const row = check.claims.obj === undefined ? undefined : await repo.findRecordingById(db, check.claims.acc, check.claims.obj);
-  return { ok: true, path: row && recordingFile(row) };
-}
+export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> => resolveDownload(db, token, 'recording', repo.findRecordingById, recordingFile);
 
 type Registration = Omit<AddBody, 'file_size'> & { file_size: number };
 

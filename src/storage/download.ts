@@ -2,11 +2,30 @@ import send from '@fastify/send';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { posix } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { FileStorage } from './files.js';
-import type { FileTokenCheck } from './tokens.js';
+import { verifyFileToken, type FileTokenCheck } from './tokens.js';
 
 /** What a download token resolves to: the stored path of its object (undefined: the row is gone). */
 export type ResolvedDownload = Exclude<FileTokenCheck, { ok: true }> | { ok: true; path: string | undefined };
+
+/**
+ * Checks a download token of `kind` and finds the stored path of the row it names, in the token's
+ * account (`find` reads the module's table; `pathOf` places the row's file).
+ */
+export async function resolveDownload<Row>(
+  db: Kysely<Database>,
+  token: string,
+  kind: 'recording' | 'analytics',
+  find: (db: Kysely<Database>, accountId: number, id: number) => Promise<Row | undefined>,
+  pathOf: (row: Row) => string,
+): Promise<ResolvedDownload> {
+  const check = await verifyFileToken(db, token, kind);
+  if (!check.ok) return check;
+  const row = check.claims.obj === undefined ? undefined : await find(db, check.claims.acc, check.claims.obj);
+  return { ok: true, path: row && pathOf(row) };
+}
 
 /**
  * `GET|HEAD /download/<kind>/:token`: resolves the token to its object's file (the module's

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, test } from 'node:test';
-import { connect } from '../../src/db/connection.js';
+import { describe, test, type TestContext } from 'node:test';
+import { connect, type Engine } from '../../src/db/connection.js';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { closeSessions } from '../../src/analytics/service.js';
 import { LocalFileStorage } from '../../src/storage/files.js';
@@ -23,20 +23,26 @@ const recording = (id: number, account_id: number, file_path: string) => ({
 /** An analytics file as Recap wrote it before 0016: room times in unix ms. */
 const oldAnalytics = (user: string) => JSON.stringify({ room: { room_id: 'roomA', room_title: '', room_total_users: 1, room_creation: T * 1000 + 500, room_ended: T * 1000 + 61_700, room_duration: 61_200, events: [] }, users: [{ user_id: user, events: [{ name: 'joined', total: 1, values: [{ time: T * 1000 + 900, value: '' }] }] }] });
 
+/** A database migrated up to the migration before 0016, with `accounts` accounts, and an empty storage root. */
+async function beforeTheLayout(t: TestContext, engine: Engine, accounts: number) {
+  const scratch = await scratchDatabase(engine);
+  const root = mkdtempSync(join(tmpdir(), 'recap-layout-'));
+  const { db, close } = await connect(scratch.url);
+  t.after(async () => {
+    await close();
+    await scratch.drop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  await migrateTo(db, engine, '0015_report_keyed_hours', { storageRoot: root });
+  await db.insertInto('accounts').values(Array.from({ length: accounts }, (_, i) => ({ id: i + 1, name: `a${i + 1}`, created_at: 0 }))).execute();
+  return { db, root };
+}
+
 for (const engine of ENGINES) {
   describe(`migration 0016: files under their account [${engine}]`, () => {
     for (const interrupted of [false, true]) {
       test(`an existing data directory${interrupted ? ', interrupted after its first step and run again,' : ''} ends with every file in its account's directory`, async (t) => {
-        const scratch = await scratchDatabase(engine);
-        const root = mkdtempSync(join(tmpdir(), 'recap-layout-'));
-        const { db, close } = await connect(scratch.url);
-        t.after(async () => {
-          await close();
-          await scratch.drop();
-          rmSync(root, { recursive: true, force: true });
-        });
-        await migrateTo(db, engine, '0015_report_keyed_hours', { storageRoot: root });
-        await db.insertInto('accounts').values([1, 2, 3].map((id) => ({ id, name: `a${id}`, created_at: 0 }))).execute();
+        const { db, root } = await beforeTheLayout(t, engine, 3);
         await db.insertInto('recordings').values([
           recording(1, 1, 'r1/a.mp4'),
           recording(2, 2, 'r2/b.mp4'),
@@ -92,16 +98,7 @@ for (const engine of ENGINES) {
     }
 
     test('an analytics file two accounts’ sessions wrote over each other is written anew for each from its own events', async (t) => {
-      const scratch = await scratchDatabase(engine);
-      const root = mkdtempSync(join(tmpdir(), 'recap-layout-'));
-      const { db, close } = await connect(scratch.url);
-      t.after(async () => {
-        await close();
-        await scratch.drop();
-        rmSync(root, { recursive: true, force: true });
-      });
-      await migrateTo(db, engine, '0015_report_keyed_hours', { storageRoot: root });
-      await db.insertInto('accounts').values([1, 2].map((id) => ({ id, name: `a${id}`, created_at: 0 }))).execute();
+      const { db, root } = await beforeTheLayout(t, engine, 2);
       for (const account of [1, 2]) {
         const session = await db.insertInto('room_sessions').values({ account_id: account, room_id: 'roomA', room_sid: 'RM_1', room_title: '', state: 'closed', started_at: T * 1000, last_event_at: T * 1000 + 60_000, last_seen_at: T * 1000 + 60_000, ended_at: T * 1000 + 60_000 }).returning('id').executeTakeFirstOrThrow();
         await db.insertInto('room_events').values({ account_id: account, session_id: session.id, event_id: 'same-id', event: 'participant_joined', time: T * 1000 + 1000, user_id: `only-in-${account}`, name: null, is_admin: null, ex_user_id: null, value: null }).execute();
