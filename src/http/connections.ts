@@ -78,15 +78,20 @@ function drain(request: FastifyRequest): Promise<boolean> {
 
 /** Installs the early-answer rule: drain a small rest of the body, or close the connection. */
 export function closeUnreadConnections(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every answer and nearly always has nothing to do.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
     // A body stream the route stopped reading (an import refused at line 1) is destroyed, not complete.
-    if (raw.complete) return;
+    if (raw.complete) return done(null, payload);
+    const closeAfter = () => {
+      reply.header('connection', 'close');
+      // Read no more of it: the socket ends after the answer.
+      raw.pause();
+      done(null, payload);
+    };
     const declared = Number(request.headers['content-length']);
-    if (!raw.destroyed && Number.isSafeInteger(declared) && declared <= DRAIN_LIMIT_BYTES && (await drain(request))) return;
-    reply.header('connection', 'close');
-    // Read no more of it: the socket ends after the answer.
-    raw.pause();
+    if (raw.destroyed || !Number.isSafeInteger(declared) || declared > DRAIN_LIMIT_BYTES) return closeAfter();
+    void drain(request).then((ended) => (ended ? done(null, payload) : closeAfter()));
   });
 }
 

@@ -7,14 +7,16 @@ import { invalidParams } from './errors.js';
  * keeps both engines answering the same 400 instead of PostgreSQL failing mid-query.
  */
 export function refuseNulCharacters(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request) => {
+  // A callback hook, not an async one: it runs on every request and rarely has anything to say.
+  app.addHook('preHandler', (request, _reply, done) => {
     // A download or upload token is checked by its signature and never stored: one with a NUL is
     // just an invalid token, answered 401 by its route in plugNmeet's text form.
     const { token: _token, ...params } = (request.params ?? {}) as Record<string, unknown>;
     for (const [part, value] of [['body', request.body], ['querystring', request.query], ['params', params]] as const) {
       const where = pathOfNul(value);
-      if (where !== undefined) throw invalidParams(`${[part, where].filter(Boolean).join('.')} must not contain NUL characters`);
+      if (where !== undefined) return done(invalidParams(`${[part, where].filter(Boolean).join('.')} must not contain NUL characters`));
     }
+    done();
   });
 }
 
