@@ -7,7 +7,13 @@ import { Random } from './lib/random.js';
  * states on 9 in 10, 5 users, times over a year), streamed to `POST /api/v4/import` over HTTP
  * into a channel created for this run, so repeated runs (--keep) leave the measured channels alone.
  */
-export async function measureImport(baseUrl: string, token: string, file: string, count: number, now: number): Promise<{ reports: number; seconds: number; megabytes: number }> {
+export async function measureImport(
+  baseUrl: string,
+  token: string,
+  file: string,
+  count: number,
+  now: number,
+): Promise<{ reports: number; seconds: number; megabytes: number }> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const post = async (path: string, body: unknown) => {
     const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -20,7 +26,11 @@ export async function measureImport(baseUrl: string, token: string, file: string
     channel_id: channel.id,
     name: 'Incident',
     fields: [
-      { name: 'Severity', field_type: 'DropDown', options: [{ name: 'Low' }, { name: 'Medium' }, { name: 'High' }, { name: 'Critical' }] },
+      {
+        name: 'Severity',
+        field_type: 'DropDown',
+        options: [{ name: 'Low' }, { name: 'Medium' }, { name: 'High' }, { name: 'Critical' }],
+      },
       { name: 'Notes', field_type: 'Text' },
     ],
   });
@@ -49,6 +59,7 @@ export async function measureImport(baseUrl: string, token: string, file: string
   } as RequestInit);
   const answer = (await response.json()) as { reports?: number };
   const seconds = (performance.now() - started) / 1000;
-  if (response.status !== 201 || answer.reports !== count) throw new Error(`import: ${response.status} ${JSON.stringify(answer)}`);
+  if (response.status !== 201 || answer.reports !== count)
+    throw new Error(`import: ${response.status} ${JSON.stringify(answer)}`);
   return { reports: count, seconds, megabytes: statSync(file).size / 1024 ** 2 };
 }

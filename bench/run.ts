@@ -64,7 +64,8 @@ async function benchDatabase(): Promise<{ url: string; dataDir: string; fresh: b
   const schema = `recap_bench_${String(scale).replace('.', '_')}`;
   const client = new pg.Client({ connectionString: base });
   await client.connect();
-  const exists = (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount === 1;
+  const exists =
+    (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount === 1;
   const fresh = !(args.keep && exists);
   if (fresh) {
     await client.query(`drop schema if exists ${schema} cascade`);
@@ -85,7 +86,9 @@ async function generate(url: string, db: Kysely<Database>): Promise<void> {
   const results: LoadResult[] = await bulkLoad(url, loads, (table, done, total) => {
     if (!isTty || performance.now() - lastPrint < 200) return;
     lastPrint = performance.now();
-    process.stdout.write(`\r  loading ${table}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} (${Math.round((100 * done) / Math.max(total, 1))}%)   `);
+    process.stdout.write(
+      `\r  loading ${table}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} (${Math.round((100 * done) / Math.max(total, 1))}%)   `,
+    );
   });
   if (isTty) process.stdout.write('\r\x1b[K');
   let rows = 0;
@@ -93,14 +96,28 @@ async function generate(url: string, db: Kysely<Database>): Promise<void> {
   for (const r of results) {
     rows += r.rows;
     seconds += r.seconds;
-    log(`  ${r.table.padEnd(24)} ${r.rows.toLocaleString('en').padStart(11)} rows  ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(r.rows / Math.max(r.seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
+    log(
+      `  ${r.table.padEnd(24)} ${r.rows.toLocaleString('en').padStart(11)} rows  ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(
+        r.rows / Math.max(r.seconds, 1e-9),
+      )
+        .toLocaleString('en')
+        .padStart(10)} rows/s`,
+    );
   }
-  log(`  ${'total'.padEnd(24)} ${rows.toLocaleString('en').padStart(11)} rows  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(rows / Math.max(seconds, 1e-9)).toLocaleString('en').padStart(10)} rows/s`);
+  log(
+    `  ${'total'.padEnd(24)} ${rows.toLocaleString('en').padStart(11)} rows  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(
+      rows / Math.max(seconds, 1e-9),
+    )
+      .toLocaleString('en')
+      .padStart(10)} rows/s`,
+  );
   for (const dataset of DATASETS) {
     if (!dataset.afterLoad) continue;
     const started = performance.now();
     await dataset.afterLoad(db);
-    log(`  ${`${dataset.name}: derived data`.padEnd(24)} ${((performance.now() - started) / 1000).toFixed(2).padStart(25)} s`);
+    log(
+      `  ${`${dataset.name}: derived data`.padEnd(24)} ${((performance.now() - started) / 1000).toFixed(2).padStart(25)} s`,
+    );
   }
 }
 
@@ -121,7 +138,9 @@ function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients 
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('close', (code) => (code === 0 ? resolveLoad(JSON.parse(out) as LoadSummary) : reject(new Error(`load worker exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolveLoad(JSON.parse(out) as LoadSummary) : reject(new Error(`load worker exited ${code}`)),
+    );
   });
 }
 
@@ -133,7 +152,7 @@ function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients 
  */
 async function untilIdle(baseUrl: string): Promise<void> {
   const deadline = performance.now() + 30_000;
-  for (let quick = 0; quick < 2 && performance.now() < deadline; ) {
+  for (let quick = 0; quick < 2 && performance.now() < deadline;) {
     const started = performance.now();
     await fetch(`${baseUrl}/readyz`);
     quick = performance.now() - started < 5 ? quick + 1 : 0;
@@ -143,7 +162,9 @@ async function untilIdle(baseUrl: string): Promise<void> {
 /** The server's resident memory in MiB (VmRSS now, VmHWM peak), from /proc where there is one. */
 function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${field}:`));
     return (Number(line?.replace(/\D+/g, '')) / 1024).toFixed(0);
   } catch {
     return '?';
@@ -152,9 +173,15 @@ function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string
 
 async function main() {
   // The server's read cache (SQLite): its default unless given; 0 measures every request's queries.
-  const serverEnv: Record<string, string> = args['read-cache-mb'] === undefined ? {} : { RECAP_READ_CACHE_MB: args['read-cache-mb'] };
-  const cacheNote = engine === 'sqlite' ? `, read cache ${args['read-cache-mb'] === undefined ? 'at its default size' : `${args['read-cache-mb']} MiB`}` : '';
-  log(`Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${cacheNote}${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`);
+  const serverEnv: Record<string, string> =
+    args['read-cache-mb'] === undefined ? {} : { RECAP_READ_CACHE_MB: args['read-cache-mb'] };
+  const cacheNote =
+    engine === 'sqlite'
+      ? `, read cache ${args['read-cache-mb'] === undefined ? 'at its default size' : `${args['read-cache-mb']} MiB`}`
+      : '';
+  log(
+    `Recap bench: engine ${engine}, scale ${scale}, ${connections} connections, ${duration} s per scenario${cacheNote}${hasTaskset ? ', server on core 0, load on core 1' : ' (no taskset: cores not pinned)'}`,
+  );
   const target = await benchDatabase();
   const config = loadConfig({
     RECAP_DATABASE_URL: target.url,
@@ -176,7 +203,15 @@ async function main() {
   const leftOpen = await closeSessions(database.db, engine, new LocalFileStorage(join(target.dataDir, 'files')), 0);
   if (leftOpen > 0) log(`Closed ${leftOpen} session(s) an earlier run left open.`);
   const adminToken = (await issueToken(database.db, 1, 86_400_000, 'cli')).token;
-  const context: BenchContext = { scale, engine, db: database.db, apiKey: API.key, apiSecret: API.secret, adminToken, now: NOW };
+  const context: BenchContext = {
+    scale,
+    engine,
+    db: database.db,
+    apiKey: API.key,
+    apiSecret: API.secret,
+    adminToken,
+    now: NOW,
+  };
 
   const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
   let peakRss = 0;
@@ -197,7 +232,9 @@ async function main() {
     // latency a single dashboard sees, with nothing queued in front of it).
     // `vs ceiling`: against the ceiling measured on the same server just before the scenario (this
     // VM's speed drifts by up to 2× within minutes; a ceiling from the start of the run would skew it).
-    log(`${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'ceiling'.padStart(8)} ${'1 client p50/p99 ms'.padStart(20)} ${'RSS MiB'.padStart(8)}  reference`);
+    log(
+      `${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'ceiling'.padStart(8)} ${'1 client p50/p99 ms'.padStart(20)} ${'RSS MiB'.padStart(8)}  reference`,
+    );
     const ceilingRequests = await ceiling.requests(context);
     const ceilingSeconds = Math.max(2, Math.round(duration / 2));
     for (const scenario of scenarios) {
@@ -218,7 +255,9 @@ async function main() {
         const ms = await scenario.reference.run(context);
         reference = `${scenario.reference.label}: ${ms.toFixed(2)} ms/call`;
       }
-      const errors = (result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '') + (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '');
+      const errors =
+        (result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '') +
+        (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '');
       log(
         `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${(ceilingRps > 0 ? `${((100 * result.rps) / ceilingRps).toFixed(1)}%` : '—').padStart(11)} ${Math.round(ceilingRps).toLocaleString('en').padStart(8)} ${aloneText.padStart(20)} ${rss.padStart(8)}  ${reference}${errors}`,
       );
@@ -228,7 +267,13 @@ async function main() {
       await withServer(async (baseUrl, rss) => {
         const result = await measureImport(baseUrl, adminToken, resolve('bench/.data/import.ndjson'), count, NOW);
         log(
-          `${`import: ${count.toLocaleString('en')} reports (NDJSON, HTTP)`.padEnd(48)} ${Math.round(result.reports / result.seconds).toLocaleString('en').padStart(9)} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${rss()} MiB RSS`,
+          `${`import: ${count.toLocaleString('en')} reports (NDJSON, HTTP)`.padEnd(48)} ${Math.round(
+            result.reports / result.seconds,
+          )
+            .toLocaleString('en')
+            .padStart(
+              9,
+            )} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${rss()} MiB RSS`,
         );
       });
     }

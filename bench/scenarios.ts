@@ -13,14 +13,28 @@ export const ceiling: Scenario = {
 
 function signed(context: BenchContext, path: string, body: unknown): LoadRequest {
   const raw = JSON.stringify(body);
-  return { method: 'POST', path, body: raw, headers: { 'content-type': 'application/json', 'api-key': context.apiKey, 'hash-signature': hmacSha256Hex(context.apiSecret, raw) } };
+  return {
+    method: 'POST',
+    path,
+    body: raw,
+    headers: {
+      'content-type': 'application/json',
+      'api-key': context.apiKey,
+      'hash-signature': hmacSha256Hex(context.apiSecret, raw),
+    },
+  };
 }
 
 const typicalTriples = (context: BenchContext) => {
   const rooms = scaled(10_000, context.scale, 20) - HOT_ROOMS;
-  return Array.from({ length: 60 }, (_, i) => [typicalRoom((i * 37) % rooms), typicalRoom((i * 37 + 11) % rooms), typicalRoom((i * 37 + 23) % rooms)]);
+  return Array.from({ length: 60 }, (_, i) => [
+    typicalRoom((i * 37) % rooms),
+    typicalRoom((i * 37 + 11) % rooms),
+    typicalRoom((i * 37 + 23) % rooms),
+  ]);
 };
-const hotTriples = () => Array.from({ length: HOT_ROOMS }, (_, i) => [hotRoom(i), hotRoom((i + 1) % HOT_ROOMS), hotRoom((i + 2) % HOT_ROOMS)]);
+const hotTriples = () =>
+  Array.from({ length: HOT_ROOMS }, (_, i) => [hotRoom(i), hotRoom((i + 1) % HOT_ROOMS), hotRoom((i + 2) % HOT_ROOMS)]);
 
 /** What a straightforward implementation runs: IN … ORDER BY … OFFSET, plus COUNT(*). */
 function straightforward(triples: (c: BenchContext) => string[][], from: number) {
@@ -31,8 +45,12 @@ function straightforward(triples: (c: BenchContext) => string[][], from: number)
       let i = 0;
       return timePerCall(async () => {
         const triple = rooms[i++ % rooms.length]!;
-        await sql`select * from recordings where account_id = 1 and room_id in (${sql.join(triple)}) order by creation_time desc, record_id desc limit 20 offset ${from}`.execute(context.db);
-        await sql`select count(*) from recordings where account_id = 1 and room_id in (${sql.join(triple)})`.execute(context.db);
+        await sql`select * from recordings where account_id = 1 and room_id in (${sql.join(triple)}) order by creation_time desc, record_id desc limit 20 offset ${from}`.execute(
+          context.db,
+        );
+        await sql`select count(*) from recordings where account_id = 1 and room_id in (${sql.join(triple)})`.execute(
+          context.db,
+        );
       }, 30);
     },
   };
@@ -40,7 +58,10 @@ function straightforward(triples: (c: BenchContext) => string[][], from: number)
 
 const recordingsFetch = (name: string, triples: (c: BenchContext) => string[][], from: number): Scenario => ({
   name,
-  requests: (context) => triples(context).map((room_ids) => signed(context, '/auth/recording/fetch', { room_ids, from, limit: 20, order_by: 'DESC' })),
+  requests: (context) =>
+    triples(context).map((room_ids) =>
+      signed(context, '/auth/recording/fetch', { room_ids, from, limit: 20, order_by: 'DESC' }),
+    ),
   reference: straightforward(triples, from),
 });
 
@@ -48,9 +69,20 @@ const recordingsFetch = (name: string, triples: (c: BenchContext) => string[][],
 const statisticsList: Scenario = {
   name: 'statistics.list: 30-day range, newest 50',
   requests: (context) => {
-    const query = JSON.stringify({ createdAt: { $gte: { $date: new Date(context.now - 30 * 86_400_000).toISOString() }, $lt: { $date: new Date(context.now).toISOString() } } });
+    const query = JSON.stringify({
+      createdAt: {
+        $gte: { $date: new Date(context.now - 30 * 86_400_000).toISOString() },
+        $lt: { $date: new Date(context.now).toISOString() },
+      },
+    });
     const search = new URLSearchParams({ query, sort: '{"createdAt":-1}', count: '50' });
-    return [{ method: 'GET', path: `/api/v1/statistics.list?${search}`, headers: { 'x-user-id': '1', 'x-auth-token': context.adminToken } }];
+    return [
+      {
+        method: 'GET',
+        path: `/api/v1/statistics.list?${search}`,
+        headers: { 'x-user-id': '1', 'x-auth-token': context.adminToken },
+      },
+    ];
   },
   reference: {
     label: 'plain SQL (parse every row, filter, sort)',
@@ -59,7 +91,9 @@ const statisticsList: Scenario = {
         const rows = await sql<{ document: string }>`select document from statistics_snapshots`.execute(context.db);
         const from = new Date(context.now - 30 * 86_400_000).toISOString();
         const to = new Date(context.now).toISOString();
-        const docs = rows.rows.map((r) => JSON.parse(r.document) as { createdAt: string }).filter((d) => d.createdAt >= from && d.createdAt < to);
+        const docs = rows.rows
+          .map((r) => JSON.parse(r.document) as { createdAt: string })
+          .filter((d) => d.createdAt >= from && d.createdAt < to);
         docs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
         return docs.slice(0, 50);
       }, 10),
@@ -69,7 +103,10 @@ const statisticsList: Scenario = {
 /** Analytics fetch: same room triples as recordings, one page of 20. */
 const analyticsFetch = (name: string, triples: (c: BenchContext) => string[][]): Scenario => ({
   name,
-  requests: (context) => triples(context).map((room_ids) => signed(context, '/auth/analytics/fetch', { room_ids, from: 0, limit: 20, order_by: 'DESC' })),
+  requests: (context) =>
+    triples(context).map((room_ids) =>
+      signed(context, '/auth/analytics/fetch', { room_ids, from: 0, limit: 20, order_by: 'DESC' }),
+    ),
   reference: {
     label: 'plain SQL',
     run: async (context) => {
@@ -77,8 +114,12 @@ const analyticsFetch = (name: string, triples: (c: BenchContext) => string[][]):
       let i = 0;
       return timePerCall(async () => {
         const triple = rooms[i++ % rooms.length]!;
-        await sql`select * from analytics_files where account_id = 1 and room_id in (${sql.join(triple)}) order by creation_time desc, file_id desc limit 20`.execute(context.db);
-        await sql`select count(*) from analytics_files where account_id = 1 and room_id in (${sql.join(triple)})`.execute(context.db);
+        await sql`select * from analytics_files where account_id = 1 and room_id in (${sql.join(triple)}) order by creation_time desc, file_id desc limit 20`.execute(
+          context.db,
+        );
+        await sql`select count(*) from analytics_files where account_id = 1 and room_id in (${sql.join(triple)})`.execute(
+          context.db,
+        );
       }, 30);
     },
   },
@@ -99,7 +140,18 @@ const eventIngestion: Scenario = {
         const user = `user${(i % 25) + 2}`;
         const kinds = ['mic_status', 'public_chat', 'talked_duration', 'webcam_status', 'raise_hand'] as const;
         const event = kinds[i % kinds.length]!;
-        return { event, ...room, time: context.now + i * 1000, user_id: user, name: user, ...(event === 'talked_duration' ? { value: 1500 } : event === 'public_chat' ? {} : { value: i % 2 ? 'on' : 'off' }) };
+        return {
+          event,
+          ...room,
+          time: context.now + i * 1000,
+          user_id: user,
+          name: user,
+          ...(event === 'talked_duration'
+            ? { value: 1500 }
+            : event === 'public_chat'
+              ? {}
+              : { value: i % 2 ? 'on' : 'off' }),
+        };
       });
       return signed(context, '/auth/room/events', { events });
     });
@@ -119,7 +171,13 @@ function reportAnalytics(channel: 'hot' | 'typical', endpoint: string, extra: Re
         time_zone: 'Europe/Berlin',
         ...extra,
       });
-      return [{ method: 'GET', path: `/api/v4/analytics/${endpoint}?${search}`, headers: { authorization: `Bearer ${context.adminToken}` } }];
+      return [
+        {
+          method: 'GET',
+          path: `/api/v4/analytics/${endpoint}?${search}`,
+          headers: { authorization: `Bearer ${context.adminToken}` },
+        },
+      ];
     },
   };
 }
@@ -147,5 +205,7 @@ export const SCENARIOS: Scenario[] = [
   statisticsList,
   ...REPORT_ENDPOINTS.map(([endpoint, extra]) => reportAnalytics('hot', endpoint, extra)),
   // The typical channel has no form: per_field_selection is measured on the hot one only.
-  ...REPORT_ENDPOINTS.filter(([endpoint]) => endpoint !== 'reports_per_field_selection').map(([endpoint, extra]) => reportAnalytics('typical', endpoint, extra)),
+  ...REPORT_ENDPOINTS.filter(([endpoint]) => endpoint !== 'reports_per_field_selection').map(([endpoint, extra]) =>
+    reportAnalytics('typical', endpoint, extra),
+  ),
 ];

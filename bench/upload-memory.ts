@@ -16,16 +16,26 @@ const size = Number(args.mib) * MIB;
 const API = { key: 'upload-bench-key', secret: 'upload-bench-secret-0123456789' };
 
 function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.replace(/\D+/g, '') ?? 0) * 1024;
 }
 
-async function signedPost(baseUrl: string, path: string, body: unknown): Promise<{ token?: string; status: boolean; msg?: string }> {
+async function signedPost(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+): Promise<{ token?: string; status: boolean; msg?: string }> {
   const raw = JSON.stringify(body);
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     body: raw,
-    headers: { 'content-type': 'application/json', 'api-key': API.key, 'hash-signature': hmacSha256Hex(API.secret, raw) },
+    headers: {
+      'content-type': 'application/json',
+      'api-key': API.key,
+      'hash-signature': hmacSha256Hex(API.secret, raw),
+    },
   });
   return (await response.json()) as { token?: string; status: boolean };
 }
@@ -55,17 +65,26 @@ try {
   const pid = child.pid!;
   // The server's resting size after it has served a few requests.
   for (let i = 0; i < 20; i++) await fetch(`${baseUrl}/healthz`);
-  const { token } = await signedPost(baseUrl, '/auth/recording/getUploadToken', { room_id: 'bench', room_sid: 'bench-s1', record_id: 'upload-1', file_name: 'big.webm' });
+  const { token } = await signedPost(baseUrl, '/auth/recording/getUploadToken', {
+    room_id: 'bench',
+    room_sid: 'bench-s1',
+    record_id: 'upload-1',
+    file_name: 'big.webm',
+  });
   const before = rssBytes(pid);
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
   const started = performance.now();
   const answer = await new Promise<string>((done, fail) => {
-    const req = request(`${baseUrl}/upload/recording/${token}`, { method: 'PUT', headers: { 'content-type': 'video/webm', 'content-length': String(size) } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => done(body));
-    });
+    const req = request(
+      `${baseUrl}/upload/recording/${token}`,
+      { method: 'PUT', headers: { 'content-type': 'video/webm', 'content-length': String(size) } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done(body));
+      },
+    );
     req.on('error', fail);
     pipeline(payload(), req).catch(fail);
   });

@@ -66,7 +66,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
           logger: options.logger ?? {
             level: config.logLevel,
             serializers: {
-              req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactTokenPath(req.url), remoteAddress: req.ip }),
+              req: (req: { method: string; url: string; ip?: string }) => ({
+                method: req.method,
+                url: redactTokenPath(req.url),
+                remoteAddress: req.ip,
+              }),
             },
           },
         }),
@@ -82,7 +86,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  if (database.changeCounter) enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
+  if (database.changeCounter)
+    enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
   app.decorate('db', database.db);
   app.decorate('engine', database.engine);
   app.decorate('config', config);
@@ -104,7 +109,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   refuseNulCharacters(app);
   app.setErrorHandler((error, request, reply) => sendError('system', error, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendError(familyOfUrl(request.url), notFound(`no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendError(
+      familyOfUrl(request.url),
+      notFound(`no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
   );
 
   await app.register(swagger, {
@@ -119,7 +129,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       components: {
         securitySchemes: {
           plugnmeetApiKey: { type: 'apiKey', in: 'header', name: 'API-KEY' },
-          plugnmeetSignature: { type: 'apiKey', in: 'header', name: 'HASH-SIGNATURE', description: 'Lowercase hex HMAC-SHA256 of the raw body, keyed with the API secret' },
+          plugnmeetSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'HASH-SIGNATURE',
+            description: 'Lowercase hex HMAC-SHA256 of the raw body, keyed with the API secret',
+          },
           rocketChatUserId: { type: 'apiKey', in: 'header', name: 'X-User-Id' },
           rocketChatToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' },
           bearer: { type: 'http', scheme: 'bearer' },

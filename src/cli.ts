@@ -28,7 +28,13 @@ type Overrides = Partial<Record<keyof RawConfig, string | number | boolean>>;
 
 /** Global flags, each overriding its environment variable. */
 function configFrom(command: Command): Config {
-  const o = command.optsWithGlobals<{ databaseUrl?: string; dataDir?: string; host?: string; port?: string; logLevel?: string }>();
+  const o = command.optsWithGlobals<{
+    databaseUrl?: string;
+    dataDir?: string;
+    host?: string;
+    port?: string;
+    logLevel?: string;
+  }>();
   const overrides: Overrides = {};
   if (o.databaseUrl !== undefined) overrides.RECAP_DATABASE_URL = o.databaseUrl;
   if (o.dataDir !== undefined) overrides.RECAP_DATA_DIR = o.dataDir;
@@ -39,7 +45,10 @@ function configFrom(command: Command): Config {
 }
 
 /** Opens the database for a one-shot command (migrated, first identities created), runs `fn`, closes. */
-async function withDatabase<T>(command: Command, fn: (database: DatabaseHandle, config: Config) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  command: Command,
+  fn: (database: DatabaseHandle, config: Config) => Promise<T>,
+): Promise<T> {
   const config = configFrom(command);
   const { database, firstStart } = await prepareDatabase(config);
   if (firstStart) process.stdout.write(`${formatFirstStart(firstStart)}\n\n`);
@@ -57,9 +66,13 @@ const positiveInt = (value: string) => {
 };
 
 const roleList = (value: string) => {
-  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const bad = roles.find((r) => !isRole(r));
-  if (bad !== undefined || roles.length === 0) throw new InvalidArgumentError(`roles are a comma-separated list of admin, manager, analyst, reporter`);
+  if (bad !== undefined || roles.length === 0)
+    throw new InvalidArgumentError(`roles are a comma-separated list of admin, manager, analyst, reporter`);
   return roles;
 };
 
@@ -75,13 +88,19 @@ function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '(none)';
   const keys = Object.keys(rows[0]!);
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(keys), ...rows.map((r) => line(keys.map((k) => String(r[k]))))].join('\n');
 }
 
 export function buildCli(): Command {
   const program = new Command('recap')
-    .description('Recap: records and analytics for real-time communication platforms.\nConfiguration comes from RECAP_* environment variables; flags override them.')
+    .description(
+      'Recap: records and analytics for real-time communication platforms.\nConfiguration comes from RECAP_* environment variables; flags override them.',
+    )
     .option('--database-url <url>', 'sqlite:<path> or postgres://… (RECAP_DATABASE_URL)')
     .option('--data-dir <dir>', 'directory for stored files (RECAP_DATA_DIR)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (RECAP_LOG_LEVEL)')
@@ -128,14 +147,29 @@ export function buildCli(): Command {
     .option('--last-name <name>', 'last name', '')
     .option('--roles <roles>', 'comma-separated: admin, manager, analyst, reporter', roleList, ['reporter'])
     .option('--account <id>', 'account id', positiveInt, 1)
-    .action(async (username: string, opts: { password?: string; firstName: string; lastName: string; roles: string[]; account: number }, command: Command) => {
-      await withDatabase(command, async ({ db }) => {
-        const password = opts.password ?? generatePassword();
-        const user = await createUser(db, { accountId: opts.account, username, password, firstName: opts.firstName, lastName: opts.lastName, roles: opts.roles });
-        process.stdout.write(`created user ${user.username} (id ${user.id}, account ${user.accountId}, roles ${user.roles.join(',')})\n`);
-        if (opts.password === undefined) process.stdout.write(`password: ${password}\n`);
-      });
-    });
+    .action(
+      async (
+        username: string,
+        opts: { password?: string; firstName: string; lastName: string; roles: string[]; account: number },
+        command: Command,
+      ) => {
+        await withDatabase(command, async ({ db }) => {
+          const password = opts.password ?? generatePassword();
+          const user = await createUser(db, {
+            accountId: opts.account,
+            username,
+            password,
+            firstName: opts.firstName,
+            lastName: opts.lastName,
+            roles: opts.roles,
+          });
+          process.stdout.write(
+            `created user ${user.username} (id ${user.id}, account ${user.accountId}, roles ${user.roles.join(',')})\n`,
+          );
+          if (opts.password === undefined) process.stdout.write(`password: ${password}\n`);
+        });
+      },
+    );
   users
     .command('list')
     .description('list users')
@@ -177,7 +211,9 @@ export function buildCli(): Command {
       });
     });
 
-  const keys = program.command('keys').description('manage API key pairs (plugNmeet API-KEY / HASH-SIGNATURE, LiveKit webhooks)');
+  const keys = program
+    .command('keys')
+    .description('manage API key pairs (plugNmeet API-KEY / HASH-SIGNATURE, LiveKit webhooks)');
   keys
     .command('create')
     .description('create an API key pair (prints the secret once)')
@@ -187,7 +223,12 @@ export function buildCli(): Command {
     .option('--description <text>', 'what the key is for', '')
     .action(async (opts: { account: number; key?: string; secret?: string; description: string }, command: Command) => {
       await withDatabase(command, async ({ db }) => {
-        const pair = await createApiKey(db, { accountId: opts.account, apiKey: opts.key, apiSecret: opts.secret, description: opts.description });
+        const pair = await createApiKey(db, {
+          accountId: opts.account,
+          apiKey: opts.key,
+          apiSecret: opts.secret,
+          description: opts.description,
+        });
         process.stdout.write(`API key: ${pair.apiKey}\nAPI secret: ${pair.apiSecret}\naccount: ${pair.accountId}\n`);
       });
     });
@@ -218,9 +259,13 @@ export function buildCli(): Command {
 
   program
     .command('secrets')
-    .description('installation secrets (they sign download and upload tokens and report image URLs; no API client holds them)')
+    .description(
+      'installation secrets (they sign download and upload tokens and report image URLs; no API client holds them)',
+    )
     .command('rotate')
-    .description('replace the installation secrets: every download token, upload token and image URL issued so far stops working; restart every instance afterwards')
+    .description(
+      'replace the installation secrets: every download token, upload token and image URL issued so far stops working; restart every instance afterwards',
+    )
     .action(async (_opts, command: Command) => {
       await withDatabase(command, async ({ db }) => {
         const rotated = await rotateInstanceSecrets(db);
@@ -250,12 +295,17 @@ export function buildCli(): Command {
         );
         const tty = process.stderr.isTTY;
         const started = performance.now();
-        const result = await importNdjson(db, { userId: user.id, accountId: user.accountId, roles: user.roles }, counted, (lines) => {
-          if (!tty) return;
-          const done = size === 0 ? 1 : read / size;
-          const bar = '#'.repeat(Math.round(done * 30)).padEnd(30, '.');
-          process.stderr.write(`\r[${bar}] ${Math.round(done * 100)}%  ${lines.toLocaleString('en')} lines`);
-        });
+        const result = await importNdjson(
+          db,
+          { userId: user.id, accountId: user.accountId, roles: user.roles },
+          counted,
+          (lines) => {
+            if (!tty) return;
+            const done = size === 0 ? 1 : read / size;
+            const bar = '#'.repeat(Math.round(done * 30)).padEnd(30, '.');
+            process.stderr.write(`\r[${bar}] ${Math.round(done * 100)}%  ${lines.toLocaleString('en')} lines`);
+          },
+        );
         if (tty) process.stderr.write('\n');
         const seconds = (performance.now() - started) / 1000;
         process.stdout.write(
@@ -271,7 +321,12 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (error) {
-    const known = error instanceof ConfigError ? `invalid configuration: ${error.message}` : error instanceof AppError ? error.message : undefined;
+    const known =
+      error instanceof ConfigError
+        ? `invalid configuration: ${error.message}`
+        : error instanceof AppError
+          ? error.message
+          : undefined;
     process.stderr.write(`recap: ${known ?? (error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
   }

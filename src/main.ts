@@ -68,6 +68,7 @@ export function formatFirstStart(result: BootstrapResult): string {
     `  API key:      ${result.apiKey.apiKey}`,
     `  API secret:   ${result.apiKey.secretGenerated ? result.apiKey.apiSecret : '(from RECAP_API_SECRET)'}`,
   ];
-  if (result.admin.passwordGenerated || result.apiKey.secretGenerated) lines.push('Store these now: they are not shown again.');
+  if (result.admin.passwordGenerated || result.apiKey.secretGenerated)
+    lines.push('Store these now: they are not shown again.');
   return lines.join('\n');
 }

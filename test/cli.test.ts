@@ -20,9 +20,26 @@ for (const engine of ENGINES) {
   describe(`recap CLI [${engine}]`, () => {
     test('users create / token / list / deactivate and keys create / list / revoke give identities that work', async (t) => {
       const scratch = await scratchDatabase(engine);
-      const env = { RECAP_DATABASE_URL: scratch.url, RECAP_DATA_DIR: scratch.dataDir, RECAP_ADMIN_PASSWORD: 'first-admin-pw' };
+      const env = {
+        RECAP_DATABASE_URL: scratch.url,
+        RECAP_DATA_DIR: scratch.dataDir,
+        RECAP_ADMIN_PASSWORD: 'first-admin-pw',
+      };
 
-      const created = await runCli(['users', 'create', 'dora', '--password', 'dora-password', '--first-name', 'Dora', '--roles', 'manager,analyst'], env);
+      const created = await runCli(
+        [
+          'users',
+          'create',
+          'dora',
+          '--password',
+          'dora-password',
+          '--first-name',
+          'Dora',
+          '--roles',
+          'manager,analyst',
+        ],
+        env,
+      );
       assert.equal(created.code, 0, created.stderr);
       // The first command on an empty database performs the first start and says so.
       assert.match(created.stdout, /Recap first start/);
@@ -57,22 +74,33 @@ for (const engine of ENGINES) {
       assert.ok(await loginAs(url, 'eve', evePassword));
       const body = '{"room_ids":["r1"]}';
       const signedCall = await call(url, 'POST', '/auth/test/echo', {
-        headers: { 'content-type': 'application/json', 'api-key': apiKey, 'hash-signature': hmacSha256Hex(apiSecret, body) },
+        headers: {
+          'content-type': 'application/json',
+          'api-key': apiKey,
+          'hash-signature': hmacSha256Hex(apiSecret, body),
+        },
         body,
       });
       assert.equal(signedCall.status, 200);
       assert.equal(signedCall.body.account_id, 1);
 
-      const revoke = await runCli(["keys", "revoke", apiKey], env);
+      const revoke = await runCli(['keys', 'revoke', apiKey], env);
       assert.equal(revoke.code, 0, revoke.stderr);
       const revoked = await call(url, 'POST', '/auth/test/echo', {
-        headers: { 'content-type': 'application/json', 'api-key': apiKey, 'hash-signature': hmacSha256Hex(apiSecret, body) },
+        headers: {
+          'content-type': 'application/json',
+          'api-key': apiKey,
+          'hash-signature': hmacSha256Hex(apiSecret, body),
+        },
         body,
       });
       assert.equal(revoked.status, 401);
 
       assert.equal((await runCli(['users', 'deactivate', 'dora'], env)).code, 0);
-      assert.equal((await call(url, 'GET', '/api/v1/me', { headers: { 'x-user-id': userId, 'x-auth-token': raw } })).status, 401);
+      assert.equal(
+        (await call(url, 'GET', '/api/v1/me', { headers: { 'x-user-id': userId, 'x-auth-token': raw } })).status,
+        401,
+      );
     });
 
     test('errors are one line on stderr with exit code 1', async (t) => {
@@ -99,13 +127,22 @@ describe('recap secrets rotate', () => {
     t.after(() => scratch.drop());
     const first = await startServer(config, { logger: false });
     placeFile(scratch.dataDir, 'r/a.mp4', Buffer.from('video'));
-    await signedPost(first.url, '/auth/recording/add', { room_id: 'r', room_sid: 's', record_id: 'a', file_path: 'r/a.mp4' });
-    const tokenOf = async (url: string) => (await signedPost(url, '/auth/recording/getDownloadToken', { record_id: 'a' })).body.token as string;
+    await signedPost(first.url, '/auth/recording/add', {
+      room_id: 'r',
+      room_sid: 's',
+      record_id: 'a',
+      file_path: 'r/a.mp4',
+    });
+    const tokenOf = async (url: string) =>
+      (await signedPost(url, '/auth/recording/getDownloadToken', { record_id: 'a' })).body.token as string;
     const before = await tokenOf(first.url);
     assert.equal((await fetch(`${first.url}/download/recording/${before}`)).status, 200);
     await first.close();
 
-    const rotated = await runCli(['secrets', 'rotate'], { RECAP_DATABASE_URL: scratch.url, RECAP_DATA_DIR: scratch.dataDir });
+    const rotated = await runCli(['secrets', 'rotate'], {
+      RECAP_DATABASE_URL: scratch.url,
+      RECAP_DATA_DIR: scratch.dataDir,
+    });
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /rotated: file-tokens, image-urls/);
 

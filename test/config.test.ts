@@ -43,7 +43,10 @@ describe('configuration', () => {
     [{ RECAP_PORT: 'eighty' }, /^RECAP_PORT: must be integer \(got "eighty"\)$/],
     [{ RECAP_PORT: '70000' }, /^RECAP_PORT: must be <= 65535/],
     [{ RECAP_DATABASE_URL: 'mysql://x' }, /^RECAP_DATABASE_URL: /],
-    [{ RECAP_TOKEN_TTL: '10 minutes' }, /^RECAP_TOKEN_TTL: must be a duration in seconds or with a unit: 30s, 10m, 6h, 1d/],
+    [
+      { RECAP_TOKEN_TTL: '10 minutes' },
+      /^RECAP_TOKEN_TTL: must be a duration in seconds or with a unit: 30s, 10m, 6h, 1d/,
+    ],
     [{ RECAP_LOG_LEVEL: 'loud' }, /^RECAP_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
     [{ RECAP_STATS_UNSAFE_PARAMS: 'maybe' }, /^RECAP_STATS_UNSAFE_PARAMS: must be boolean/],
     [{ RECAP_ADMIN_PASSWORD: 'short' }, /^RECAP_ADMIN_PASSWORD: must NOT have fewer than 8 characters/],
@@ -51,7 +54,10 @@ describe('configuration', () => {
   ];
   for (const [env, message] of bad) {
     test(`invalid ${Object.keys(env)[0]} is one clear line naming the variable`, () => {
-      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      );
     });
   }
 
@@ -66,6 +72,7 @@ describe('configuration', () => {
 
   test('README documents every setting', () => {
     const readme = readFileSync('README.md', 'utf8');
-    for (const name of Object.keys(ConfigSchema.properties)) assert.ok(readme.includes(`\`${name}\``), `${name} missing from README`);
+    for (const name of Object.keys(ConfigSchema.properties))
+      assert.ok(readme.includes(`\`${name}\``), `${name} missing from README`);
   });
 });

@@ -10,10 +10,22 @@ describe('OpenAPI document', () => {
   });
 
   test('every public route is documented with a summary', async () => {
-    const document = JSON.parse(await generateOpenApi()) as { paths: Record<string, Record<string, { summary?: string }>> };
-    for (const path of ['/healthz', '/readyz', '/metrics', '/api/v1/login', '/api/v1/logout', '/api/v1/me', '/api/v4/accounts', '/api/v4/users']) {
+    const document = JSON.parse(await generateOpenApi()) as {
+      paths: Record<string, Record<string, { summary?: string }>>;
+    };
+    for (const path of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/api/v1/login',
+      '/api/v1/logout',
+      '/api/v1/me',
+      '/api/v4/accounts',
+      '/api/v4/users',
+    ]) {
       assert.ok(document.paths[path], `${path} missing`);
-      for (const [method, operation] of Object.entries(document.paths[path]!)) assert.ok(operation.summary, `${method} ${path} has no summary`);
+      for (const [method, operation] of Object.entries(document.paths[path]!))
+        assert.ok(operation.summary, `${method} ${path} has no summary`);
     }
   });
 });

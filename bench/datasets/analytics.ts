@@ -18,7 +18,19 @@ export const analytics: Dataset = {
     return [
       {
         table: 'analytics_files',
-        columns: ['id', 'account_id', 'file_id', 'room_id', 'room_sid', 'file_name', 'file_path', 'file_size', 'creation_time', 'room_creation_time', 'created_at'],
+        columns: [
+          'id',
+          'account_id',
+          'file_id',
+          'room_id',
+          'room_sid',
+          'file_name',
+          'file_path',
+          'file_size',
+          'creation_time',
+          'room_creation_time',
+          'created_at',
+        ],
         count,
         *rows() {
           for (let i = 0; i < count; i++) {
@@ -28,7 +40,19 @@ export const analytics: Dataset = {
             const size = random.int(2_000, 200_000);
             const t = totals.get(room) ?? { total: 0, size: 0 };
             totals.set(room, { total: t.total + 1, size: t.size + size });
-            yield [i + 1, 1, sid, room, sid, `${sid}.json`, `${room}/${sid}.json`, size, created, created - random.int(600, 7200), created * 1000];
+            yield [
+              i + 1,
+              1,
+              sid,
+              room,
+              sid,
+              `${sid}.json`,
+              `${room}/${sid}.json`,
+              size,
+              created,
+              created - random.int(600, 7200),
+              created * 1000,
+            ];
           }
         },
       },
@@ -39,7 +63,8 @@ export const analytics: Dataset = {
           return totals.size;
         },
         *rows() {
-          for (const room of [...totals.keys()].sort()) yield [1, room, totals.get(room)!.total, totals.get(room)!.size];
+          for (const room of [...totals.keys()].sort())
+            yield [1, room, totals.get(room)!.total, totals.get(room)!.size];
         },
       },
     ];

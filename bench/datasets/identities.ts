@@ -1,8 +1,38 @@
 import type { Dataset } from './types.js';
 import { scaled } from './types.js';
 
-const FIRST = ['Ada', 'Ben', 'Chloé', 'Dmitri', 'Eun-ji', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kwame', 'Lucía', 'Mei', 'Nikhil', 'Olga', 'Pedro'];
-const LAST = ['Okafor', 'Schmidt', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Larsen', 'Kowalski', 'Ivanova', 'Moreau', 'Nguyen', 'Rossi'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chloé',
+  'Dmitri',
+  'Eun-ji',
+  'Farid',
+  'Greta',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kwame',
+  'Lucía',
+  'Mei',
+  'Nikhil',
+  'Olga',
+  'Pedro',
+];
+const LAST = [
+  'Okafor',
+  'Schmidt',
+  'Tanaka',
+  'Silva',
+  'Novak',
+  'Haddad',
+  'Larsen',
+  'Kowalski',
+  'Ivanova',
+  'Moreau',
+  'Nguyen',
+  'Rossi',
+];
 
 export const BENCH_ACCOUNTS = 20;
 export const BENCH_USERS = 10_000;
@@ -27,13 +57,33 @@ export const identities: Dataset = {
       },
       {
         table: 'users',
-        columns: ['id', 'account_id', 'username', 'first_name', 'last_name', 'password_hash', 'roles', 'active', 'created_at'],
+        columns: [
+          'id',
+          'account_id',
+          'username',
+          'first_name',
+          'last_name',
+          'password_hash',
+          'roles',
+          'active',
+          'created_at',
+        ],
         count: users,
         *rows() {
           for (let i = 0; i < users; i++) {
             const id = i + 2;
             const role = i % 50 === 0 ? 'manager' : i % 10 === 0 ? 'analyst' : 'reporter';
-            yield [id, (i % accounts) + 1, `user${id}`, random.pick(FIRST), random.pick(LAST), null, `["${role}"]`, 1, now - random.int(30, 400) * 86_400_000];
+            yield [
+              id,
+              (i % accounts) + 1,
+              `user${id}`,
+              random.pick(FIRST),
+              random.pick(LAST),
+              null,
+              `["${role}"]`,
+              1,
+              now - random.int(30, 400) * 86_400_000,
+            ];
           }
         },
       },

@@ -33,11 +33,32 @@ export const recordings: Dataset = {
       }
       return spanTotals;
     };
-    const titles = ['Weekly sync', 'Customer demo', 'All hands', 'Design review', 'Lecture', 'Onboarding', 'Retrospective'];
+    const titles = [
+      'Weekly sync',
+      'Customer demo',
+      'All hands',
+      'Design review',
+      'Lecture',
+      'Onboarding',
+      'Retrospective',
+    ];
     return [
       {
         table: 'recordings',
-        columns: ['id', 'account_id', 'record_id', 'room_id', 'room_sid', 'room_title', 'file_path', 'file_size', 'creation_time', 'room_creation_time', 'metadata', 'created_at'],
+        columns: [
+          'id',
+          'account_id',
+          'record_id',
+          'room_id',
+          'room_sid',
+          'room_title',
+          'file_path',
+          'file_size',
+          'creation_time',
+          'room_creation_time',
+          'metadata',
+          'created_at',
+        ],
         count,
         *rows() {
           for (let i = 0; i < count; i++) {

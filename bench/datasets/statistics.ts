@@ -22,7 +22,10 @@ export const statistics: Dataset = {
           for (let i = 0; i < count; i++) {
             const at = now - (count - 1 - i) * SNAPSHOT_SPACING_MS;
             const iso = new Date(at).toISOString();
-            const id = Math.floor(at / 1000).toString(16).padStart(8, '0') + random.hex(16);
+            const id =
+              Math.floor(at / 1000)
+                .toString(16)
+                .padStart(8, '0') + random.hex(16);
             const users = 9_000 + Math.floor(i / 10);
             const document = {
               _id: id,
@@ -43,7 +46,17 @@ export const statistics: Dataset = {
               totalRecordingsSize: (900_000 + i * 10) * 1_000_000_000,
               totalRecordingRooms: 10_000,
               instanceCount: 1 + (i % 3),
-              os: { type: 'Linux', platform: 'linux', arch: 'x64', release: '6.1.0-27-amd64', uptime: 100_000 + i * 2700, loadavg: [random.int(0, 400) / 100, 1.2, 0.9], totalmem: 25_769_803_776, freemem: random.int(1, 20) * 1_073_741_824, cpus },
+              os: {
+                type: 'Linux',
+                platform: 'linux',
+                arch: 'x64',
+                release: '6.1.0-27-amd64',
+                uptime: 100_000 + i * 2700,
+                loadavg: [random.int(0, 400) / 100, 1.2, 0.9],
+                totalmem: 25_769_803_776,
+                freemem: random.int(1, 20) * 1_073_741_824,
+                cpus,
+              },
               process: { nodeVersion: 'v20.20.2', pid: 4242, uptime: (i % 500) * 2700 },
               deploy: { method: 'node', platform: 'selfinstall' },
               migration: { version: 4, locked: false },

@@ -25,7 +25,9 @@ export type Progress = (table: string, done: number, total: number) => void;
  * on SQLite (fsync off while loading), COPY FROM STDIN on PostgreSQL.
  */
 export async function bulkLoad(url: string, loads: TableLoad[], progress: Progress): Promise<LoadResult[]> {
-  return url.startsWith('sqlite:') ? loadSqlite(url.slice('sqlite:'.length), loads, progress) : loadPostgres(url, loads, progress);
+  return url.startsWith('sqlite:')
+    ? loadSqlite(url.slice('sqlite:'.length), loads, progress)
+    : loadPostgres(url, loads, progress);
 }
 
 const BATCH = 50_000;
@@ -70,7 +72,8 @@ function loadSqlite(path: string, loads: TableLoad[], progress: Progress): LoadR
           }
         }
         // The rows that did not fill a multi-row statement.
-        for (let r = 0; r < pending; r++) insertOne.run(params.slice(r * load.columns.length, (r + 1) * load.columns.length));
+        for (let r = 0; r < pending; r++)
+          insertOne.run(params.slice(r * load.columns.length, (r + 1) * load.columns.length));
         return more;
       });
       while (batch()) progress(load.table, done, load.count);
@@ -131,9 +134,13 @@ async function loadPostgres(url: string, loads: TableLoad[], progress: Progress)
     for (const load of loads) {
       if (!load.columns.includes('id')) continue;
       // Only generated ids have a sequence (statistics_snapshots.id is a text key).
-      const { rows } = await client.query<{ seq: string | null }>(`select pg_get_serial_sequence($1, 'id') as seq`, [load.table]);
+      const { rows } = await client.query<{ seq: string | null }>(`select pg_get_serial_sequence($1, 'id') as seq`, [
+        load.table,
+      ]);
       if (!rows[0]?.seq) continue;
-      await client.query(`select setval(pg_get_serial_sequence('${load.table}', 'id'), (select coalesce(max(id), 1) from ${load.table}))`);
+      await client.query(
+        `select setval(pg_get_serial_sequence('${load.table}', 'id'), (select coalesce(max(id), 1) from ${load.table}))`,
+      );
     }
     // VACUUM too: it sets the visibility map, without which index-only scans visit the heap for
     // every row until autovacuum gets there.

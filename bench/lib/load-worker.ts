@@ -37,7 +37,13 @@ async function withAutocannon(): Promise<Summary> {
     duration: job.duration,
     requests: job.requests.map((r) => ({ method: r.method as 'GET', path: r.path, headers: r.headers, body: r.body })),
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx, total: result.requests.total };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
 }
 
 async function sequential(): Promise<Summary> {
@@ -45,7 +51,10 @@ async function sequential(): Promise<Summary> {
   const send = (r: JobRequest) =>
     new Promise<number>((resolve, reject) => {
       const req = request(new URL(r.path, job.url), { method: r.method, headers: r.headers, agent }, (res) => {
-        res.on('data', () => {}).on('end', () => resolve(res.statusCode ?? 0)).on('error', reject);
+        res
+          .on('data', () => {})
+          .on('end', () => resolve(res.statusCode ?? 0))
+          .on('error', reject);
       });
       req.on('error', reject);
       req.end(r.body);

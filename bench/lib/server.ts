@@ -18,13 +18,19 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** Starts the built server (dist/) on a free port, pinned to core 0, and waits until it is ready. */
-export async function startServer(url: string, dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; baseUrl: string }> {
+export async function startServer(
+  url: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   const [command, argv] = pinned(0, process.execPath, ['dist/cli.js', 'serve']);
   const child = spawn(command, argv, {
@@ -40,7 +46,8 @@ export async function startServer(url: string, dataDir: string, env: Record<stri
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) { // up to a minute: a first start after a bulk load takes a snapshot and closes idle sessions
+  for (let i = 0; i < 600; i++) {
+    // up to a minute: a first start after a bulk load takes a snapshot and closes idle sessions
     try {
       if ((await fetch(`${baseUrl}/readyz`)).ok) return { child, baseUrl };
     } catch {
@@ -51,7 +58,6 @@ export async function startServer(url: string, dataDir: string, env: Record<stri
   child.kill();
   throw new Error('server did not become ready');
 }
-
 
 /** Stops a server started by startServer: SIGTERM, then SIGKILL if it has not exited within 3 s. */
 export async function stopServer(child: ChildProcess): Promise<void> {

@@ -35,7 +35,10 @@ function participantFlags(metadata: string | undefined): { is_admin?: boolean; e
   try {
     const parsed = JSON.parse(metadata || '{}') as { isAdmin?: unknown; exUserId?: unknown; is_admin?: unknown };
     const isAdmin = parsed.isAdmin ?? parsed.is_admin;
-    return { ...(typeof isAdmin === 'boolean' ? { is_admin: isAdmin } : {}), ...(typeof parsed.exUserId === 'string' ? { ex_user_id: parsed.exUserId } : {}) };
+    return {
+      ...(typeof isAdmin === 'boolean' ? { is_admin: isAdmin } : {}),
+      ...(typeof parsed.exUserId === 'string' ? { ex_user_id: parsed.exUserId } : {}),
+    };
   } catch {
     return {};
   }
@@ -69,8 +72,14 @@ export function mapWebhook(event: WebhookEvent): MappedWebhook {
   };
   if (!base.room_id || !base.room_sid) return { events: [] };
   const participant = event.participant;
-  const who = participant ? { user_id: participant.identity, name: participant.name, ...participantFlags(participant.metadata) } : undefined;
-  const one = (e: Omit<RoomEvent, 'room_id' | 'room_sid' | 'time'>): RoomEvent => ({ ...base, ...e, ...(e.id === undefined ? { id: base.id } : {}) });
+  const who = participant
+    ? { user_id: participant.identity, name: participant.name, ...participantFlags(participant.metadata) }
+    : undefined;
+  const one = (e: Omit<RoomEvent, 'room_id' | 'room_sid' | 'time'>): RoomEvent => ({
+    ...base,
+    ...e,
+    ...(e.id === undefined ? { id: base.id } : {}),
+  });
   switch (event.event) {
     case 'room_started':
     case 'room_finished':
@@ -81,7 +90,9 @@ export function mapWebhook(event: WebhookEvent): MappedWebhook {
     case 'track_published':
     case 'track_unpublished': {
       const name = event.track ? TRACK_EVENTS[event.track.source] : undefined;
-      return name && who ? { events: [one({ event: name, ...who, value: event.event === 'track_published' ? 'on' : 'off' })] } : { events: [] };
+      return name && who
+        ? { events: [one({ event: name, ...who, value: event.event === 'track_published' ? 'on' : 'off' })] }
+        : { events: [] };
     }
     case 'egress_started':
       return { events: [one({ event: 'recording_status', value: 'started' })] };
@@ -89,7 +100,14 @@ export function mapWebhook(event: WebhookEvent): MappedWebhook {
       const file = egress?.fileResults[0];
       const mapped: MappedWebhook = { events: [one({ event: 'recording_status', value: 'ended' })] };
       if (egress && file?.filename) {
-        mapped.recording = { egressId: egress.egressId, roomId: base.room_id, roomSid: base.room_sid, filename: file.filename, size: Number(file.size), startedAt: Math.floor(Number(file.startedAt) / 1e9) };
+        mapped.recording = {
+          egressId: egress.egressId,
+          roomId: base.room_id,
+          roomSid: base.room_sid,
+          filename: file.filename,
+          size: Number(file.size),
+          startedAt: Math.floor(Number(file.startedAt) / 1e9),
+        };
       }
       return mapped;
     }

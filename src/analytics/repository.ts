@@ -11,9 +11,18 @@ export type SessionRow = Selectable<RoomSessionsTable>;
 export type AnalyticsFileRow = Selectable<AnalyticsFilesTable>;
 export type Direction = SortDirection;
 
-export async function findSessions(db: Kysely<Database>, accountId: number, roomSids: readonly string[]): Promise<SessionRow[]> {
+export async function findSessions(
+  db: Kysely<Database>,
+  accountId: number,
+  roomSids: readonly string[],
+): Promise<SessionRow[]> {
   if (roomSids.length === 0) return [];
-  return db.selectFrom('room_sessions').selectAll().where('account_id', '=', accountId).where('room_sid', 'in', roomSids).execute();
+  return db
+    .selectFrom('room_sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('room_sid', 'in', roomSids)
+    .execute();
 }
 
 /** Opens a session, or returns the one a concurrent batch opened first (same room_sid). */
@@ -25,10 +34,21 @@ export async function openSession(db: Kysely<Database>, session: Insertable<Room
     .returningAll()
     .executeTakeFirst();
   if (inserted) return inserted;
-  return db.selectFrom('room_sessions').selectAll().where('account_id', '=', session.account_id).where('room_sid', '=', session.room_sid).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('room_sessions')
+    .selectAll()
+    .where('account_id', '=', session.account_id)
+    .where('room_sid', '=', session.room_sid)
+    .executeTakeFirstOrThrow();
 }
 
-export async function touchSession(db: Kysely<Database>, id: number, lastEventAt: number, seenAt: number, roomTitle: string | undefined): Promise<void> {
+export async function touchSession(
+  db: Kysely<Database>,
+  id: number,
+  lastEventAt: number,
+  seenAt: number,
+  roomTitle: string | undefined,
+): Promise<void> {
   await db
     .updateTable('room_sessions')
     .set((eb) => ({
@@ -41,7 +61,12 @@ export async function touchSession(db: Kysely<Database>, id: number, lastEventAt
 }
 
 export async function endSession(db: Kysely<Database>, id: number, endedAt: number): Promise<void> {
-  await db.updateTable('room_sessions').set({ state: 'ended', ended_at: endedAt }).where('id', '=', id).where('state', '=', 'open').execute();
+  await db
+    .updateTable('room_sessions')
+    .set({ state: 'ended', ended_at: endedAt })
+    .where('id', '=', id)
+    .where('state', '=', 'open')
+    .execute();
 }
 
 /** Open sessions without an event arriving since `before` become ended at their last event. */
@@ -56,11 +81,22 @@ export async function endIdleSessions(db: Kysely<Database>, before: number): Pro
 }
 
 export async function endedSessions(db: Kysely<Database>, limit: number): Promise<SessionRow[]> {
-  return db.selectFrom('room_sessions').selectAll().where('state', '=', 'ended').orderBy('last_seen_at').limit(limit).execute();
+  return db
+    .selectFrom('room_sessions')
+    .selectAll()
+    .where('state', '=', 'ended')
+    .orderBy('last_seen_at')
+    .limit(limit)
+    .execute();
 }
 
 export async function closeSession(db: Kysely<Database>, id: number): Promise<boolean> {
-  const result = await db.updateTable('room_sessions').set({ state: 'closed' }).where('id', '=', id).where('state', '=', 'ended').executeTakeFirst();
+  const result = await db
+    .updateTable('room_sessions')
+    .set({ state: 'closed' })
+    .where('id', '=', id)
+    .where('state', '=', 'ended')
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -82,16 +118,36 @@ export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Pr
   return inserted;
 }
 
-export async function existingEventIds(db: Kysely<Database>, accountId: number, eventIds: readonly string[]): Promise<Set<string>> {
+export async function existingEventIds(
+  db: Kysely<Database>,
+  accountId: number,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
   if (eventIds.length === 0) return new Set();
-  const rows = await db.selectFrom('room_events').select('event_id').where('account_id', '=', accountId).where('event_id', 'in', eventIds).execute();
+  const rows = await db
+    .selectFrom('room_events')
+    .select('event_id')
+    .where('account_id', '=', accountId)
+    .where('event_id', 'in', eventIds)
+    .execute();
   return new Set(rows.map((r) => r.event_id!));
 }
 
 /** One page of a session's events in (time, id) order, after the given position. */
-export async function sessionEventsPage(db: Kysely<Database>, sessionId: number, after: { time: number; id: number } | undefined, limit: number): Promise<(StoredEvent & { id: number })[]> {
-  let query = db.selectFrom('room_events').select(['id', 'event', 'time', 'user_id', 'name', 'is_admin', 'ex_user_id', 'value']).where('session_id', '=', sessionId);
-  if (after) query = query.where((eb) => eb.or([eb('time', '>', after.time), eb.and([eb('time', '=', after.time), eb('id', '>', after.id)])]));
+export async function sessionEventsPage(
+  db: Kysely<Database>,
+  sessionId: number,
+  after: { time: number; id: number } | undefined,
+  limit: number,
+): Promise<(StoredEvent & { id: number })[]> {
+  let query = db
+    .selectFrom('room_events')
+    .select(['id', 'event', 'time', 'user_id', 'name', 'is_admin', 'ex_user_id', 'value'])
+    .where('session_id', '=', sessionId);
+  if (after)
+    query = query.where((eb) =>
+      eb.or([eb('time', '>', after.time), eb.and([eb('time', '=', after.time), eb('id', '>', after.id)])]),
+    );
   return query.orderBy('time').orderBy('id').limit(limit).execute();
 }
 
@@ -100,37 +156,82 @@ export async function insertAnalyticsFile(db: Kysely<Database>, file: Insertable
   await bumpTotals(db, file.account_id, file.room_id, 1, file.file_size);
 }
 
-async function bumpTotals(db: Kysely<Database>, accountId: number, roomId: string, delta: 1 | -1, bytes: number): Promise<void> {
+async function bumpTotals(
+  db: Kysely<Database>,
+  accountId: number,
+  roomId: string,
+  delta: 1 | -1,
+  bytes: number,
+): Promise<void> {
   await db
     .insertInto('analytics_room_totals')
     .values({ account_id: accountId, room_id: roomId, total: delta, total_size: delta * bytes })
     .onConflict((oc) =>
-      oc.columns(['account_id', 'room_id']).doUpdateSet({ total: sql`analytics_room_totals.total + ${delta}`, total_size: sql`analytics_room_totals.total_size + ${delta * bytes}` }),
+      oc.columns(['account_id', 'room_id']).doUpdateSet({
+        total: sql`analytics_room_totals.total + ${delta}`,
+        total_size: sql`analytics_room_totals.total_size + ${delta * bytes}`,
+      }),
     )
     .execute();
 }
 
-export async function findAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<AnalyticsFileRow | undefined> {
-  return db.selectFrom('analytics_files').selectAll().where('account_id', '=', accountId).where('file_id', '=', fileId).executeTakeFirst();
+export async function findAnalyticsFile(
+  db: Kysely<Database>,
+  accountId: number,
+  fileId: string,
+): Promise<AnalyticsFileRow | undefined> {
+  return db
+    .selectFrom('analytics_files')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('file_id', '=', fileId)
+    .executeTakeFirst();
 }
 
-export async function findAnalyticsFileById(db: Kysely<Database>, accountId: number, id: number): Promise<AnalyticsFileRow | undefined> {
-  return db.selectFrom('analytics_files').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+export async function findAnalyticsFileById(
+  db: Kysely<Database>,
+  accountId: number,
+  id: number,
+): Promise<AnalyticsFileRow | undefined> {
+  return db
+    .selectFrom('analytics_files')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
 }
 
-export async function deleteAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<AnalyticsFileRow | undefined> {
+export async function deleteAnalyticsFile(
+  db: Kysely<Database>,
+  accountId: number,
+  fileId: string,
+): Promise<AnalyticsFileRow | undefined> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.deleteFrom('analytics_files').where('account_id', '=', accountId).where('file_id', '=', fileId).returningAll().executeTakeFirst();
+    const row = await trx
+      .deleteFrom('analytics_files')
+      .where('account_id', '=', accountId)
+      .where('file_id', '=', fileId)
+      .returningAll()
+      .executeTakeFirst();
     if (row) await bumpTotals(trx, accountId, row.room_id, -1, row.file_size);
     return row;
   });
 }
 
 const roomTotalsQuery = preparedQuery((db, _shape: QueryShape, v: { accountId: number; roomIds: readonly string[] }) =>
-  db.selectFrom('analytics_room_totals').select(['room_id', 'total']).where('account_id', '=', v.accountId).where('room_id', 'in', v.roomIds).where('total', '>', 0),
+  db
+    .selectFrom('analytics_room_totals')
+    .select(['room_id', 'total'])
+    .where('account_id', '=', v.accountId)
+    .where('room_id', 'in', v.roomIds)
+    .where('total', '>', 0),
 );
 
-export async function roomTotals(db: Kysely<Database>, accountId: number, roomIds: readonly string[]): Promise<Map<string, number>> {
+export async function roomTotals(
+  db: Kysely<Database>,
+  accountId: number,
+  roomIds: readonly string[],
+): Promise<Map<string, number>> {
   const rows = await roomTotalsQuery(db, {}, { accountId, roomIds });
   return new Map(rows.map((r) => [r.room_id, Number(r.total)]));
 }
@@ -143,18 +244,33 @@ export type ListedAnalyticsFile = Pick<AnalyticsFileRow, (typeof LISTED)[number]
  * mergeOrderedArms), as recordings. A room has one file per meeting, so offsets stay small and need
  * no per-day counters.
  */
-const pageQuery = preparedQuery((db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; offset: number; limit: number }) => {
-  const arms = v.roomIds.map((roomId) => db.selectFrom('analytics_files').select(['creation_time', 'file_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId));
-  const keys = mergeOrderedArms(db, arms, ['creation_time', 'file_id'], shape.direction, v);
-  return db
-    .selectFrom(keys.as('page'))
-    .innerJoin('analytics_files', 'analytics_files.id', 'page.id')
-    .select(LISTED.map((c) => `analytics_files.${c}` as const))
-    .orderBy('page.creation_time', shape.direction)
-    .orderBy('page.file_id', shape.direction);
-});
+const pageQuery = preparedQuery(
+  (
+    db,
+    shape: { direction: Direction },
+    v: { accountId: number; roomIds: readonly string[]; offset: number; limit: number },
+  ) => {
+    const arms = v.roomIds.map((roomId) =>
+      db
+        .selectFrom('analytics_files')
+        .select(['creation_time', 'file_id', 'id'])
+        .where('account_id', '=', v.accountId)
+        .where('room_id', '=', roomId),
+    );
+    const keys = mergeOrderedArms(db, arms, ['creation_time', 'file_id'], shape.direction, v);
+    return db
+      .selectFrom(keys.as('page'))
+      .innerJoin('analytics_files', 'analytics_files.id', 'page.id')
+      .select(LISTED.map((c) => `analytics_files.${c}` as const))
+      .orderBy('page.creation_time', shape.direction)
+      .orderBy('page.file_id', shape.direction);
+  },
+);
 
-export async function pageByRooms(db: Kysely<Database>, q: { accountId: number; roomIds: readonly string[]; direction: Direction; offset: number; limit: number }): Promise<ListedAnalyticsFile[]> {
+export async function pageByRooms(
+  db: Kysely<Database>,
+  q: { accountId: number; roomIds: readonly string[]; direction: Direction; offset: number; limit: number },
+): Promise<ListedAnalyticsFile[]> {
   if (q.roomIds.length === 0) return [];
   const { direction, ...values } = q;
   return pageQuery(db, { direction }, values);
@@ -164,7 +280,10 @@ export async function pageByRooms(db: Kysely<Database>, q: { accountId: number; 
 export async function analyticsTotals(db: Kysely<Database>): Promise<{ files: number; bytes: number }> {
   const row = await db
     .selectFrom('analytics_room_totals')
-    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('total'), sql<number>`0`).as('files'), eb.fn.coalesce(eb.fn.sum<number>('total_size'), sql<number>`0`).as('bytes')])
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('total'), sql<number>`0`).as('files'),
+      eb.fn.coalesce(eb.fn.sum<number>('total_size'), sql<number>`0`).as('bytes'),
+    ])
     .executeTakeFirstOrThrow();
   return { files: Number(row.files), bytes: Number(row.bytes) };
 }

@@ -4,7 +4,11 @@ import { findApiClient } from '../auth/service.js';
 import { sendCachedJson } from '../http/cached-json.js';
 import { AppError } from '../http/errors.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
-import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
+import {
+  PlugnmeetStatusReply as StatusReply,
+  PlugnmeetTokenReply as TokenReply,
+  plugnmeetSecurity,
+} from '../http/schemas.js';
 import { fetchParams, registerRecording } from '../recordings/service.js';
 import { isSafeRelativePath } from '../storage/files.js';
 import { sendStoredFile } from '../storage/download.js';
@@ -20,33 +24,74 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('preValidation', async (request) => {
     request.body = normalizePlugnmeetBody(request.body);
   });
-  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({ tags, summary, security: plugnmeetSecurity, body, response: { 200: reply } });
-
-  app.post('/auth/room/events', { schema: schema('Room events in (≤ 1000 per call); room_finished writes the session file', EventsBody, EventsReply) }, async (request) => {
-    const result = await analytics.ingestEvents(app.db, request.apiClient!.accountId, request.body.events);
-    if (result.ended > 0) await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
-    return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
+  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({
+    tags,
+    summary,
+    security: plugnmeetSecurity,
+    body,
+    response: { 200: reply },
   });
 
-  app.post('/auth/analytics/fetch', { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) }, async (request, reply) => {
-    const params = fetchParams(request.body);
-    const accountId = request.apiClient!.accountId;
-    return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
-      const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);
-      if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
-      return { ...OK, result: { total_analytics: total, from: params.from, limit: params.limit, order_by: params.orderBy, analytics_list: rows } };
-    });
-  });
+  app.post(
+    '/auth/room/events',
+    {
+      schema: schema(
+        'Room events in (≤ 1000 per call); room_finished writes the session file',
+        EventsBody,
+        EventsReply,
+      ),
+    },
+    async (request) => {
+      const result = await analytics.ingestEvents(app.db, request.apiClient!.accountId, request.body.events);
+      if (result.ended > 0)
+        await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
+      return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
+    },
+  );
 
-  app.post('/auth/analytics/delete', { schema: schema('Delete an analytics file', FileIdBody, StatusReply) }, async (request) => {
-    await analytics.deleteAnalytics(app.db, app.storage, request.apiClient!.accountId, request.body.file_id);
-    return OK;
-  });
+  app.post(
+    '/auth/analytics/fetch',
+    { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) },
+    async (request, reply) => {
+      const params = fetchParams(request.body);
+      const accountId = request.apiClient!.accountId;
+      return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
+        const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);
+        if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
+        return {
+          ...OK,
+          result: {
+            total_analytics: total,
+            from: params.from,
+            limit: params.limit,
+            order_by: params.orderBy,
+            analytics_list: rows,
+          },
+        };
+      });
+    },
+  );
 
-  app.post('/auth/analytics/getDownloadToken', { schema: schema('A short-lived token for /download/analytics/:token', FileIdBody, TokenReply) }, async (request) => {
-    const row = await analytics.getAnalyticsFile(app.db, request.apiClient!.accountId, request.body.file_id);
-    return { ...OK, token: await analytics.analyticsDownloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs) };
-  });
+  app.post(
+    '/auth/analytics/delete',
+    { schema: schema('Delete an analytics file', FileIdBody, StatusReply) },
+    async (request) => {
+      await analytics.deleteAnalytics(app.db, app.storage, request.apiClient!.accountId, request.body.file_id);
+      return OK;
+    },
+  );
+
+  app.post(
+    '/auth/analytics/getDownloadToken',
+    { schema: schema('A short-lived token for /download/analytics/:token', FileIdBody, TokenReply) },
+    async (request) => {
+      const row = await analytics.getAnalyticsFile(app.db, request.apiClient!.accountId, request.body.file_id);
+      return {
+        ...OK,
+        token: await analytics.analyticsDownloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs),
+      };
+    },
+  );
 };
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }) });
@@ -55,8 +100,17 @@ const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 
 export const analyticsFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/download/analytics/:token',
-    { exposeHeadRoute: true, schema: { tags, summary: 'Download an analytics file (JSON); errors are text/plain', params: TokenParams, produces: ['application/json'] } },
-    async (request, reply) => sendStoredFile(request, reply, app.storage, await analytics.fileOfDownloadToken(app.db, request.params.token)),
+    {
+      exposeHeadRoute: true,
+      schema: {
+        tags,
+        summary: 'Download an analytics file (JSON); errors are text/plain',
+        params: TokenParams,
+        produces: ['application/json'],
+      },
+    },
+    async (request, reply) =>
+      sendStoredFile(request, reply, app.storage, await analytics.fileOfDownloadToken(app.db, request.params.token)),
   );
 };
 
@@ -86,7 +140,10 @@ export const liveKitWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new AppError('unauthorized', 'invalid webhook signature or body hash');
       });
       const mapped = mapWebhook(event);
-      const result = mapped.events.length > 0 ? await analytics.ingestEvents(app.db, client.accountId, mapped.events) : { stored: 0, duplicates: 0, late: 0, ended: 0 };
+      const result =
+        mapped.events.length > 0
+          ? await analytics.ingestEvents(app.db, client.accountId, mapped.events)
+          : { stored: 0, duplicates: 0, late: 0, ended: 0 };
       if (mapped.recording) {
         // Egress files are registered under the recordings directory, by their path relative to it.
         const path = mapped.recording.filename.replace(/^\/+/, '');
@@ -100,10 +157,14 @@ export const liveKitWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ...(mapped.recording.startedAt > 0 ? { creation_time: mapped.recording.startedAt } : {}),
           });
         } else {
-          request.log.warn({ filename: mapped.recording.filename }, 'egress file is outside the recordings directory: not registered');
+          request.log.warn(
+            { filename: mapped.recording.filename },
+            'egress file is outside the recordings directory: not registered',
+          );
         }
       }
-      if (result.ended > 0) await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
+      if (result.ended > 0)
+        await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
       return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
     },
   );

@@ -4,8 +4,18 @@ const RoomId = Type.String({ minLength: 1, maxLength: 256 });
 const FileId = Type.String({ minLength: 1, maxLength: 256 });
 
 export const RoomEvent = Type.Object({
-  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sender id of the event: a second event with the same id is ignored' })),
-  event: Type.String({ minLength: 1, maxLength: 64, description: 'room_started, room_finished, participant_joined, participant_left, or a room/user event name' }),
+  id: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'Sender id of the event: a second event with the same id is ignored',
+    }),
+  ),
+  event: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'room_started, room_finished, participant_joined, participant_left, or a room/user event name',
+  }),
   room_id: RoomId,
   room_sid: Type.String({ minLength: 1, maxLength: 256 }),
   time: Type.Integer({ minimum: 0, maximum: 9_999_999_999_999, description: 'Unix ms' }),

@@ -15,7 +15,8 @@ import * as repo from './repository.js';
 import type { RoomEvent } from './schemas.js';
 
 /** An account's analytics files live in `analytics/<account_id>/`; rows hold paths relative to it. */
-export const analyticsFile = (row: Pick<repo.AnalyticsFileRow, 'account_id' | 'file_path'>): string => accountPath('analytics', row.account_id, row.file_path);
+export const analyticsFile = (row: Pick<repo.AnalyticsFileRow, 'account_id' | 'file_path'>): string =>
+  accountPath('analytics', row.account_id, row.file_path);
 const SWEEP_LOCK = 0x616e_6c79; // "anly"
 
 export interface IngestResult {
@@ -28,7 +29,9 @@ export interface IngestResult {
 
 /** Every bad event of a batch, by index; nothing is stored when there is one. */
 export function checkEvents(events: readonly RoomEvent[]): void {
-  const problems = events.flatMap((e, i) => (EVENT_NAMES.has(e.event) ? [] : [`events[${i}]: unknown event "${e.event}"`]));
+  const problems = events.flatMap((e, i) =>
+    EVENT_NAMES.has(e.event) ? [] : [`events[${i}]: unknown event "${e.event}"`],
+  );
   if (problems.length > 0) throw invalidParams(problems.join('; '), { events: problems });
 }
 
@@ -39,12 +42,22 @@ const valueText = (value: RoomEvent['value']) => (value === undefined ? null : S
  * ended or closed session are ignored (its file is final) and counted as `late`; an event whose id
  * was seen before is ignored and counted as a duplicate; `room_finished` ends the session.
  */
-export async function ingestEvents(db: Kysely<Database>, accountId: number, events: readonly RoomEvent[], nowMs = Date.now()): Promise<IngestResult> {
+export async function ingestEvents(
+  db: Kysely<Database>,
+  accountId: number,
+  events: readonly RoomEvent[],
+  nowMs = Date.now(),
+): Promise<IngestResult> {
   checkEvents(events);
   return db.transaction().execute(async (trx) => {
     const ids = [...new Set(events.flatMap((e) => (e.id ? [e.id] : [])))];
     const seen = await repo.existingEventIds(trx, accountId, ids);
-    const sessions = new Map((await repo.findSessions(trx, accountId, [...new Set(events.map((e) => e.room_sid))])).map((s) => [s.room_sid, s]));
+    const sessions = new Map(
+      (await repo.findSessions(trx, accountId, [...new Set(events.map((e) => e.room_sid))])).map((s) => [
+        s.room_sid,
+        s,
+      ]),
+    );
     const rows: repo.NewEvent[] = [];
     const touched = new Map<number, { last: number; title?: string | undefined }>();
     let duplicates = 0;
@@ -58,14 +71,35 @@ export async function ingestEvents(db: Kysely<Database>, accountId: number, even
       if (e.id) seen.add(e.id);
       let session = sessions.get(e.room_sid);
       if (!session) {
-        session = await repo.openSession(trx, { account_id: accountId, room_id: e.room_id, room_sid: e.room_sid, room_title: e.room_title ?? '', state: 'open', started_at: e.time, last_event_at: e.time, last_seen_at: nowMs, ended_at: null });
+        session = await repo.openSession(trx, {
+          account_id: accountId,
+          room_id: e.room_id,
+          room_sid: e.room_sid,
+          room_title: e.room_title ?? '',
+          state: 'open',
+          started_at: e.time,
+          last_event_at: e.time,
+          last_seen_at: nowMs,
+          ended_at: null,
+        });
         sessions.set(e.room_sid, session);
       }
       if (session.state !== 'open') {
         late++;
         continue;
       }
-      rows.push({ account_id: accountId, session_id: session.id, event_id: e.id ?? null, event: e.event, time: e.time, user_id: e.user_id ?? null, name: e.name ?? null, is_admin: e.is_admin === undefined ? null : Number(e.is_admin), ex_user_id: e.ex_user_id ?? null, value: valueText(e.value) });
+      rows.push({
+        account_id: accountId,
+        session_id: session.id,
+        event_id: e.id ?? null,
+        event: e.event,
+        time: e.time,
+        user_id: e.user_id ?? null,
+        name: e.name ?? null,
+        is_admin: e.is_admin === undefined ? null : Number(e.is_admin),
+        ex_user_id: e.ex_user_id ?? null,
+        value: valueText(e.value),
+      });
       const t = touched.get(session.id) ?? { last: 0 };
       touched.set(session.id, { last: Math.max(t.last, e.time), title: e.room_title || t.title });
       if (e.event === 'room_finished') {
@@ -77,7 +111,9 @@ export async function ingestEvents(db: Kysely<Database>, accountId: number, even
     // The insert skips ids a concurrent batch stored after our check: count those as duplicates too.
     const stored = await repo.insertEvents(trx, rows);
     for (const [id, t] of touched) await repo.touchSession(trx, id, t.last, nowMs, t.title);
-    for (const session of sessions.values()) if (session.state === 'ended' && session.ended_at !== null) await repo.endSession(trx, session.id, session.ended_at);
+    for (const session of sessions.values())
+      if (session.state === 'ended' && session.ended_at !== null)
+        await repo.endSession(trx, session.id, session.ended_at);
     return { stored, duplicates: duplicates + rows.length - stored, late, ended };
   });
 }
@@ -90,7 +126,7 @@ const EVENTS_PAGE = 5_000;
  */
 async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
-  for (let after: { time: number; id: number } | undefined; ; ) {
+  for (let after: { time: number; id: number } | undefined; ;) {
     const page = await repo.sessionEventsPage(db, sessionId, after, EVENTS_PAGE);
     for (const event of page) events.push(event);
     const last = page.at(-1);
@@ -105,7 +141,13 @@ async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<S
  * closes it. Each file is written and registered under one lock, so with several instances each
  * file is written once; a session ended before a crash is written by the next run.
  */
-export async function closeSessions(db: Kysely<Database>, engine: Engine, storage: FileStorage, idleMs: number, nowMs = Date.now()): Promise<number> {
+export async function closeSessions(
+  db: Kysely<Database>,
+  engine: Engine,
+  storage: FileStorage,
+  idleMs: number,
+  nowMs = Date.now(),
+): Promise<number> {
   await repo.endIdleSessions(db, nowMs - idleMs);
   let closed = 0;
   for (;;) {
@@ -123,7 +165,9 @@ export async function closeSessions(db: Kysely<Database>, engine: Engine, storag
         const filePath = `${encodeURIComponent(session.room_id)}/${encodeURIComponent(fileName)}`;
         if (!(await repo.closeSession(trx, session.id))) return false; // another instance did it
         // A file left by a run that crashed before its commit is this session's: replace it.
-        await storage.writeBuffer(analyticsFile({ account_id: session.account_id, file_path: filePath }), data, { replace: true });
+        await storage.writeBuffer(analyticsFile({ account_id: session.account_id, file_path: filePath }), data, {
+          replace: true,
+        });
         await repo.insertAnalyticsFile(trx, {
           account_id: session.account_id,
           file_id: fileId,
@@ -148,36 +192,71 @@ export async function fetchAnalytics(db: Kysely<Database>, accountId: number, pa
   const totals = await repo.roomTotals(db, accountId, params.roomIds ?? []);
   let total = 0;
   for (const n of totals.values()) total += n;
-  const rows = params.from < total ? await repo.pageByRooms(db, { accountId, roomIds: [...totals.keys()].sort(), direction: params.orderBy === 'ASC' ? 'asc' : 'desc', offset: params.from, limit: params.limit }) : [];
+  const rows =
+    params.from < total
+      ? await repo.pageByRooms(db, {
+          accountId,
+          roomIds: [...totals.keys()].sort(),
+          direction: params.orderBy === 'ASC' ? 'asc' : 'desc',
+          offset: params.from,
+          limit: params.limit,
+        })
+      : [];
   return { total, rows };
 }
 
-export async function getAnalyticsFile(db: Kysely<Database>, accountId: number, fileId: string): Promise<repo.AnalyticsFileRow> {
+export async function getAnalyticsFile(
+  db: Kysely<Database>,
+  accountId: number,
+  fileId: string,
+): Promise<repo.AnalyticsFileRow> {
   const row = await repo.findAnalyticsFile(db, accountId, fileId);
   if (!row) throw notFound('analytics not found');
   return row;
 }
 
-export async function deleteAnalytics(db: Kysely<Database>, storage: FileStorage, accountId: number, fileId: string): Promise<void> {
+export async function deleteAnalytics(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  accountId: number,
+  fileId: string,
+): Promise<void> {
   const row = await repo.deleteAnalyticsFile(db, accountId, fileId);
   if (!row) throw notFound('analytics not found');
   await storage.remove(analyticsFile(row)).catch(() => undefined);
 }
 
-export function analyticsDownloadToken(db: Kysely<Database>, client: ApiClient, row: repo.AnalyticsFileRow, ttlMs: number): Promise<string> {
+export function analyticsDownloadToken(
+  db: Kysely<Database>,
+  client: ApiClient,
+  row: repo.AnalyticsFileRow,
+  ttlMs: number,
+): Promise<string> {
   return signFileToken(db, client, { kind: 'analytics', obj: row.id }, ttlMs);
 }
 
 /** The stored path a download token names, found from its row in the token's account. */
-export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> => resolveDownload(db, token, 'analytics', repo.findAnalyticsFileById, analyticsFile);
+export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> =>
+  resolveDownload(db, token, 'analytics', repo.findAnalyticsFileById, analyticsFile);
 
 /** The figures session analytics contribute to server statistics. */
-export async function analyticsStatistics(db: Kysely<Database>): Promise<{ totalAnalyticsFiles: number; totalAnalyticsFilesSize: number }> {
+export async function analyticsStatistics(
+  db: Kysely<Database>,
+): Promise<{ totalAnalyticsFiles: number; totalAnalyticsFilesSize: number }> {
   const t = await repo.analyticsTotals(db);
   return { totalAnalyticsFiles: t.files, totalAnalyticsFilesSize: t.bytes };
 }
 
 /** Closes idle sessions and writes pending files at start, then every quarter of the idle timeout (≤ 30 s). */
-export function startSessionSweeper(db: Kysely<Database>, engine: Engine, storage: FileStorage, options: { idleMs: number; onError: (error: unknown) => void }): PeriodicTask {
-  return startPeriodic(() => closeSessions(db, engine, storage, options.idleMs), Math.max(50, Math.min(options.idleMs / 4, 30_000)), options.onError);
+export function startSessionSweeper(
+  db: Kysely<Database>,
+  engine: Engine,
+  storage: FileStorage,
+  options: { idleMs: number; onError: (error: unknown) => void },
+): PeriodicTask {
+  return startPeriodic(
+    () => closeSessions(db, engine, storage, options.idleMs),
+    Math.max(50, Math.min(options.idleMs / 4, 30_000)),
+    options.onError,
+  );
 }

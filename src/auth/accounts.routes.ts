@@ -28,7 +28,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v4/accounts',
     {
       preHandler: requirePermission('manage-accounts'),
-      schema: { tags, summary: 'Create an account (admin)', security: bearerSecurity, body: AccountBody, response: { 201: Account, ...reportsErrorResponses } },
+      schema: {
+        tags,
+        summary: 'Create an account (admin)',
+        security: bearerSecurity,
+        body: AccountBody,
+        response: { 201: Account, ...reportsErrorResponses },
+      },
     },
     async (request, reply) => {
       const account = await createAccount(app.db, request.body.name);
@@ -38,9 +44,19 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v4/accounts/:id',
-    { schema: { tags, summary: 'An account (own account, or any for admins)', security: bearerSecurity, params: IdParams, response: { 200: Account, ...reportsErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'An account (own account, or any for admins)',
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: Account, ...reportsErrorResponses },
+      },
+    },
     async (request) => {
-      const account = canAccessAccount(request.user!, request.params.id) ? await getAccount(app.db, request.params.id) : undefined;
+      const account = canAccessAccount(request.user!, request.params.id)
+        ? await getAccount(app.db, request.params.id)
+        : undefined;
       if (!account) throw notFound('account not found');
       return { id: account.id, name: account.name, created_at: toIso(account.createdAt) };
     },
@@ -50,13 +66,20 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v4/users',
     {
       preHandler: requirePermission('manage-users'),
-      schema: { tags, summary: 'Create a user (admin; manager within own account)', security: bearerSecurity, body: UserBody, response: { 201: User, ...reportsErrorResponses, 409: reportsErrorResponses[400] } },
+      schema: {
+        tags,
+        summary: 'Create a user (admin; manager within own account)',
+        security: bearerSecurity,
+        body: UserBody,
+        response: { 201: User, ...reportsErrorResponses, 409: reportsErrorResponses[400] },
+      },
     },
     async (request, reply) => {
       const body = request.body;
       const accountId = await actingAccountId(request, body.account_id);
       // A manager may not mint admins: that would escape the account boundary.
-      if (body.roles.includes('admin') && !request.user!.roles.includes('admin')) throw forbidden('only an admin may grant the admin role');
+      if (body.roles.includes('admin') && !request.user!.roles.includes('admin'))
+        throw forbidden('only an admin may grant the admin role');
       const user = await createUser(app.db, {
         accountId,
         username: body.username,
@@ -73,14 +96,29 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v4/users',
     {
       preHandler: requirePermission('manage-users'),
-      schema: { tags, summary: 'Users of the caller’s account (admins: any account)', security: bearerSecurity, querystring: UsersQuery, response: { 200: Type.Array(User), ...reportsErrorResponses } },
+      schema: {
+        tags,
+        summary: 'Users of the caller’s account (admins: any account)',
+        security: bearerSecurity,
+        querystring: UsersQuery,
+        response: { 200: Type.Array(User), ...reportsErrorResponses },
+      },
     },
-    async (request) => (await listUsers(app.db, await actingAccountId(request, request.query.account_id))).map(userJson),
+    async (request) =>
+      (await listUsers(app.db, await actingAccountId(request, request.query.account_id))).map(userJson),
   );
 
   app.get(
     '/api/v4/users/:id',
-    { schema: { tags, summary: 'A user of the caller’s account', security: bearerSecurity, params: IdParams, response: { 200: User, ...reportsErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'A user of the caller’s account',
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: User, ...reportsErrorResponses },
+      },
+    },
     async (request) => {
       const user = await getUser(app.db, request.params.id);
       // Another account's user answers exactly like a missing one.

@@ -11,7 +11,13 @@ export const Account = Type.Object({ id: Type.Integer(), name: Type.String(), cr
 export const UserBody = Type.Object({
   account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only; defaults to the caller’s account' })),
   username: Type.String({ pattern: USERNAME_PATTERN }),
-  password: Type.Optional(Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, description: 'Omit for users who only get tokens from `recap users token`' })),
+  password: Type.Optional(
+    Type.String({
+      minLength: MIN_PASSWORD_LENGTH,
+      maxLength: 1024,
+      description: 'Omit for users who only get tokens from `recap users token`',
+    }),
+  ),
   first_name: Type.String({ maxLength: 200 }),
   last_name: Type.String({ maxLength: 200 }),
   roles: Type.Array(StringEnum([...ROLES]), { minItems: 1, maxItems: ROLES.length, uniqueItems: true }),

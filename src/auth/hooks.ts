@@ -53,7 +53,11 @@ const PLUGNMEET_AUTH_ERRORS = {
   missingKey: { status: false, msg: 'Missing API-KEY header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
   invalidKey: { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' },
   missingSignature: { status: false, msg: 'Missing HASH-SIGNATURE header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
-  badSignature: { status: false, msg: 'Failed to verify provided authentication details.', status_code: 'INVALID_TOKEN_OR_SIGNATURE' },
+  badSignature: {
+    status: false,
+    msg: 'Failed to verify provided authentication details.',
+    status_code: 'INVALID_TOKEN_OR_SIGNATURE',
+  },
 } as const;
 
 /**

@@ -5,7 +5,11 @@ import type { ApiKeyRow, Database, NewUser, UserRow } from '../db/schema.js';
 
 /** Every query on accounts, users, user tokens and API keys. */
 
-export async function insertAccount(db: Kysely<Database>, name: string, now: number): Promise<{ id: number; name: string; created_at: number }> {
+export async function insertAccount(
+  db: Kysely<Database>,
+  name: string,
+  now: number,
+): Promise<{ id: number; name: string; created_at: number }> {
   return db.insertInto('accounts').values({ name, created_at: now }).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -14,7 +18,10 @@ export async function findAccount(db: Kysely<Database>, id: number) {
 }
 
 export async function countUsers(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -37,7 +44,11 @@ export async function listUsers(db: Kysely<Database>, accountId?: number): Promi
 }
 
 export async function updateUserActive(db: Kysely<Database>, id: number, active: boolean): Promise<void> {
-  await db.updateTable('users').set({ active: active ? 1 : 0 }).where('id', '=', id).execute();
+  await db
+    .updateTable('users')
+    .set({ active: active ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function updateLastLogin(db: Kysely<Database>, id: number, now: number): Promise<void> {
@@ -131,7 +142,11 @@ export async function putInstanceSetting(db: Kysely<Database>, key: string, valu
 }
 
 export async function putInstanceSettingIfAbsent(db: Kysely<Database>, key: string, value: string): Promise<void> {
-  await db.insertInto('instance_settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('instance_settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
 }
 
 /** Users by state, and holders of a live login token, for server statistics. Users is a small table. */
@@ -152,7 +167,10 @@ export async function userTotals(db: Kysely<Database>, now: number) {
     .where('user_tokens.expires_at', '>', now)
     .where('users.active', '=', 1)
     .executeTakeFirstOrThrow();
-  const accounts = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const accounts = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return {
     total: Number(users.total),
     active: Number(users.active ?? 0),

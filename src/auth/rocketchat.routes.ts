@@ -6,7 +6,9 @@ import { login, logout, type PublicUser } from './service.js';
 
 const UNAUTHORIZED_LOGIN = { status: 'error', error: 'Unauthorized', message: 'Unauthorized', success: false } as const;
 
-function toRocketChatUser(user: Pick<PublicUser, 'id' | 'username' | 'firstName' | 'lastName' | 'accountId'> & { roles: readonly string[] }) {
+function toRocketChatUser(
+  user: Pick<PublicUser, 'id' | 'username' | 'firstName' | 'lastName' | 'accountId'> & { roles: readonly string[] },
+) {
   return {
     _id: String(user.id),
     username: user.username,
@@ -52,7 +54,12 @@ export const rocketChatAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/logout',
     {
       preHandler: requireUser,
-      schema: { tags: ['rocket.chat'], summary: 'End the session of the token used', security, response: { 200: LogoutReply, 401: RocketChatError } },
+      schema: {
+        tags: ['rocket.chat'],
+        summary: 'End the session of the token used',
+        security,
+        response: { 200: LogoutReply, 401: RocketChatError },
+      },
     },
     async (request) => {
       await logout(app.db, request.user!.tokenId);
@@ -64,8 +71,16 @@ export const rocketChatAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/me',
     {
       preHandler: requireUser,
-      schema: { tags: ['rocket.chat'], summary: 'The logged-in user', security, response: { 200: MeReply, 401: RocketChatError } },
+      schema: {
+        tags: ['rocket.chat'],
+        summary: 'The logged-in user',
+        security,
+        response: { 200: MeReply, 401: RocketChatError },
+      },
     },
-    async (request) => ({ ...toRocketChatUser({ ...request.user!, id: request.user!.userId }), success: true as const }),
+    async (request) => ({
+      ...toRocketChatUser({ ...request.user!, id: request.user!.userId }),
+      success: true as const,
+    }),
   );
 };

@@ -2,7 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const LoginBody = Type.Object(
   {
-    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Username (Rocket.Chat also accepts an email here)' })),
+    user: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Username (Rocket.Chat also accepts an email here)' }),
+    ),
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     email: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     password: Type.String({ minLength: 1, maxLength: 1024 }),

@@ -92,14 +92,19 @@ export async function getAccount(db: Kysely<Database>, id: number) {
 /** Creates a user; the password, when given, is stored only as a scrypt hash. */
 export async function createUser(db: Kysely<Database>, input: NewUserInput, now = Date.now()): Promise<PublicUser> {
   if (!USERNAME_RE.test(input.username)) {
-    throw invalidParams('username must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'username' });
+    throw invalidParams('username must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', {
+      field: 'username',
+    });
   }
   if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
     throw invalidParams(`password must have at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
   }
   const badRole = input.roles.find((r) => !isRole(r));
   if (badRole !== undefined || input.roles.length === 0) {
-    throw invalidParams(`roles must be a non-empty list of admin, manager, analyst, reporter${badRole ? ` (got "${badRole}")` : ''}`, { field: 'roles' });
+    throw invalidParams(
+      `roles must be a non-empty list of admin, manager, analyst, reporter${badRole ? ` (got "${badRole}")` : ''}`,
+      { field: 'roles' },
+    );
   }
   if (!(await repo.findAccount(db, input.accountId))) throw notFound(`account ${input.accountId} not found`);
   try {
@@ -147,9 +152,21 @@ export async function deactivateUser(db: Kysely<Database>, username: string): Pr
 }
 
 /** Issues a new token for a user; only its hash is stored. */
-export async function issueToken(db: Kysely<Database>, userId: number, ttlMs: number, origin: 'login' | 'cli', now = Date.now()) {
+export async function issueToken(
+  db: Kysely<Database>,
+  userId: number,
+  ttlMs: number,
+  origin: 'login' | 'cli',
+  now = Date.now(),
+) {
   const token = generateToken();
-  await repo.insertToken(db, { user_id: userId, token_hash: hashToken(token), created_at: now, expires_at: now + ttlMs, origin });
+  await repo.insertToken(db, {
+    user_id: userId,
+    token_hash: hashToken(token),
+    created_at: now,
+    expires_at: now + ttlMs,
+    origin,
+  });
   return { token, expiresAt: now + ttlMs };
 }
 
@@ -182,7 +199,12 @@ export async function authenticateToken(
 ): Promise<AuthUser | undefined> {
   if (!token || token.length > 256) return undefined;
   const tokenHash = hashToken(token);
-  const row = await cachedRead(db, `auth:token|${tokenHash}`, () => repo.findTokenWithUser(db, tokenHash), () => CACHED_ROW_BYTES);
+  const row = await cachedRead(
+    db,
+    `auth:token|${tokenHash}`,
+    () => repo.findTokenWithUser(db, tokenHash),
+    () => CACHED_ROW_BYTES,
+  );
   if (!row || row.expires_at <= now || row.active !== 1) return undefined;
   if (expectedUserId !== undefined && String(row.id) !== expectedUserId) return undefined;
   return {
@@ -209,12 +231,18 @@ export const API_KEY_PATTERN = '^[A-Za-z0-9_.-]{3,128}$';
 
 export async function createApiKey(
   db: Kysely<Database>,
-  input: { accountId: number; apiKey?: string | undefined; apiSecret?: string | undefined; description?: string | undefined },
+  input: {
+    accountId: number;
+    apiKey?: string | undefined;
+    apiSecret?: string | undefined;
+    description?: string | undefined;
+  },
   now = Date.now(),
 ): Promise<ApiKeyPair & { accountId: number }> {
   const apiKey = input.apiKey ?? `recap_${randomBytes(8).toString('hex')}`;
   const apiSecret = input.apiSecret ?? randomBytes(27).toString('base64url');
-  if (!new RegExp(API_KEY_PATTERN).test(apiKey)) throw invalidParams('API key must be 3-128 letters, digits, ".", "_" or "-"');
+  if (!new RegExp(API_KEY_PATTERN).test(apiKey))
+    throw invalidParams('API key must be 3-128 letters, digits, ".", "_" or "-"');
   if (apiSecret.length < 16) throw invalidParams('API secret must have at least 16 characters');
   if (!(await repo.findAccount(db, input.accountId))) throw notFound(`account ${input.accountId} not found`);
   try {
@@ -233,7 +261,12 @@ export async function createApiKey(
 }
 
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
-  const row: ApiKeyRow | undefined = await cachedRead(db, `auth:api-key|${apiKey}`, () => repo.findActiveApiKey(db, apiKey), () => CACHED_ROW_BYTES);
+  const row: ApiKeyRow | undefined = await cachedRead(
+    db,
+    `auth:api-key|${apiKey}`,
+    () => repo.findActiveApiKey(db, apiKey),
+    () => CACHED_ROW_BYTES,
+  );
   return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
 }
 
@@ -258,7 +291,12 @@ const BOOTSTRAP_LOCK = 0x7265_6361; // "reca"
 export async function bootstrap(
   db: Kysely<Database>,
   engine: Engine,
-  options: { adminUsername?: string | undefined; adminPassword?: string | undefined; apiKey?: string | undefined; apiSecret?: string | undefined },
+  options: {
+    adminUsername?: string | undefined;
+    adminPassword?: string | undefined;
+    apiKey?: string | undefined;
+    apiSecret?: string | undefined;
+  },
   now = Date.now(),
 ): Promise<BootstrapResult | undefined> {
   return withExclusiveLock(db, engine, BOOTSTRAP_LOCK, async (trx) => {
@@ -270,10 +308,19 @@ export async function bootstrap(
     const account = (await repo.findAccount(trx, 1)) ?? (await repo.insertAccount(trx, 'Default', now));
     const password = options.adminPassword ?? generatePassword();
     const username = options.adminUsername ?? 'admin';
-    await createUser(trx, { accountId: account.id, username, password, firstName: 'Admin', lastName: '', roles: ['admin'] }, now);
+    await createUser(
+      trx,
+      { accountId: account.id, username, password, firstName: 'Admin', lastName: '', roles: ['admin'] },
+      now,
+    );
     const pair = await createApiKey(
       trx,
-      { accountId: account.id, apiKey: options.apiKey, apiSecret: options.apiSecret, description: 'created on first start' },
+      {
+        accountId: account.id,
+        apiKey: options.apiKey,
+        apiSecret: options.apiSecret,
+        description: 'created on first start',
+      },
       now,
     );
     return {
@@ -315,7 +362,10 @@ export async function userStatistics(db: Kysely<Database>, now = Date.now()): Pr
 
 /** The instance's identity: unique id and install instant (written at first start). */
 export async function instanceIdentity(db: Kysely<Database>): Promise<{ uniqueId: string; installedAt: string }> {
-  const [uniqueId, installedAt] = await Promise.all([repo.getInstanceSetting(db, 'unique_id'), repo.getInstanceSetting(db, 'installed_at')]);
+  const [uniqueId, installedAt] = await Promise.all([
+    repo.getInstanceSetting(db, 'unique_id'),
+    repo.getInstanceSetting(db, 'installed_at'),
+  ]);
   return { uniqueId: uniqueId ?? '', installedAt: installedAt ? new Date(Number(installedAt)).toISOString() : '' };
 }
 
@@ -351,6 +401,7 @@ export function cachedInstanceSecret(db: Kysely<Database>, name: string): Promis
 export const ROTATED_SECRETS = ['file-tokens', 'image-urls'] as const;
 
 export async function rotateInstanceSecrets(db: Kysely<Database>): Promise<readonly string[]> {
-  for (const name of ROTATED_SECRETS) await repo.putInstanceSetting(db, `secret:${name}`, randomBytes(32).toString('base64url'));
+  for (const name of ROTATED_SECRETS)
+    await repo.putInstanceSetting(db, `secret:${name}`, randomBytes(32).toString('base64url'));
   return ROTATED_SECRETS;
 }

@@ -26,27 +26,92 @@ export const ConfigSchema = Type.Object({
     description: 'pino log level.',
   }),
   RECAP_BODY_LIMIT: Type.Integer({ default: 1048576, minimum: 1024, description: 'Largest JSON body in bytes.' }),
-  RECAP_DB_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200, description: 'PostgreSQL connections per instance.' }),
-  RECAP_TRUST_PROXY: Type.Boolean({ default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' }),
-  RECAP_ADMIN_USER: Type.Optional(Type.String({ minLength: 1, description: 'Admin username created on first start (default `admin`).' })),
-  RECAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, description: 'Admin password set on first start (default: generated and printed once).' })),
-  RECAP_API_KEY: Type.Optional(Type.String({ minLength: 3, pattern: '^[A-Za-z0-9_.-]+$', description: 'API key created on first start (default: generated).' })),
-  RECAP_API_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'API secret created on first start (default: generated and printed once).' })),
+  RECAP_DB_POOL_SIZE: Type.Integer({
+    default: 10,
+    minimum: 1,
+    maximum: 200,
+    description: 'PostgreSQL connections per instance.',
+  }),
+  RECAP_TRUST_PROXY: Type.Boolean({
+    default: false,
+    description: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
+  }),
+  RECAP_ADMIN_USER: Type.Optional(
+    Type.String({ minLength: 1, description: 'Admin username created on first start (default `admin`).' }),
+  ),
+  RECAP_ADMIN_PASSWORD: Type.Optional(
+    Type.String({
+      minLength: 8,
+      description: 'Admin password set on first start (default: generated and printed once).',
+    }),
+  ),
+  RECAP_API_KEY: Type.Optional(
+    Type.String({
+      minLength: 3,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: 'API key created on first start (default: generated).',
+    }),
+  ),
+  RECAP_API_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'API secret created on first start (default: generated and printed once).',
+    }),
+  ),
   RECAP_LOGIN_TOKEN_TTL: Duration('90d', 'Validity of user tokens from login.'),
   RECAP_TOKEN_TTL: Duration('30m', 'Validity of download and upload tokens.'),
   RECAP_STATS_INTERVAL: Duration('24h', 'Interval between statistics snapshots.'),
-  RECAP_STATS_RETENTION_DAYS: Type.Integer({ default: 365, minimum: 1, description: 'Days statistics snapshots are kept.' }),
-  RECAP_STATS_UNSAFE_PARAMS: Type.Boolean({ default: true, description: 'Allow `query` and `fields` on statistics.list (allow-listed operators only).' }),
+  RECAP_STATS_RETENTION_DAYS: Type.Integer({
+    default: 365,
+    minimum: 1,
+    description: 'Days statistics snapshots are kept.',
+  }),
+  RECAP_STATS_UNSAFE_PARAMS: Type.Boolean({
+    default: true,
+    description: 'Allow `query` and `fields` on statistics.list (allow-listed operators only).',
+  }),
   RECAP_SESSION_IDLE_TIMEOUT: Duration('6h', 'A room session with no event for this long is closed.'),
-  RECAP_MAX_UPLOAD_BYTES: Type.Integer({ default: 10 * 1024 ** 3, minimum: 1, description: 'Largest recording upload in bytes.' }),
-  RECAP_MAX_IMAGE_BYTES: Type.Integer({ default: 20 * 1024 ** 2, minimum: 1024, description: 'Largest report image upload in bytes.' }),
-  RECAP_IMAGE_URL_TTL: Duration('1h', 'Minimum validity of signed report image URLs (rounded up to the next whole hour, so URLs repeat and browsers cache them).'),
-  RECAP_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Base URL clients reach Recap at, for absolute image URLs (default: from the request’s Host and protocol).' })),
-  RECAP_READ_CACHE_MB: Type.Number({ default: 64, minimum: 0, maximum: 65536, description: 'SQLite only: memory for answers kept until the next write (0 turns the cache off). See README, Read cache.' }),
-  RECAP_HEADERS_TIMEOUT: Duration('20s', 'A request whose headers have not all arrived after this long is answered 408 and closed.'),
-  RECAP_IDLE_TIMEOUT: Duration('60s', 'A connection on which no byte moves for this long is closed (a stalled body or download); uploads run as long as bytes flow.'),
+  RECAP_MAX_UPLOAD_BYTES: Type.Integer({
+    default: 10 * 1024 ** 3,
+    minimum: 1,
+    description: 'Largest recording upload in bytes.',
+  }),
+  RECAP_MAX_IMAGE_BYTES: Type.Integer({
+    default: 20 * 1024 ** 2,
+    minimum: 1024,
+    description: 'Largest report image upload in bytes.',
+  }),
+  RECAP_IMAGE_URL_TTL: Duration(
+    '1h',
+    'Minimum validity of signed report image URLs (rounded up to the next whole hour, so URLs repeat and browsers cache them).',
+  ),
+  RECAP_PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description:
+        'Base URL clients reach Recap at, for absolute image URLs (default: from the request’s Host and protocol).',
+    }),
+  ),
+  RECAP_READ_CACHE_MB: Type.Number({
+    default: 64,
+    minimum: 0,
+    maximum: 65536,
+    description:
+      'SQLite only: memory for answers kept until the next write (0 turns the cache off). See README, Read cache.',
+  }),
+  RECAP_HEADERS_TIMEOUT: Duration(
+    '20s',
+    'A request whose headers have not all arrived after this long is answered 408 and closed.',
+  ),
+  RECAP_IDLE_TIMEOUT: Duration(
+    '60s',
+    'A connection on which no byte moves for this long is closed (a stalled body or download); uploads run as long as bytes flow.',
+  ),
   RECAP_KEEP_ALIVE_TIMEOUT: Duration('10s', 'An idle keep-alive connection is closed after this long.'),
-  RECAP_BENCH_ROUTES: Type.Boolean({ default: false, description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.' }),
+  RECAP_BENCH_ROUTES: Type.Boolean({
+    default: false,
+    description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.',
+  }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -120,7 +185,8 @@ export function loadConfig(
   // as unset, as in most 12-factor services. An unknown RECAP_* name is an error: usually a typo.
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('RECAP_') && !key.startsWith('RECAP_TEST_') && value !== undefined && value !== '') data[key] = value;
+    if (key.startsWith('RECAP_') && !key.startsWith('RECAP_TEST_') && value !== undefined && value !== '')
+      data[key] = value;
   }
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) data[key] = value;
   const unknown = Object.keys(data).filter((key) => !(key in ConfigSchema.properties));

@@ -142,7 +142,15 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
   }
 
   async getTables(): Promise<TableMetadata[]> {
-    const { rows } = await sql<{ schema: string; table: string; kind: string; column: string; type: string; not_null: boolean; has_default: boolean }>`
+    const { rows } = await sql<{
+      schema: string;
+      table: string;
+      kind: string;
+      column: string;
+      type: string;
+      not_null: boolean;
+      has_default: boolean;
+    }>`
       select ns.nspname as schema, c.relname as table, c.relkind as kind, a.attname as column,
              t.typname as type, a.attnotnull as not_null, a.atthasdef as has_default
         from pg_catalog.pg_class c

@@ -1,4 +1,13 @@
-import { CompiledQuery, PostgresAdapter, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  sql,
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+} from 'kysely';
 import type { Engine } from './connection.js';
 
 /**
@@ -6,7 +15,10 @@ import type { Engine } from './connection.js';
  */
 
 /** Adds an auto-generated 64-bit integer primary key named `id`. */
-export function withIdColumn<T extends string>(table: CreateTableBuilder<T>, engine: Engine): CreateTableBuilder<T, 'id'> {
+export function withIdColumn<T extends string>(
+  table: CreateTableBuilder<T>,
+  engine: Engine,
+): CreateTableBuilder<T, 'id'> {
   return engine === 'sqlite'
     ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
@@ -25,7 +37,12 @@ export function isUniqueViolation(error: unknown): boolean {
  * sharing one database do a piece of work once (first-start setup, statistics snapshots).
  * PostgreSQL: a transaction-scoped advisory lock. SQLite: the write lock, taken up front.
  */
-export async function withExclusiveLock<DB, T>(db: Kysely<DB>, engine: Engine, key: number, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+export async function withExclusiveLock<DB, T>(
+  db: Kysely<DB>,
+  engine: Engine,
+  key: number,
+  fn: (trx: Kysely<DB>) => Promise<T>,
+): Promise<T> {
   if (engine === 'postgres') {
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${key})`.execute(trx);
@@ -60,10 +77,14 @@ export function atomically<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promi
 export async function reserveIds<DB>(db: Kysely<DB>, table: string, n: number): Promise<number[]> {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`cannot reserve ${n} ids`);
   if (isPostgres(db)) {
-    const { rows } = await sql<{ id: number }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${n})`.execute(db);
+    const { rows } = await sql<{
+      id: number;
+    }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${n})`.execute(db);
     return rows.map((r) => Number(r.id));
   }
-  await sql`insert into sqlite_sequence (name, seq) select ${table}, 0 where not exists (select 1 from sqlite_sequence where name = ${table})`.execute(db);
+  await sql`insert into sqlite_sequence (name, seq) select ${table}, 0 where not exists (select 1 from sqlite_sequence where name = ${table})`.execute(
+    db,
+  );
   const { rows } = await sql<{ seq: number }>`
     update sqlite_sequence set seq = max(seq, (select coalesce(max(id), 0) from ${sql.table(table)})) + cast(${n} as integer)
      where name = ${table} returning seq`.execute(db);
@@ -81,14 +102,26 @@ const bulkTexts = new Map<string, string>();
  * from our own code, never from input. Chunked under both engines' parameter limits; the text of a
  * full chunk is built once, so SQLite's statement cache prepares it once.
  */
-export async function bulkInsert<DB>(db: Kysely<DB>, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], conflict = ''): Promise<void> {
+export async function bulkInsert<DB>(
+  db: Kysely<DB>,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  conflict = '',
+): Promise<void> {
   const values: unknown[] = [];
   for (const row of rows) for (const value of row) values.push(value);
   await bulkInsertValues(db, table, columns, values, conflict);
 }
 
 /** bulkInsert with the rows' values given one after the other (`columns.length` per row): no array per row. */
-export async function bulkInsertValues<DB>(db: Kysely<DB>, table: string, columns: readonly string[], values: unknown[], conflict = ''): Promise<void> {
+export async function bulkInsertValues<DB>(
+  db: Kysely<DB>,
+  table: string,
+  columns: readonly string[],
+  values: unknown[],
+  conflict = '',
+): Promise<void> {
   const postgres = isPostgres(db);
   const width = columns.length;
   const rows = values.length / width;

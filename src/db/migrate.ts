@@ -58,17 +58,28 @@ export class MigrationError extends Error {
  * Brings the schema up to date. Idempotent. Safe with several instances starting at once: Kysely
  * holds a PostgreSQL advisory lock (SQLite: the database write lock) while it migrates.
  */
-export async function migrateToLatest(db: Kysely<Database>, engine: Engine, context: MigrationContext): Promise<string[]> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  engine: Engine,
+  context: MigrationContext,
+): Promise<string[]> {
   return migrateTo(db, engine, LATEST_MIGRATION, context);
 }
 
 /** Applies the migrations up to and including `target` (tests of data-moving migrations start before one). */
-export async function migrateTo(db: Kysely<Database>, engine: Engine, target: string, context: MigrationContext): Promise<string[]> {
+export async function migrateTo(
+  db: Kysely<Database>,
+  engine: Engine,
+  target: string,
+  context: MigrationContext,
+): Promise<string[]> {
   if (!Object.hasOwn(MIGRATIONS, target)) throw new MigrationError(`no migration named ${target}`);
   // Kysely looks for its own tables in every schema unless told which: another schema's
   // kysely_migration (another app, or another Recap) would fool it. Pin them to ours.
   const schema =
-    engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+    engine === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
   const migrator = new Migrator({
     ...(schema ? { migrationTableSchema: schema } : {}),
     // Migrations see the schema as it was when they were written, not today's table types.
@@ -76,7 +87,10 @@ export async function migrateTo(db: Kysely<Database>, engine: Engine, target: st
     provider: {
       getMigrations: async () =>
         Object.fromEntries(
-          Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [name, { up: (trx) => m.up(trx, engine, context) }]),
+          Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [
+            name,
+            { up: (trx) => m.up(trx, engine, context) },
+          ]),
         ),
     },
   });

@@ -68,7 +68,11 @@ function bind(template: Template, values: QueryValues): unknown[] {
   });
 }
 
-export type PreparedQuery<S extends QueryShape, V extends QueryValues, R> = (db: Kysely<Database>, shape: S, values: V) => Promise<R[]>;
+export type PreparedQuery<S extends QueryShape, V extends QueryValues, R> = (
+  db: Kysely<Database>,
+  shape: S,
+  values: V,
+) => Promise<R[]>;
 
 export function preparedQuery<S extends QueryShape, V extends QueryValues, R>(
   build: (db: Kysely<Database>, shape: S, values: Placeholders<V>) => Compilable<R>,

@@ -78,7 +78,12 @@ export function enableReadCache<DB>(db: Kysely<DB>, options: ReadCacheOptions): 
  * name everything the value depends on besides the database (route, account, parameters); values
  * must not depend on the clock. `weigh` estimates a value's size in bytes.
  */
-export function cachedRead<DB, T>(db: Kysely<DB>, key: string, compute: () => Promise<T>, weigh: (value: T) => number): Promise<T> {
+export function cachedRead<DB, T>(
+  db: Kysely<DB>,
+  key: string,
+  compute: () => Promise<T>,
+  weigh: (value: T) => number,
+): Promise<T> {
   const cache = caches.get(db);
   return cache ? cache.read(key, compute, weigh) : compute();
 }

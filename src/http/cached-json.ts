@@ -7,13 +7,21 @@ import { cachedRead, stringBytes } from '../db/read-cache.js';
  * the answer depends on besides the route (account, parameters); the answer must not depend on the
  * clock. Errors thrown by `computeText` are sent as usual and never kept.
  */
-export async function sendCachedJsonText(reply: FastifyReply, key: string, computeText: () => Promise<string>): Promise<FastifyReply> {
+export async function sendCachedJsonText(
+  reply: FastifyReply,
+  key: string,
+  computeText: () => Promise<string>,
+): Promise<FastifyReply> {
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
   const body = await cachedRead(reply.server.db, `${route}|${key}`, computeText, stringBytes);
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
 /** sendCachedJsonText for an answer the route's response schema serializes. */
-export function sendCachedJson(reply: FastifyReply, key: string, compute: () => Promise<unknown>): Promise<FastifyReply> {
+export function sendCachedJson(
+  reply: FastifyReply,
+  key: string,
+  compute: () => Promise<unknown>,
+): Promise<FastifyReply> {
   return sendCachedJsonText(reply, key, async () => reply.serialize(await compute()) as string);
 }

@@ -24,9 +24,12 @@ export interface ConnectionLimits {
 export const DRAIN_LIMIT_BYTES = 64 * 1024;
 const DRAIN_WAIT_MS = 2_000;
 
-export function connectionOptions(
-  limits: ConnectionLimits,
-): Pick<FastifyServerOptions, 'connectionTimeout' | 'keepAliveTimeout' | 'requestTimeout' | 'clientErrorHandler'> & { http: ServerOptions } {
+export function connectionOptions(limits: ConnectionLimits): Pick<
+  FastifyServerOptions,
+  'connectionTimeout' | 'keepAliveTimeout' | 'requestTimeout' | 'clientErrorHandler'
+> & {
+  http: ServerOptions;
+} {
   return {
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -45,10 +48,20 @@ export function connectionOptions(
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message = status === 408 ? 'the request headers did not arrive in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
-  const body = JSON.stringify({ error: message, code: status === 400 ? 'invalid_params' : status === 408 ? 'request_timeout' : 'headers_too_large' });
+  const message =
+    status === 408
+      ? 'the request headers did not arrive in time'
+      : status === 431
+        ? 'the request headers are too large'
+        : 'the request is not valid HTTP';
+  const body = JSON.stringify({
+    error: message,
+    code: status === 400 ? 'invalid_params' : status === 408 ? 'request_timeout' : 'headers_too_large',
+  });
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   }
   socket.destroySoon();
 }
@@ -102,5 +115,9 @@ export function closeUnreadConnections(app: FastifyInstance): void {
  */
 export function clientWentAway(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error | undefined)?.message === 'aborted';
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (error as Error | undefined)?.message === 'aborted'
+  );
 }

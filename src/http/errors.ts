@@ -35,7 +35,8 @@ export class AppError extends Error {
   }
 }
 
-export const invalidParams = (message: string, details?: Record<string, unknown>) => new AppError('invalid_params', message, details);
+export const invalidParams = (message: string, details?: Record<string, unknown>) =>
+  new AppError('invalid_params', message, details);
 export const notFound = (message = 'not found') => new AppError('not_found', message);
 export const forbidden = (message = 'forbidden') => new AppError('forbidden', message);
 export const unauthorized = (message = 'unauthorized') => new AppError('unauthorized', message);
@@ -55,10 +56,15 @@ export function classifyError(error: unknown): AppError | undefined {
   const e = error as FastifyLikeError;
   // PostgreSQL's class 22, data exception (a value out of range, not valid text, …): input that
   // validation let through is still the caller's error, not a server fault.
-  if (typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && (error as { severity?: unknown }).severity !== undefined) {
+  if (
+    typeof e?.code === 'string' &&
+    /^22[0-9A-Z]{3}$/.test(e.code) &&
+    (error as { severity?: unknown }).severity !== undefined
+  ) {
     return invalidParams(`a value cannot be stored: ${e.message}`);
   }
-  if (e?.validation) return invalidParams(describeValidation(e), { validation: true, ajvMessage: e.validation[0]?.message });
+  if (e?.validation)
+    return invalidParams(describeValidation(e), { validation: true, ajvMessage: e.validation[0]?.message });
   switch (e?.statusCode) {
     case 400:
       return invalidParams(e.message);

@@ -57,7 +57,10 @@ export function sendError(family: Family, error: unknown, request: FastifyReques
   if (!known && clientWentAway(error)) {
     // Nobody is left to answer: an aborted upload or a reset is the client's doing, not a fault.
     request.log.info({ err: error }, 'client went away before the answer');
-    return reply.code(400).type('application/json').send(RENDERERS[family](invalidParams('the client closed the connection')).body);
+    return reply
+      .code(400)
+      .type('application/json')
+      .send(RENDERERS[family](invalidParams('the client closed the connection')).body);
   }
   if (!known) {
     request.log.error({ err: error }, 'request failed');
@@ -74,7 +77,13 @@ export function useFamilyErrors(scope: FastifyInstance, family: Family): void {
 
 /** Which family a URL belongs to, for requests that matched no route. */
 export function familyOfUrl(url: string): Family {
-  if (url.startsWith('/auth/') || url.startsWith('/download/') || url.startsWith('/upload/') || url.startsWith('/webhooks/')) return 'plugnmeet';
+  if (
+    url.startsWith('/auth/') ||
+    url.startsWith('/download/') ||
+    url.startsWith('/upload/') ||
+    url.startsWith('/webhooks/')
+  )
+    return 'plugnmeet';
   if (url.startsWith('/api/v1/')) return 'rocketchat';
   if (url.startsWith('/api/v4/')) return 'reports';
   return 'system';

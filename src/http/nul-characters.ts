@@ -12,9 +12,14 @@ export function refuseNulCharacters(app: FastifyInstance): void {
     // A download or upload token is checked by its signature and never stored: one with a NUL is
     // just an invalid token, answered 401 by its route in plugNmeet's text form.
     const { token: _token, ...params } = (request.params ?? {}) as Record<string, unknown>;
-    for (const [part, value] of [['body', request.body], ['querystring', request.query], ['params', params]] as const) {
+    for (const [part, value] of [
+      ['body', request.body],
+      ['querystring', request.query],
+      ['params', params],
+    ] as const) {
       const where = pathOfNul(value);
-      if (where !== undefined) return done(invalidParams(`${[part, where].filter(Boolean).join('.')} must not contain NUL characters`));
+      if (where !== undefined)
+        return done(invalidParams(`${[part, where].filter(Boolean).join('.')} must not contain NUL characters`));
     }
     done();
   });
@@ -27,7 +32,12 @@ export function pathOfNul(value: unknown): string | undefined {
     const [current, path] = stack.pop()!;
     if (typeof current === 'string') {
       if (current.includes('\0')) return path;
-    } else if (current !== null && typeof current === 'object' && !ArrayBuffer.isView(current) && typeof (current as { pipe?: unknown }).pipe !== 'function') {
+    } else if (
+      current !== null &&
+      typeof current === 'object' &&
+      !ArrayBuffer.isView(current) &&
+      typeof (current as { pipe?: unknown }).pipe !== 'function'
+    ) {
       for (const [key, item] of Object.entries(current)) {
         const at = path ? `${path}.${key}` : key;
         if (key.includes('\0')) return at;

@@ -2,7 +2,10 @@ import { Type } from '@sinclair/typebox';
 
 /** Shared schema pieces of the Reports v4 family. */
 export const ReportsError = Type.Object(
-  { error: Type.String(), code: Type.String({ description: 'invalid_params, unauthorized, forbidden, not_found, conflict, unprocessable' }) },
+  {
+    error: Type.String(),
+    code: Type.String({ description: 'invalid_params, unauthorized, forbidden, not_found, conflict, unprocessable' }),
+  },
   { $id: 'ReportsError' },
 );
 

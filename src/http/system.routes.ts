@@ -36,8 +36,18 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ metrics: Registry }> = as
   if (app.config.benchRoutes) {
     // A fixed 20-item page through the same plugins, hooks and serializer as every route: the
     // ceiling the bench compares real endpoints against.
-    const Item = Type.Object({ id: Type.Integer(), name: Type.String(), size: Type.Integer(), created_at: Type.Integer() });
-    const page = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, name: `item-${i + 1}`, size: 1024 * (i + 1), created_at: 1_700_000_000 + i }));
+    const Item = Type.Object({
+      id: Type.Integer(),
+      name: Type.String(),
+      size: Type.Integer(),
+      created_at: Type.Integer(),
+    });
+    const page = Array.from({ length: 20 }, (_, i) => ({
+      id: i + 1,
+      name: `item-${i + 1}`,
+      size: 1024 * (i + 1),
+      created_at: 1_700_000_000 + i,
+    }));
     app.get(
       '/bench/static',
       { schema: { hide: true, response: { 200: Type.Object({ items: Type.Array(Item) }) } } },

@@ -21,7 +21,11 @@ const roomTotalsQuery = preparedQuery((db, _shape: QueryShape, v: { accountId: n
     .where('total', '>', 0),
 );
 
-export async function roomTotals(db: Kysely<Database>, accountId: number, roomIds: readonly string[]): Promise<Map<string, number>> {
+export async function roomTotals(
+  db: Kysely<Database>,
+  accountId: number,
+  roomIds: readonly string[],
+): Promise<Map<string, number>> {
   const rows = await roomTotalsQuery(db, {}, { accountId, roomIds });
   return new Map(rows.map((r) => [r.room_id, r.total]));
 }
@@ -33,19 +37,24 @@ export interface CountedPeriod {
 }
 
 /** Recordings per 32-day span over the given rooms, in list order. A year is 12 rows. */
-const roomSpansQuery = preparedQuery((db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[] }) =>
-  db
-    .selectFrom('recording_room_spans')
-    .select(['span as period', (eb) => eb.fn.sum<number>('total').as('total')])
-    .where('account_id', '=', v.accountId)
-    .where('room_id', 'in', v.roomIds)
-    .groupBy('span')
-    .orderBy('span', shape.direction),
+const roomSpansQuery = preparedQuery(
+  (db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[] }) =>
+    db
+      .selectFrom('recording_room_spans')
+      .select(['span as period', (eb) => eb.fn.sum<number>('total').as('total')])
+      .where('account_id', '=', v.accountId)
+      .where('room_id', 'in', v.roomIds)
+      .groupBy('span')
+      .orderBy('span', shape.direction),
 );
 
 /** Recordings per UTC day of one span over the given rooms, in list order. At most 32 rows. */
 const spanDaysQuery = preparedQuery(
-  (db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; firstDay: number; lastDay: number }) =>
+  (
+    db,
+    shape: { direction: Direction },
+    v: { accountId: number; roomIds: readonly string[]; firstDay: number; lastDay: number },
+  ) =>
     db
       .selectFrom('recording_room_days')
       .select(['day as period', (eb) => eb.fn.sum<number>('total').as('total')])
@@ -57,15 +66,38 @@ const spanDaysQuery = preparedQuery(
       .orderBy('day', shape.direction),
 );
 
-export const roomSpans = (db: Kysely<Database>, accountId: number, roomIds: readonly string[], direction: Direction): Promise<CountedPeriod[]> =>
-  roomSpansQuery(db, { direction }, { accountId, roomIds });
+export const roomSpans = (
+  db: Kysely<Database>,
+  accountId: number,
+  roomIds: readonly string[],
+  direction: Direction,
+): Promise<CountedPeriod[]> => roomSpansQuery(db, { direction }, { accountId, roomIds });
 
-export function spanDays(db: Kysely<Database>, accountId: number, roomIds: readonly string[], direction: Direction, span: number): Promise<CountedPeriod[]> {
-  return spanDaysQuery(db, { direction }, { accountId, roomIds, firstDay: span * DAYS_PER_SPAN, lastDay: span * DAYS_PER_SPAN + DAYS_PER_SPAN - 1 });
+export function spanDays(
+  db: Kysely<Database>,
+  accountId: number,
+  roomIds: readonly string[],
+  direction: Direction,
+  span: number,
+): Promise<CountedPeriod[]> {
+  return spanDaysQuery(
+    db,
+    { direction },
+    { accountId, roomIds, firstDay: span * DAYS_PER_SPAN, lastDay: span * DAYS_PER_SPAN + DAYS_PER_SPAN - 1 },
+  );
 }
 
 /** The columns a list shows. */
-const LISTED = ['record_id', 'room_id', 'room_sid', 'file_path', 'file_size', 'creation_time', 'room_creation_time', 'metadata'] as const;
+const LISTED = [
+  'record_id',
+  'room_id',
+  'room_sid',
+  'file_path',
+  'file_size',
+  'creation_time',
+  'room_creation_time',
+  'metadata',
+] as const;
 export type ListedRecording = Pick<RecordingRow, (typeof LISTED)[number]>;
 
 export interface PageQuery {
@@ -84,23 +116,25 @@ export interface PageQuery {
  * mergeOrderedArms). Only the sort keys are read for the skipped rows (covering index); full rows
  * are joined for the page.
  */
-const pageByRoomsQuery = preparedQuery(
-  (db, shape: { direction: Direction }, v: Omit<PageQuery, 'direction'>) => {
-    const arm = (roomId: string) => {
-      let query = db.selectFrom('recordings').select(['creation_time', 'record_id', 'id']).where('account_id', '=', v.accountId).where('room_id', '=', roomId);
-      if (v.before !== undefined) query = query.where('creation_time', '<', v.before);
-      if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
-      return query;
-    };
-    const keys = mergeOrderedArms(db, v.roomIds.map(arm), ['creation_time', 'record_id'], shape.direction, v);
-    return db
-      .selectFrom(keys.as('page'))
-      .innerJoin('recordings', 'recordings.id', 'page.id')
-      .select(LISTED.map((column) => `recordings.${column}` as const))
-      .orderBy('page.creation_time', shape.direction)
-      .orderBy('page.record_id', shape.direction);
-  },
-);
+const pageByRoomsQuery = preparedQuery((db, shape: { direction: Direction }, v: Omit<PageQuery, 'direction'>) => {
+  const arm = (roomId: string) => {
+    let query = db
+      .selectFrom('recordings')
+      .select(['creation_time', 'record_id', 'id'])
+      .where('account_id', '=', v.accountId)
+      .where('room_id', '=', roomId);
+    if (v.before !== undefined) query = query.where('creation_time', '<', v.before);
+    if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
+    return query;
+  };
+  const keys = mergeOrderedArms(db, v.roomIds.map(arm), ['creation_time', 'record_id'], shape.direction, v);
+  return db
+    .selectFrom(keys.as('page'))
+    .innerJoin('recordings', 'recordings.id', 'page.id')
+    .select(LISTED.map((column) => `recordings.${column}` as const))
+    .orderBy('page.creation_time', shape.direction)
+    .orderBy('page.record_id', shape.direction);
+});
 
 export async function pageByRooms(db: Kysely<Database>, q: PageQuery): Promise<ListedRecording[]> {
   if (q.roomIds.length === 0) return [];
@@ -124,59 +158,120 @@ const countBySessionQuery = preparedQuery((db, _shape: QueryShape, v: SessionVal
   sessionQuery(db, v).select((eb) => eb.fn.countAll<number>().as('n')),
 );
 
-export async function countBySession(db: Kysely<Database>, accountId: number, roomSid: string, roomIds?: readonly string[]): Promise<number> {
+export async function countBySession(
+  db: Kysely<Database>,
+  accountId: number,
+  roomSid: string,
+  roomIds?: readonly string[],
+): Promise<number> {
   const [row] = await countBySessionQuery(db, {}, { accountId, roomSid, roomIds });
   return Number(row?.n ?? 0);
 }
 
-const pageBySessionQuery = preparedQuery((db, shape: { direction: Direction }, v: SessionValues & { offset: number; limit: number }) =>
-  sessionQuery(db, v)
-    .select([...LISTED])
-    .orderBy('creation_time', shape.direction)
-    .orderBy('record_id', shape.direction)
-    .limit(v.limit)
-    .offset(v.offset),
+const pageBySessionQuery = preparedQuery(
+  (db, shape: { direction: Direction }, v: SessionValues & { offset: number; limit: number }) =>
+    sessionQuery(db, v)
+      .select([...LISTED])
+      .orderBy('creation_time', shape.direction)
+      .orderBy('record_id', shape.direction)
+      .limit(v.limit)
+      .offset(v.offset),
 );
 
 export function pageBySession(
   db: Kysely<Database>,
-  q: { accountId: number; roomSid: string; roomIds?: readonly string[] | undefined; direction: Direction; offset: number; limit: number },
+  q: {
+    accountId: number;
+    roomSid: string;
+    roomIds?: readonly string[] | undefined;
+    direction: Direction;
+    offset: number;
+    limit: number;
+  },
 ): Promise<ListedRecording[]> {
   const { direction, ...values } = q;
   return pageBySessionQuery(db, { direction }, values);
 }
 
-export async function findRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow | undefined> {
-  return db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('record_id', '=', recordId).executeTakeFirst();
+export async function findRecording(
+  db: Kysely<Database>,
+  accountId: number,
+  recordId: string,
+): Promise<RecordingRow | undefined> {
+  return db
+    .selectFrom('recordings')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('record_id', '=', recordId)
+    .executeTakeFirst();
 }
 
-export async function findRecordingById(db: Kysely<Database>, accountId: number, id: number): Promise<RecordingRow | undefined> {
-  return db.selectFrom('recordings').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+export async function findRecordingById(
+  db: Kysely<Database>,
+  accountId: number,
+  id: number,
+): Promise<RecordingRow | undefined> {
+  return db
+    .selectFrom('recordings')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
 }
 
 /** The recording whose file is at `filePath` in the account's directory (a path has one owner). */
-export async function findRecordingByPath(db: Kysely<Database>, accountId: number, filePath: string): Promise<RecordingRow | undefined> {
-  return db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('file_path', '=', filePath).executeTakeFirst();
+export async function findRecordingByPath(
+  db: Kysely<Database>,
+  accountId: number,
+  filePath: string,
+): Promise<RecordingRow | undefined> {
+  return db
+    .selectFrom('recordings')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('file_path', '=', filePath)
+    .executeTakeFirst();
 }
 
-async function bumpCounters(trx: Kysely<Database>, row: Pick<RecordingRow, 'account_id' | 'room_id' | 'creation_time' | 'file_size'>, delta: 1 | -1) {
+async function bumpCounters(
+  trx: Kysely<Database>,
+  row: Pick<RecordingRow, 'account_id' | 'room_id' | 'creation_time' | 'file_size'>,
+  delta: 1 | -1,
+) {
   const bytes = delta * row.file_size;
   await trx
     .insertInto('recording_room_totals')
     .values({ account_id: row.account_id, room_id: row.room_id, total: delta, total_size: bytes })
     .onConflict((oc) =>
-      oc.columns(['account_id', 'room_id']).doUpdateSet({ total: sql`recording_room_totals.total + ${delta}`, total_size: sql`recording_room_totals.total_size + ${bytes}` }),
+      oc.columns(['account_id', 'room_id']).doUpdateSet({
+        total: sql`recording_room_totals.total + ${delta}`,
+        total_size: sql`recording_room_totals.total_size + ${bytes}`,
+      }),
     )
     .execute();
   await trx
     .insertInto('recording_room_days')
-    .values({ account_id: row.account_id, room_id: row.room_id, day: Math.floor(row.creation_time / SECONDS_PER_DAY), total: delta })
-    .onConflict((oc) => oc.columns(['account_id', 'room_id', 'day']).doUpdateSet({ total: sql`recording_room_days.total + ${delta}` }))
+    .values({
+      account_id: row.account_id,
+      room_id: row.room_id,
+      day: Math.floor(row.creation_time / SECONDS_PER_DAY),
+      total: delta,
+    })
+    .onConflict((oc) =>
+      oc.columns(['account_id', 'room_id', 'day']).doUpdateSet({ total: sql`recording_room_days.total + ${delta}` }),
+    )
     .execute();
   await trx
     .insertInto('recording_room_spans')
-    .values({ account_id: row.account_id, room_id: row.room_id, span: Math.floor(row.creation_time / SECONDS_PER_DAY / DAYS_PER_SPAN), total: delta })
-    .onConflict((oc) => oc.columns(['account_id', 'room_id', 'span']).doUpdateSet({ total: sql`recording_room_spans.total + ${delta}` }))
+    .values({
+      account_id: row.account_id,
+      room_id: row.room_id,
+      span: Math.floor(row.creation_time / SECONDS_PER_DAY / DAYS_PER_SPAN),
+      total: delta,
+    })
+    .onConflict((oc) =>
+      oc.columns(['account_id', 'room_id', 'span']).doUpdateSet({ total: sql`recording_room_spans.total + ${delta}` }),
+    )
     .execute();
 }
 
@@ -190,7 +285,11 @@ export async function insertRecording(db: Kysely<Database>, recording: NewRecord
 }
 
 /** Deletes a recording and uncounts it, in one transaction. Returns the deleted row. */
-export async function deleteRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow | undefined> {
+export async function deleteRecording(
+  db: Kysely<Database>,
+  accountId: number,
+  recordId: string,
+): Promise<RecordingRow | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .deleteFrom('recordings')
@@ -208,7 +307,9 @@ export async function updateMetadata(db: Kysely<Database>, id: number, metadata:
 }
 
 /** Instance-wide recording figures, from the per-room counters (never from the recordings table). */
-export async function recordingTotals(db: Kysely<Database>): Promise<{ recordings: number; bytes: number; rooms: number }> {
+export async function recordingTotals(
+  db: Kysely<Database>,
+): Promise<{ recordings: number; bytes: number; rooms: number }> {
   const row = await db
     .selectFrom('recording_room_totals')
     .select((eb) => [

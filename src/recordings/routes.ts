@@ -3,7 +3,11 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { sendCachedJson } from '../http/cached-json.js';
 import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
-import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply, plugnmeetSecurity } from '../http/schemas.js';
+import {
+  PlugnmeetStatusReply as StatusReply,
+  PlugnmeetTokenReply as TokenReply,
+  plugnmeetSecurity,
+} from '../http/schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import {
   AddBody,
@@ -26,54 +30,112 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('preValidation', async (request) => {
     request.body = normalizePlugnmeetBody(request.body, ['metadata']);
   });
-  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({ tags, summary, security: plugnmeetSecurity, body, response: { 200: reply } });
+  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({
+    tags,
+    summary,
+    security: plugnmeetSecurity,
+    body,
+    response: { 200: reply },
+  });
 
-  app.post('/auth/recording/fetch', { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) }, async (request, reply) => {
-    const params = recordings.fetchParams(request.body);
-    const accountId = request.apiClient!.accountId;
-    return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
-      const { total, rows } = await recordings.fetchRecordings(app.db, accountId, params);
-      if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
+  app.post(
+    '/auth/recording/fetch',
+    { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) },
+    async (request, reply) => {
+      const params = recordings.fetchParams(request.body);
+      const accountId = request.apiClient!.accountId;
+      return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
+        const { total, rows } = await recordings.fetchRecordings(app.db, accountId, params);
+        if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
+        return {
+          ...OK,
+          result: {
+            total_recordings: total,
+            from: params.from,
+            limit: params.limit,
+            order_by: params.orderBy,
+            recordings_list: rows.map(recordings.toRecordingInfo),
+          },
+        };
+      });
+    },
+  );
+
+  app.post(
+    '/auth/recording/info',
+    { schema: schema('A recording and its room', RecordIdBody, InfoReply) },
+    async (request) => {
+      const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
       return {
         ...OK,
-        result: { total_recordings: total, from: params.from, limit: params.limit, order_by: params.orderBy, recordings_list: rows.map(recordings.toRecordingInfo) },
+        recording_info: recordings.toRecordingInfo(row),
+        room_info: {
+          room_title: row.room_title,
+          room_id: row.room_id,
+          room_sid: row.room_sid,
+          joined_participants: 0,
+          created: row.room_creation_time,
+          ended: 0,
+        },
       };
-    });
-  });
+    },
+  );
 
-  app.post('/auth/recording/info', { schema: schema('A recording and its room', RecordIdBody, InfoReply) }, async (request) => {
-    const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
-    return {
-      ...OK,
-      recording_info: recordings.toRecordingInfo(row),
-      room_info: { room_title: row.room_title, room_id: row.room_id, room_sid: row.room_sid, joined_participants: 0, created: row.room_creation_time, ended: 0 },
-    };
-  });
+  app.post(
+    '/auth/recording/delete',
+    { schema: schema('Delete a recording and its file', RecordIdBody, StatusReply) },
+    async (request) => {
+      await recordings.deleteRecording(app.db, app.storage, request.apiClient!.accountId, request.body.record_id);
+      return OK;
+    },
+  );
 
-  app.post('/auth/recording/delete', { schema: schema('Delete a recording and its file', RecordIdBody, StatusReply) }, async (request) => {
-    await recordings.deleteRecording(app.db, app.storage, request.apiClient!.accountId, request.body.record_id);
-    return OK;
-  });
+  app.post(
+    '/auth/recording/updateMetadata',
+    { schema: schema('Patch title, description, subtitles and extra data', UpdateMetadataBody, StatusReply) },
+    async (request) => {
+      await recordings.updateRecordingMetadata(
+        app.db,
+        request.apiClient!.accountId,
+        request.body.record_id,
+        request.body.metadata,
+      );
+      return OK;
+    },
+  );
 
-  app.post('/auth/recording/updateMetadata', { schema: schema('Patch title, description, subtitles and extra data', UpdateMetadataBody, StatusReply) }, async (request) => {
-    await recordings.updateRecordingMetadata(app.db, request.apiClient!.accountId, request.body.record_id, request.body.metadata);
-    return OK;
-  });
+  app.post(
+    '/auth/recording/getDownloadToken',
+    { schema: schema('A short-lived token for /download/recording/:token', RecordIdBody, TokenReply) },
+    async (request) => {
+      const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
+      return { ...OK, token: await recordings.downloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs) };
+    },
+  );
 
-  app.post('/auth/recording/getDownloadToken', { schema: schema('A short-lived token for /download/recording/:token', RecordIdBody, TokenReply) }, async (request) => {
-    const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
-    return { ...OK, token: await recordings.downloadToken(app.db, request.apiClient!, row, app.config.tokenTtlMs) };
-  });
+  app.post(
+    '/auth/recording/add',
+    {
+      schema: schema(
+        "Register a file already in the account's directory RECAP_DATA_DIR/files/recordings/<account_id> (idempotent on record_id)",
+        AddBody,
+        RecordReply,
+      ),
+    },
+    async (request) => {
+      const row = await recordings.addRecording(app.db, app.storage, request.apiClient!.accountId, request.body);
+      return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
+    },
+  );
 
-  app.post('/auth/recording/add', { schema: schema('Register a file already in the account\'s directory RECAP_DATA_DIR/files/recordings/<account_id> (idempotent on record_id)', AddBody, RecordReply) }, async (request) => {
-    const row = await recordings.addRecording(app.db, app.storage, request.apiClient!.accountId, request.body);
-    return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
-  });
-
-  app.post('/auth/recording/getUploadToken', { schema: schema('A short-lived token for PUT /upload/recording/:token', UploadTokenBody, TokenReply) }, async (request) => {
-    const { token } = await recordings.uploadToken(app.db, request.apiClient!, request.body, app.config.tokenTtlMs);
-    return { ...OK, token };
-  });
+  app.post(
+    '/auth/recording/getUploadToken',
+    { schema: schema('A short-lived token for PUT /upload/recording/:token', UploadTokenBody, TokenReply) },
+    async (request) => {
+      const { token } = await recordings.uploadToken(app.db, request.apiClient!, request.body, app.config.tokenTtlMs);
+      return { ...OK, token };
+    },
+  );
 };
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }) });
@@ -86,20 +148,38 @@ export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/download/recording/:token',
-    { exposeHeadRoute: true, schema: { tags, summary: 'Download a recording (HTTP Range supported); errors are text/plain', params: TokenParams, produces: ['application/octet-stream'] } },
-    async (request, reply) => sendStoredFile(request, reply, app.storage, await recordings.fileOfDownloadToken(app.db, request.params.token)),
+    {
+      exposeHeadRoute: true,
+      schema: {
+        tags,
+        summary: 'Download a recording (HTTP Range supported); errors are text/plain',
+        params: TokenParams,
+        produces: ['application/octet-stream'],
+      },
+    },
+    async (request, reply) =>
+      sendStoredFile(request, reply, app.storage, await recordings.fileOfDownloadToken(app.db, request.params.token)),
   );
 
   app.put(
     '/upload/recording/:token',
     {
       bodyLimit: app.config.maxUploadBytes,
-      schema: { tags, summary: 'Upload a recording file as the raw body; answers the registered recording', params: TokenParams, consumes: ['application/octet-stream'], response: { 200: RecordReply } },
+      schema: {
+        tags,
+        summary: 'Upload a recording file as the raw body; answers the registered recording',
+        params: TokenParams,
+        consumes: ['application/octet-stream'],
+        response: { 200: RecordReply },
+      },
     },
     async (request) => {
       const declaredBytes = Number(request.headers['content-length'] ?? 0);
       const body = (request.body ?? undefined) as Readable | undefined;
-      const row = await recordings.receiveUpload(app.db, app.storage, request.params.token, body, { maxBytes: app.config.maxUploadBytes, declaredBytes });
+      const row = await recordings.receiveUpload(app.db, app.storage, request.params.token, body, {
+        maxBytes: app.config.maxUploadBytes,
+        declaredBytes,
+      });
       return { ...OK, record_id: row.record_id, recording_info: recordings.toRecordingInfo(row) };
     },
   );

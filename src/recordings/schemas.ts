@@ -21,7 +21,11 @@ export const RecordingMetadataInput = Type.Object({
   title: Type.Optional(Type.String({ maxLength: 1000 })),
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   subtitles: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 32 }), Subtitle, { maxProperties: 100 })),
-  extra_data: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 10_000 }), { maxProperties: 100 })),
+  extra_data: Type.Optional(
+    Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 10_000 }), {
+      maxProperties: 100,
+    }),
+  ),
 });
 export type RecordingMetadataInput = Static<typeof RecordingMetadataInput>;
 
@@ -50,14 +54,23 @@ const RegistrationFields = {
 
 export const AddBody = Type.Object({
   ...RegistrationFields,
-  file_path: Type.String({ minLength: 1, maxLength: 1024, description: 'Relative to the account\'s recordings directory, RECAP_DATA_DIR/files/recordings/<account_id>/' }),
+  file_path: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    description: "Relative to the account's recordings directory, RECAP_DATA_DIR/files/recordings/<account_id>/",
+  }),
   file_size: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type AddBody = Static<typeof AddBody>;
 
 export const UploadTokenBody = Type.Object({
   ...RegistrationFields,
-  file_name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^/\\\\\\x00]+$', description: 'The file name, stored as <room_id>/<record_id>/<file_name> in the account\'s recordings directory' }),
+  file_name: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[^/\\\\\\x00]+$',
+    description: "The file name, stored as <room_id>/<record_id>/<file_name> in the account's recordings directory",
+  }),
 });
 export type UploadTokenBody = Static<typeof UploadTokenBody>;
 
@@ -73,8 +86,6 @@ export const RecordingInfo = Type.Object({
 });
 export type RecordingInfo = Static<typeof RecordingInfo>;
 
-
-
 export const FetchReply = Type.Object({
   ...Success,
   result: Type.Optional(
@@ -88,7 +99,11 @@ export const FetchReply = Type.Object({
   ),
 });
 
-export const RecordReply = Type.Object({ ...Success, record_id: Type.Optional(Type.String()), recording_info: Type.Optional(RecordingInfo) });
+export const RecordReply = Type.Object({
+  ...Success,
+  record_id: Type.Optional(Type.String()),
+  recording_info: Type.Optional(RecordingInfo),
+});
 export const InfoReply = Type.Object({
   ...Success,
   recording_info: Type.Optional(RecordingInfo),

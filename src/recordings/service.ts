@@ -8,10 +8,18 @@ import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type F
 import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
 import * as repo from './repository.js';
-import type { AddBody, FetchBody, RecordingInfo, RecordingMetadata, RecordingMetadataInput, UploadTokenBody } from './schemas.js';
+import type {
+  AddBody,
+  FetchBody,
+  RecordingInfo,
+  RecordingMetadata,
+  RecordingMetadataInput,
+  UploadTokenBody,
+} from './schemas.js';
 
 /** An account's recording files live in `recordings/<account_id>/`; rows hold paths relative to it. */
-export const recordingFile = (row: Pick<RecordingRow, 'account_id' | 'file_path'>): string => accountPath('recordings', row.account_id, row.file_path);
+export const recordingFile = (row: Pick<RecordingRow, 'account_id' | 'file_path'>): string =>
+  accountPath('recordings', row.account_id, row.file_path);
 const accountDirectory = (accountId: number) => `recordings/${accountId}`;
 
 const DEFAULT_LIMIT = 20;
@@ -44,24 +52,46 @@ export interface FetchParams {
 }
 
 /** Applies plugNmeet's defaults and clamps: limit 0/absent → 20, > 100 → 100; order_by any case. */
-export function fetchParams(body: Pick<FetchBody, 'room_ids' | 'from' | 'limit' | 'order_by'> & { room_sid?: string | undefined }): FetchParams {
+export function fetchParams(
+  body: Pick<FetchBody, 'room_ids' | 'from' | 'limit' | 'order_by'> & { room_sid?: string | undefined },
+): FetchParams {
   if (!body.room_ids && !body.room_sid) throw invalidParams('room_ids is required (or room_sid)');
   const order = (body.order_by ?? 'DESC').toUpperCase();
   if (order !== 'ASC' && order !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
   const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
-  return { roomIds: body.room_ids && [...new Set(body.room_ids)], roomSid: body.room_sid, from: body.from ?? 0, limit, orderBy: order };
+  return {
+    roomIds: body.room_ids && [...new Set(body.room_ids)],
+    roomSid: body.room_sid,
+    from: body.from ?? 0,
+    limit,
+    orderBy: order,
+  };
 }
 
 /**
  * A page of recordings and the total that matches. Totals come from per-room counters; the page
  * from a lazy merge of per-room index reads; a deep page first finds its day from per-day counters.
  */
-export async function fetchRecordings(db: Kysely<Database>, accountId: number, p: FetchParams): Promise<{ total: number; rows: repo.ListedRecording[] }> {
+export async function fetchRecordings(
+  db: Kysely<Database>,
+  accountId: number,
+  p: FetchParams,
+): Promise<{ total: number; rows: repo.ListedRecording[] }> {
   const direction = p.orderBy === 'ASC' ? 'asc' : 'desc';
   if (p.roomSid !== undefined) {
     // One session's recordings: few rows, read straight from the session index.
     const total = await repo.countBySession(db, accountId, p.roomSid, p.roomIds);
-    const rows = total > p.from ? await repo.pageBySession(db, { accountId, roomSid: p.roomSid, roomIds: p.roomIds, direction, offset: p.from, limit: p.limit }) : [];
+    const rows =
+      total > p.from
+        ? await repo.pageBySession(db, {
+            accountId,
+            roomSid: p.roomSid,
+            roomIds: p.roomIds,
+            direction,
+            offset: p.from,
+            limit: p.limit,
+          })
+        : [];
     return { total, rows };
   }
   const totals = await repo.roomTotals(db, accountId, p.roomIds ?? []);
@@ -104,7 +134,12 @@ export async function getRecording(db: Kysely<Database>, accountId: number, reco
 }
 
 /** Deletes the row (committed first: from then on the recording is gone for every client), then the file. */
-export async function deleteRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, recordId: string): Promise<void> {
+export async function deleteRecording(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  accountId: number,
+  recordId: string,
+): Promise<void> {
   const row = await repo.deleteRecording(db, accountId, recordId);
   if (!row) throw notFound('recording not found');
   await storage.remove(recordingFile(row)).catch(() => undefined);
@@ -115,7 +150,11 @@ export async function deleteRecording(db: Kysely<Database>, storage: FileStorage
  * subtitle with an empty label or url is removed; an extra_data value `""` removes the key.
  */
 export function patchMetadata(current: RecordingMetadata, patch: RecordingMetadataInput): RecordingMetadata {
-  const next: RecordingMetadata = { ...current, subtitles: { ...current.subtitles }, extra_data: { ...current.extra_data } };
+  const next: RecordingMetadata = {
+    ...current,
+    subtitles: { ...current.subtitles },
+    extra_data: { ...current.extra_data },
+  };
   if (patch.title !== undefined) next.title = patch.title;
   if (patch.description !== undefined) next.description = patch.description;
   for (const [lang, subtitle] of Object.entries(patch.subtitles ?? {})) {
@@ -129,19 +168,30 @@ export function patchMetadata(current: RecordingMetadata, patch: RecordingMetada
   return next;
 }
 
-export async function updateRecordingMetadata(db: Kysely<Database>, accountId: number, recordId: string, patch: RecordingMetadataInput): Promise<RecordingMetadata> {
+export async function updateRecordingMetadata(
+  db: Kysely<Database>,
+  accountId: number,
+  recordId: string,
+  patch: RecordingMetadataInput,
+): Promise<RecordingMetadata> {
   const row = await getRecording(db, accountId, recordId);
   const next = patchMetadata(toRecordingInfo(row).metadata, patch);
   await repo.updateMetadata(db, row.id, JSON.stringify(next));
   return next;
 }
 
-export function downloadToken(db: Kysely<Database>, client: ApiClient, row: RecordingRow, ttlMs: number): Promise<string> {
+export function downloadToken(
+  db: Kysely<Database>,
+  client: ApiClient,
+  row: RecordingRow,
+  ttlMs: number,
+): Promise<string> {
   return signFileToken(db, client, { kind: 'recording', obj: row.id }, ttlMs);
 }
 
 /** The stored path a download token names, found from its row in the token's account. */
-export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> => resolveDownload(db, token, 'recording', repo.findRecordingById, recordingFile);
+export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> =>
+  resolveDownload(db, token, 'recording', repo.findRecordingById, recordingFile);
 
 type Registration = Omit<AddBody, 'file_size'> & { file_size: number };
 
@@ -164,7 +214,12 @@ function sameRegistration(row: RecordingRow, r: Registration): boolean {
  * Registers a recording whose file is already stored. The same record_id with the same data is
  * accepted again (idempotent); with different data it is refused.
  */
-export async function registerRecording(db: Kysely<Database>, accountId: number, r: Registration, nowMs = Date.now()): Promise<RecordingRow> {
+export async function registerRecording(
+  db: Kysely<Database>,
+  accountId: number,
+  r: Registration,
+  nowMs = Date.now(),
+): Promise<RecordingRow> {
   const recordId = r.record_id ?? `${r.room_sid}-${nowMs}`;
   const existing = await repo.findRecording(db, accountId, recordId);
   if (existing) {
@@ -199,16 +254,25 @@ export async function registerRecording(db: Kysely<Database>, accountId: number,
 }
 
 /** A stored file has one owner: deleting a recording removes its own file and no other's. */
-const pathTaken = (path: string, recordId: string | undefined) => invalidParams(`file_path "${path}" is already registered${recordId ? ` as record_id "${recordId}"` : ''}`);
+const pathTaken = (path: string, recordId: string | undefined) =>
+  invalidParams(`file_path "${path}" is already registered${recordId ? ` as record_id "${recordId}"` : ''}`);
 
 /** `add`: the file must already be in the account's recordings directory; its size is checked. */
-export async function addRecording(db: Kysely<Database>, storage: FileStorage, accountId: number, body: AddBody): Promise<RecordingRow> {
+export async function addRecording(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  accountId: number,
+  body: AddBody,
+): Promise<RecordingRow> {
   const inside = 'file_path must be a relative path inside the recordings directory of this account';
   if (!isSafeRelativePath(body.file_path)) throw invalidParams(inside);
-  if (!(await storage.isPlainFileInside(accountDirectory(accountId), body.file_path))) throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
+  if (!(await storage.isPlainFileInside(accountDirectory(accountId), body.file_path)))
+    throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
   const size = await storage.size(accountPath('recordings', accountId, body.file_path));
-  if (size === undefined) throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
-  if (body.file_size !== undefined && body.file_size !== size) throw invalidParams(`file_size ${body.file_size} does not match the file (${size} bytes)`);
+  if (size === undefined)
+    throw invalidParams(`file_path "${body.file_path}" is not a file in the recordings directory of this account`);
+  if (body.file_size !== undefined && body.file_size !== size)
+    throw invalidParams(`file_size ${body.file_size} does not match the file (${size} bytes)`);
   return registerRecording(db, accountId, { ...body, file_size: size });
 }
 
@@ -218,7 +282,13 @@ const segment = (value: string) => encodeURIComponent(value).replace(/^\.+$/, (d
 type UploadRegistration = Omit<UploadTokenBody, 'record_id'> & { record_id: string };
 
 /** An upload token carries what registers the file once it has arrived; never a path. */
-export async function uploadToken(db: Kysely<Database>, client: ApiClient, body: UploadTokenBody, ttlMs: number, nowMs = Date.now()): Promise<{ token: string; recordId: string }> {
+export async function uploadToken(
+  db: Kysely<Database>,
+  client: ApiClient,
+  body: UploadTokenBody,
+  ttlMs: number,
+  nowMs = Date.now(),
+): Promise<{ token: string; recordId: string }> {
   if (body.file_name === '.' || body.file_name === '..') throw invalidParams('file_name is not a file name');
   const recordId = body.record_id ?? `${body.room_sid}-${nowMs}`;
   const data: UploadRegistration = { ...body, record_id: recordId };
@@ -226,10 +296,15 @@ export async function uploadToken(db: Kysely<Database>, client: ApiClient, body:
 }
 
 /** Where an upload is stored, in the account's directory: `<room_id>/<record_id>/<file_name>`. */
-const uploadPath = (data: UploadRegistration) => `${segment(data.room_id)}/${segment(data.record_id)}/${segment(data.file_name)}`;
+const uploadPath = (data: UploadRegistration) =>
+  `${segment(data.room_id)}/${segment(data.record_id)}/${segment(data.file_name)}`;
 
 const isUploadRegistration = (data: unknown): data is UploadRegistration =>
-  typeof data === 'object' && data !== null && ['room_id', 'room_sid', 'record_id', 'file_name'].every((key) => typeof (data as Record<string, unknown>)[key] === 'string');
+  typeof data === 'object' &&
+  data !== null &&
+  ['room_id', 'room_sid', 'record_id', 'file_name'].every(
+    (key) => typeof (data as Record<string, unknown>)[key] === 'string',
+  );
 
 /**
  * `PUT /upload/recording/:token`: streams the body to its place in the token's account (atomically,

@@ -15,11 +15,16 @@ const Window = {
   channel_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   start_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; inclusive' }),
   end_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; exclusive' }),
-  time_zone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone for hours, week days and buckets (default UTC)' })),
+  time_zone: Type.Optional(
+    Type.String({ maxLength: 64, description: 'IANA time zone for hours, week days and buckets (default UTC)' }),
+  ),
 };
 const query = <E extends TProperties>(extra: E) => Type.Object({ ...Window, ...extra });
 const Count = { account_id: Type.Integer(), report_count: Type.Integer() };
-const Fields = (names: readonly string[]) => Type.Optional(Type.String({ maxLength: 200, description: `Comma-separated: ${names.join(', ')} (default: ${names[0]})` }));
+const Fields = (names: readonly string[]) =>
+  Type.Optional(
+    Type.String({ maxLength: 200, description: `Comma-separated: ${names.join(', ')} (default: ${names[0]})` }),
+  );
 const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
 
 /** `GET /api/v4/analytics/*`: analysts, managers and admins (`view-analytics`), own account's channels. */
@@ -30,7 +35,12 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
    * Opens the window (which answers 400 for bad dates and 404 for a channel of another account),
    * then answers through the read cache: counts change only when something is written.
    */
-  const answer = async (request: FastifyRequest, reply: FastifyReply, extra: object, compute: (window: analytics.Window) => Promise<unknown>) => {
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: object,
+    compute: (window: analytics.Window) => Promise<unknown>,
+  ) => {
     const window = await analytics.openWindow(app.db, request.user!, request.query as analytics.WindowQuery);
     const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
     return sendCachedJson(reply, key, () => compute(window));
@@ -52,7 +62,15 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Offset into the answer' }),
           limit: Type.Integer({ minimum: 1, maximum: analytics.MAX_IMAGES, default: 1000 }),
         }),
-        Type.Array(Type.Object({ report_image_id: Type.Integer(), account_id: Type.Integer(), report_id: Type.Integer(), created_at: IsoTimestamp, styles: Styles })),
+        Type.Array(
+          Type.Object({
+            report_image_id: Type.Integer(),
+            account_id: Type.Integer(),
+            report_id: Type.Integer(),
+            created_at: IsoTimestamp,
+            styles: Styles,
+          }),
+        ),
       ),
     },
     async (request, reply) => {
@@ -63,43 +81,110 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const expires = urls.expiresAt();
       return answer(request, reply, { from, limit, base, expires }, async (window) => {
         const images = await analytics.reportsImages(app.db, window, from, limit);
-        return images.map((image) => ({ report_image_id: image.id, account_id: image.account_id, report_id: image.report_id, created_at: toIso(image.created_at), styles: urls.styles(base, image.id, expires) }));
+        return images.map((image) => ({
+          report_image_id: image.id,
+          account_id: image.account_id,
+          report_id: image.report_id,
+          created_at: toIso(image.created_at),
+          styles: urls.styles(base, image.id, expires),
+        }));
       });
     },
   );
   app.get(
     '/api/v4/analytics/reports_over_time',
-    { schema: schema('Reports per time bucket (hour ≤ 2 days, day ≤ 92 days, week ≤ 3 years, else month; weeks start Monday)', query({ interval: Type.Optional(StringEnum([...analytics.INTERVALS])) }), Type.Array(Type.Object({ ...Count, datetime_range_start: IsoTimestamp, datetime_range_width: Type.String() }))) },
-    async (request, reply) => answer(request, reply, { interval: request.query.interval }, (window) => analytics.reportsOverTime(app.db, window, request.query.interval)),
+    {
+      schema: schema(
+        'Reports per time bucket (hour ≤ 2 days, day ≤ 92 days, week ≤ 3 years, else month; weeks start Monday)',
+        query({ interval: Type.Optional(StringEnum([...analytics.INTERVALS])) }),
+        Type.Array(Type.Object({ ...Count, datetime_range_start: IsoTimestamp, datetime_range_width: Type.String() })),
+      ),
+    },
+    async (request, reply) =>
+      answer(request, reply, { interval: request.query.interval }, (window) =>
+        analytics.reportsOverTime(app.db, window, request.query.interval),
+      ),
   );
   app.get(
     '/api/v4/analytics/reports_per_field_selection',
-    { schema: schema('Reports per selected option of a Category, DropDown or Radio field', query({ field_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }), Type.Array(Type.Object({ field_id: Type.Integer(), account_id: Type.Integer(), name: Type.String(), value: Type.String(), report_count: Type.Integer() }))) },
-    async (request, reply) => answer(request, reply, { field: request.query.field_id }, (window) => analytics.reportsPerFieldSelection(app.db, request.user!, window, request.query.field_id)),
+    {
+      schema: schema(
+        'Reports per selected option of a Category, DropDown or Radio field',
+        query({ field_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
+        Type.Array(
+          Type.Object({
+            field_id: Type.Integer(),
+            account_id: Type.Integer(),
+            name: Type.String(),
+            value: Type.String(),
+            report_count: Type.Integer(),
+          }),
+        ),
+      ),
+    },
+    async (request, reply) =>
+      answer(request, reply, { field: request.query.field_id }, (window) =>
+        analytics.reportsPerFieldSelection(app.db, request.user!, window, request.query.field_id),
+      ),
   );
   app.get(
     '/api/v4/analytics/reports_per_state',
-    { schema: schema('Reports per state, most first', query({}), Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), ...Count }))) },
+    {
+      schema: schema(
+        'Reports per state, most first',
+        query({}),
+        Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), ...Count })),
+      ),
+    },
     async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerState(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_user',
-    { schema: schema('Reports per user, most first', query({}), Type.Array(Type.Object({ user_id: Type.Integer(), ...Count }))) },
+    {
+      schema: schema(
+        'Reports per user, most first',
+        query({}),
+        Type.Array(Type.Object({ user_id: Type.Integer(), ...Count })),
+      ),
+    },
     async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerUser(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_day_hour',
-    { schema: schema('Reports per local hour of the day (0–23)', query({}), Type.Array(Type.Object({ hour: Type.Integer(), ...Count }))) },
+    {
+      schema: schema(
+        'Reports per local hour of the day (0–23)',
+        query({}),
+        Type.Array(Type.Object({ hour: Type.Integer(), ...Count })),
+      ),
+    },
     async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerDayHour(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_per_week_day',
-    { schema: schema('Reports per local week day (0 = Sunday … 6)', query({}), Type.Array(Type.Object({ dow: Type.Integer(), ...Count }))) },
+    {
+      schema: schema(
+        'Reports per local week day (0 = Sunday … 6)',
+        query({}),
+        Type.Array(Type.Object({ dow: Type.Integer(), ...Count })),
+      ),
+    },
     async (request, reply) => answer(request, reply, {}, (window) => analytics.reportsPerWeekDay(app.db, window)),
   );
   app.get(
     '/api/v4/analytics/reports_read',
-    { schema: schema('Reads made in the window of the channel’s reports (exact)', query({ fields: Fields(analytics.READ_FIELDS) }), Type.Object({ total_reads: Type.Optional(Type.Integer()), unique_reads: Type.Optional(Type.Integer()), report_readers: Type.Optional(Type.Integer()), reports_seen: Type.Optional(Type.Integer()) })) },
+    {
+      schema: schema(
+        'Reads made in the window of the channel’s reports (exact)',
+        query({ fields: Fields(analytics.READ_FIELDS) }),
+        Type.Object({
+          total_reads: Type.Optional(Type.Integer()),
+          unique_reads: Type.Optional(Type.Integer()),
+          report_readers: Type.Optional(Type.Integer()),
+          reports_seen: Type.Optional(Type.Integer()),
+        }),
+      ),
+    },
     async (request, reply) => {
       const fields = analytics.selectFields(request.query.fields, analytics.READ_FIELDS);
       return answer(request, reply, { fields }, (window) => analytics.reportsRead(app.db, window, fields));
@@ -111,7 +196,17 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: schema(
         'Per user alerted in the window: deliveries, distinct alerts, source reports, alerts opened (exact)',
         query({ fields: Fields(analytics.AWARENESS_FIELDS) }),
-        Type.Array(Type.Object({ total_alerts: Type.Optional(Type.Integer()), unique_alerts: Type.Optional(Type.Integer()), alert_source_reports: Type.Optional(Type.Integer()), alerts_opened: Type.Optional(Type.Integer()), user_id: Type.Integer(), first_name: Type.String(), last_name: Type.String() })),
+        Type.Array(
+          Type.Object({
+            total_alerts: Type.Optional(Type.Integer()),
+            unique_alerts: Type.Optional(Type.Integer()),
+            alert_source_reports: Type.Optional(Type.Integer()),
+            alerts_opened: Type.Optional(Type.Integer()),
+            user_id: Type.Integer(),
+            first_name: Type.String(),
+            last_name: Type.String(),
+          }),
+        ),
       ),
     },
     async (request, reply) => {

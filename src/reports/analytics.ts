@@ -45,11 +45,14 @@ export interface Window {
 
 export async function openWindow(db: Kysely<Database>, caller: Caller, q: WindowQuery): Promise<Window> {
   const start = parseInstant(q.start_date);
-  if (start === undefined) throw invalidParams('start_date must be an ISO 8601 timestamp with Z or an offset', { field: 'start_date' });
+  if (start === undefined)
+    throw invalidParams('start_date must be an ISO 8601 timestamp with Z or an offset', { field: 'start_date' });
   const end = parseInstant(q.end_date);
-  if (end === undefined) throw invalidParams('end_date must be an ISO 8601 timestamp with Z or an offset', { field: 'end_date' });
+  if (end === undefined)
+    throw invalidParams('end_date must be an ISO 8601 timestamp with Z or an offset', { field: 'end_date' });
   if (start >= end) throw invalidParams('start_date must be before end_date', { field: 'start_date' });
-  if (end - start > MAX_RANGE_MS) throw invalidParams('the range from start_date to end_date is at most 10 years', { field: 'end_date' });
+  if (end - start > MAX_RANGE_MS)
+    throw invalidParams('the range from start_date to end_date is at most 10 years', { field: 'end_date' });
   const zone = q.time_zone ?? 'UTC';
   if (!isTimeZone(zone)) throw invalidParams(`time_zone "${zone}" is not an IANA time zone`, { field: 'time_zone' });
   const channel = await getChannel(db, caller, q.channel_id);
@@ -58,7 +61,18 @@ export async function openWindow(db: Kysely<Database>, caller: Caller, q: Window
   const firstBucket = Math.min(Math.ceil(start / B), endBucket);
   const endHour = Math.floor(end / HOUR);
   const firstHour = Math.min(Math.ceil(start / HOUR), endHour);
-  return { channelId: channel.id, accountId: channel.account_id, start, end, zone, segments: offsetSegments(zone, start, end), firstBucket, endBucket, firstHour, endHour };
+  return {
+    channelId: channel.id,
+    accountId: channel.account_id,
+    start,
+    end,
+    zone,
+    segments: offsetSegments(zone, start, end),
+    firstBucket,
+    endBucket,
+    firstHour,
+    endHour,
+  };
 }
 
 /**
@@ -82,7 +96,12 @@ async function edgeReports(db: Kysely<Database>, w: Window, unit: 'bucket' | 'ho
 const wholeHours = (w: Window): [number, number] => [w.firstHour * (HOUR / B), w.endHour * (HOUR / B)];
 
 /** Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`. */
-async function foldByLocalUnit(db: Kysely<Database>, w: Window, unit: repo.LocalUnit, keyOf: (localUnit: number, offsetMs: number) => number): Promise<Map<number, number>> {
+async function foldByLocalUnit(
+  db: Kysely<Database>,
+  w: Window,
+  unit: repo.LocalUnit,
+  keyOf: (localUnit: number, offsetMs: number) => number,
+): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
   const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   const ranges: repo.OffsetRange[] = [];
@@ -134,7 +153,11 @@ const MAX_PIECES = 600;
  * Week and month buckets: each bucket's whole quarter hours are one piece, read at the coarsest
  * levels that fit (UTC days inside, hours at its ends). Undefined when there are too many buckets.
  */
-async function foldByPieces(db: Kysely<Database>, w: Window, width: 'week' | 'month'): Promise<Map<number, number> | undefined> {
+async function foldByPieces(
+  db: Kysely<Database>,
+  w: Window,
+  width: 'week' | 'month',
+): Promise<Map<number, number> | undefined> {
   const { startOf, next } = localBuckets(width);
   const utcStarts: number[] = [];
   for (let local = startOf(Math.floor((w.start + segmentOffset(w.segments, w.start)) / DAY)); ; local = next(local)) {
@@ -151,7 +174,11 @@ async function foldByPieces(db: Kysely<Database>, w: Window, width: 'week' | 'mo
   const counts = new Map<number, number>();
   for (const [i, n] of whole) counts.set(utcStarts[i]!, n);
   for (const r of raw) {
-    const key = localToUtc(w.zone, w.segments, startOf(Math.floor((r.created_at + segmentOffset(w.segments, r.created_at)) / DAY)));
+    const key = localToUtc(
+      w.zone,
+      w.segments,
+      startOf(Math.floor((r.created_at + segmentOffset(w.segments, r.created_at)) / DAY)),
+    );
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
@@ -177,17 +204,28 @@ export async function reportsOverTime(db: Kysely<Database>, w: Window, interval:
   return [...starts]
     .filter(([, n]) => n > 0)
     .sort((a, b) => a[0] - b[0])
-    .map(([start, n]) => ({ account_id: w.accountId, datetime_range_start: toIso(start), report_count: n, datetime_range_width: width }));
+    .map(([start, n]) => ({
+      account_id: w.accountId,
+      datetime_range_start: toIso(start),
+      report_count: n,
+      datetime_range_width: width,
+    }));
 }
 
 export async function reportsPerDayHour(db: Kysely<Database>, w: Window) {
   const counts = await foldByLocalUnit(db, w, 'hourOfDay', (h) => h);
-  return [...counts].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]).map(([hour, n]) => ({ account_id: w.accountId, hour, report_count: n }));
+  return [...counts]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([hour, n]) => ({ account_id: w.accountId, hour, report_count: n }));
 }
 
 export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
   const counts = await foldByLocalUnit(db, w, 'dow', (d) => d);
-  return [...counts].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]).map(([dow, n]) => ({ account_id: w.accountId, dow, report_count: n }));
+  return [...counts]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([dow, n]) => ({ account_id: w.accountId, dow, report_count: n }));
 }
 
 /** Counts per state or per user: time zones do not matter, only the window's instants. */
@@ -203,12 +241,19 @@ async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): 
 
 export async function reportsPerState(db: Kysely<Database>, w: Window) {
   const counts = await countsBy(db, w, 'state');
-  const names = await repo.stateNames(db, counts.map(([id]) => id));
+  const names = await repo.stateNames(
+    db,
+    counts.map(([id]) => id),
+  );
   return counts.map(([id, n]) => ({ id, name: names.get(id) ?? '', account_id: w.accountId, report_count: n }));
 }
 
 export async function reportsPerUser(db: Kysely<Database>, w: Window) {
-  return (await countsBy(db, w, 'user')).map(([userId, n]) => ({ user_id: userId, account_id: w.accountId, report_count: n }));
+  return (await countsBy(db, w, 'user')).map(([userId, n]) => ({
+    user_id: userId,
+    account_id: w.accountId,
+    report_count: n,
+  }));
 }
 
 const SINGLE_CHOICE = new Set(['Category', 'DropDown', 'Radio']);
@@ -217,17 +262,28 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
   const field = await getField(db, caller, fieldId);
   const form = await repo.findForm(db, field.form_id);
   if (!form || form.channel_id !== w.channelId) throw notFound('field not found');
-  if (!SINGLE_CHOICE.has(field.field_type)) throw new AppError('unprocessable', `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`);
+  if (!SINGLE_CHOICE.has(field.field_type))
+    throw new AppError(
+      'unprocessable',
+      `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`,
+    );
   const counts = new Map<number, number>();
   for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, ...wholeHours(w))) counts.set(k, n);
   const options = await repo.optionsOfField(db, fieldId);
   const ofField = new Set(options.map((o) => o.id));
   for (const r of await repo.optionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {
-    for (const id of JSON.parse(r.option_ids!) as number[]) if (ofField.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const id of JSON.parse(r.option_ids!) as number[])
+      if (ofField.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return options
     .filter((o) => (counts.get(o.id) ?? 0) > 0)
-    .map((o) => ({ field_id: fieldId, account_id: w.accountId, name: o.name, value: o.value, report_count: counts.get(o.id)! }))
+    .map((o) => ({
+      field_id: fieldId,
+      account_id: w.accountId,
+      name: o.name,
+      value: o.value,
+      report_count: counts.get(o.id)!,
+    }))
     .sort((a, b) => b.report_count - a.report_count);
 }
 
@@ -237,9 +293,16 @@ export const AWARENESS_FIELDS = ['total_alerts', 'unique_alerts', 'alert_source_
 /** `fields=a,b`: absent → only the first (default) field; otherwise exactly those asked; unknown → 400. */
 export function selectFields<F extends string>(raw: string | undefined, allowed: readonly F[]): F[] {
   if (raw === undefined) return [allowed[0]!];
-  const asked = raw.split(',').map((f) => f.trim()).filter(Boolean);
+  const asked = raw
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const unknown = asked.filter((f) => !(allowed as readonly string[]).includes(f));
-  if (unknown.length > 0 || asked.length === 0) throw invalidParams(`fields: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; allowed: ${allowed.join(', ')}`, { field: 'fields' });
+  if (unknown.length > 0 || asked.length === 0)
+    throw invalidParams(
+      `fields: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; allowed: ${allowed.join(', ')}`,
+      { field: 'fields' },
+    );
   return allowed.filter((f) => asked.includes(f));
 }
 
@@ -248,9 +311,18 @@ export async function reportsRead(db: Kysely<Database>, w: Window, fields: reado
   return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
 }
 
-export async function userAwareness(db: Kysely<Database>, w: Window, fields: readonly (typeof AWARENESS_FIELDS)[number][]) {
+export async function userAwareness(
+  db: Kysely<Database>,
+  w: Window,
+  fields: readonly (typeof AWARENESS_FIELDS)[number][],
+) {
   const rows = await repo.awarenessCounts(db, w.channelId, w.start, w.end);
-  return rows.map((r) => ({ ...Object.fromEntries(fields.map((f) => [f, r[f]])), user_id: r.user_id, first_name: r.first_name, last_name: r.last_name }));
+  return rows.map((r) => ({
+    ...Object.fromEntries(fields.map((f) => [f, r[f]])),
+    user_id: r.user_id,
+    first_name: r.first_name,
+    last_name: r.last_name,
+  }));
 }
 
 export const MAX_IMAGES = 10_000;

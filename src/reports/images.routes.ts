@@ -14,7 +14,10 @@ import { addReportImage, IMAGE_STYLES, imageFile, ImageUrls, type ImageStyle } f
 
 const tags = ['reports v4: data in'];
 
-export const Styles = Type.Object({ thumb: Type.String({ description: 'Signed, expiring URL of the 150×150 JPEG' }), medium: Type.String({ description: 'Signed, expiring URL of the JPEG within 800×800' }) });
+export const Styles = Type.Object({
+  thumb: Type.String({ description: 'Signed, expiring URL of the 150×150 JPEG' }),
+  medium: Type.String({ description: 'Signed, expiring URL of the JPEG within 800×800' }),
+});
 const StoredImage = Type.Object({
   id: Type.Integer(),
   account_id: Type.Integer(),
@@ -26,7 +29,8 @@ const StoredImage = Type.Object({
 });
 
 /** The base of absolute URLs: RECAP_PUBLIC_URL, else the request's own protocol and host. */
-export const publicBase = (request: FastifyRequest): string => request.server.config.publicUrl ?? `${request.protocol}://${request.host}`;
+export const publicBase = (request: FastifyRequest): string =>
+  request.server.config.publicUrl ?? `${request.protocol}://${request.host}`;
 
 /**
  * `POST /api/v4/reports/:id/images` (the image as the body) and
@@ -36,7 +40,11 @@ export const reportImageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The signing key is read on first use (building the app needs no database, e.g. for the OpenAPI document).
   const signer = () => ImageUrls.for(app.db, app.config.imageUrlTtlMs);
   // The raw image, buffered up to RECAP_MAX_IMAGE_BYTES (sharp needs all of it to decode).
-  app.addContentTypeParser(/^image\/|^application\/octet-stream/, { parseAs: 'buffer', bodyLimit: app.config.maxImageBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    /^image\/|^application\/octet-stream/,
+    { parseAs: 'buffer', bodyLimit: app.config.maxImageBytes },
+    (_request, body, done) => done(null, body),
+  );
 
   app.post(
     '/api/v4/reports/:id/images',
@@ -49,15 +57,32 @@ export const reportImageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Attach an image to a report (the body is the image; thumb and medium JPEGs are made from it)',
         security: bearerSecurity,
         params: IdParams,
-        consumes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/tiff', 'application/octet-stream'],
+        consumes: [
+          'image/jpeg',
+          'image/png',
+          'image/webp',
+          'image/gif',
+          'image/avif',
+          'image/heic',
+          'image/tiff',
+          'application/octet-stream',
+        ],
         response: { 201: StoredImage, ...reportsErrorResponses },
       },
     },
     async (request, reply) => {
-      if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'send the image as the body with an image/* or application/octet-stream Content-Type');
+      if (!Buffer.isBuffer(request.body))
+        throw new AppError(
+          'unsupported_media_type',
+          'send the image as the body with an image/* or application/octet-stream Content-Type',
+        );
       const image = await addReportImage(app.db, app.storage, request.user!, request.params.id, request.body);
       const urls = await signer();
-      return reply.code(201).send({ ...image, created_at: toIso(image.created_at), styles: urls.styles(publicBase(request), image.id, urls.expiresAt()) });
+      return reply.code(201).send({
+        ...image,
+        created_at: toIso(image.created_at),
+        styles: urls.styles(publicBase(request), image.id, urls.expiresAt()),
+      });
     },
   );
 
@@ -67,8 +92,14 @@ export const reportImageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'A style of a report image, by the signed URL that reports_images or the upload answered',
-        params: Type.Object({ id: IdParams.properties.id, file: StringEnum(IMAGE_STYLES.map((style) => `${style}.jpg`)) }),
-        querystring: Type.Object({ expires: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), signature: Type.String({ minLength: 1, maxLength: 100 }) }),
+        params: Type.Object({
+          id: IdParams.properties.id,
+          file: StringEnum(IMAGE_STYLES.map((style) => `${style}.jpg`)),
+        }),
+        querystring: Type.Object({
+          expires: Type.Integer({ minimum: 0, maximum: 2 ** 40 }),
+          signature: Type.String({ minLength: 1, maxLength: 100 }),
+        }),
         produces: ['image/jpeg'],
         // A stream, never serialised; 304 when If-None-Match matches the ETag.
         response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary' }), ...reportsErrorResponses },
@@ -83,11 +114,21 @@ export const reportImageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const image = await repo.findImage(app.db, request.params.id);
       const full = image && app.storage.localPath(imageFile(image, style));
       if (!full) throw notFound('image not found');
-      const result = await send(request.raw, posix.basename(full), { root: posix.dirname(full), etag: true, lastModified: false, cacheControl: false, acceptRanges: false, index: false });
+      const result = await send(request.raw, posix.basename(full), {
+        root: posix.dirname(full),
+        etag: true,
+        lastModified: false,
+        cacheControl: false,
+        acceptRanges: false,
+        index: false,
+      });
       if (result.type !== 'file') throw notFound('image not found');
       reply.code(result.statusCode as 200).headers(result.headers as Record<string, string>);
       // Cacheable by the browser until the URL expires; never by shared caches (it is private data).
-      reply.header('cache-control', `private, max-age=${Math.max(0, request.query.expires - Math.floor(Date.now() / 1000))}, immutable`);
+      reply.header(
+        'cache-control',
+        `private, max-age=${Math.max(0, request.query.expires - Math.floor(Date.now() / 1000))}, immutable`,
+      );
       reply.header('x-content-type-options', 'nosniff');
       return reply.type('image/jpeg').send(result.stream);
     },

@@ -46,18 +46,34 @@ export async function renderVariants(input: Buffer): Promise<Variants> {
   } catch {
     throw notAnImage('not an image (send JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)');
   }
-  if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) throw notAnImage(`${meta.format ?? 'this'} images are not accepted (send JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)`);
+  if (!meta.format || !ACCEPTED_FORMATS.has(meta.format))
+    throw notAnImage(
+      `${meta.format ?? 'this'} images are not accepted (send JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)`,
+    );
   if (!meta.width || !meta.height) throw notAnImage('the image has no size');
-  if (meta.width * meta.height > MAX_IMAGE_PIXELS) throw notAnImage(`the image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS)
+    throw notAnImage(`the image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
   // rotate() applies the EXIF orientation; the output carries no metadata (no GPS position).
-  const base = sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate().flatten({ background: '#ffffff' });
+  const base = sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
+    .rotate()
+    .flatten({ background: '#ffffff' });
   try {
     const [thumb, medium] = await Promise.all([
       base.clone().resize(150, 150, { fit: 'cover' }).jpeg({ quality: 80, mozjpeg: true }).toBuffer(),
-      base.clone().resize(800, 800, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82, mozjpeg: true }).toBuffer(),
+      base
+        .clone()
+        .resize(800, 800, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 82, mozjpeg: true })
+        .toBuffer(),
     ]);
     const upright = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 swap width and height
-    return { format: meta.format, width: upright ? meta.height : meta.width, height: upright ? meta.width : meta.height, thumb, medium };
+    return {
+      format: meta.format,
+      width: upright ? meta.height : meta.width,
+      height: upright ? meta.width : meta.height,
+      thumb,
+      medium,
+    };
   } catch {
     throw notAnImage('the image is damaged and cannot be decoded');
   }
@@ -76,16 +92,28 @@ export interface StoredImage {
  * Stores an image of a report: the reporter of the report, or anyone who manages reports in its
  * account. Files first, then the row; files of a failed insert are removed.
  */
-export async function addReportImage(db: Kysely<Database>, storage: FileStorage, caller: Caller, reportId: number, body: Buffer, nowMs = Date.now()): Promise<StoredImage> {
+export async function addReportImage(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  caller: Caller,
+  reportId: number,
+  body: Buffer,
+  nowMs = Date.now(),
+): Promise<StoredImage> {
   const report = await getReport(db, caller, reportId);
-  if (report.user_id !== caller.userId && !hasPermission(caller, 'manage-reports')) throw forbidden('only the reporter or a manager can add images to a report');
+  if (report.user_id !== caller.userId && !hasPermission(caller, 'manage-reports'))
+    throw forbidden('only the reporter or a manager can add images to a report');
   if (body.length === 0) throw notAnImage('the body is empty');
   const variants = await renderVariants(body);
   // A fresh directory per upload: ids come from the database, names never from the client.
   const dir = `report-images/${report.account_id}/${report.id}/${randomBytes(8).toString('hex')}`;
   const files = [`${dir}/original.${variants.format}`, `${dir}/thumb.jpg`, `${dir}/medium.jpg`];
   try {
-    await Promise.all([storage.writeBuffer(files[0]!, body), storage.writeBuffer(files[1]!, variants.thumb), storage.writeBuffer(files[2]!, variants.medium)]);
+    await Promise.all([
+      storage.writeBuffer(files[0]!, body),
+      storage.writeBuffer(files[1]!, variants.thumb),
+      storage.writeBuffer(files[2]!, variants.medium),
+    ]);
     return await repo.insertImage(db, {
       account_id: report.account_id,
       channel_id: report.channel_id,
@@ -127,7 +155,10 @@ export class ImageUrls {
 
   styles(baseUrl: string, id: number, expires: number): Record<ImageStyle, string> {
     const query = `.jpg?expires=${expires}&signature=${this.signature(id, expires).toString('base64url')}`;
-    return { thumb: `${baseUrl}/api/v4/report-images/${id}/thumb${query}`, medium: `${baseUrl}/api/v4/report-images/${id}/medium${query}` };
+    return {
+      thumb: `${baseUrl}/api/v4/report-images/${id}/thumb${query}`,
+      medium: `${baseUrl}/api/v4/report-images/${id}/medium${query}`,
+    };
   }
 
   /** Constant-time check of a URL's signature, then of its expiry (seconds since the epoch). */

@@ -24,13 +24,36 @@ const COUNTS_BYTES = 32 * 1024 ** 2;
 const Ref = Type.String({ minLength: 1, maxLength: 200 });
 const LINE_TYPES = {
   report: Type.Object({ type: Type.Literal('report'), ref: Type.Optional(Ref), ...ReportBody.properties }),
-  read: Type.Object({ type: Type.Literal('read'), report_id: Type.Optional(Type.Integer({ minimum: 1 })), report_ref: Type.Optional(Ref), ...ReadBody.properties }),
-  alert: Type.Object({ type: Type.Literal('alert'), ref: Type.Optional(Ref), report_ref: Type.Optional(Ref), ...AlertBody.properties, report_id: Type.Optional(AlertBody.properties.report_id) }),
-  alert_delivery: Type.Object({ type: Type.Literal('alert_delivery'), alert_id: Type.Optional(Type.Integer({ minimum: 1 })), alert_ref: Type.Optional(Ref), ...DeliveriesBody.properties }),
-  alert_open: Type.Object({ type: Type.Literal('alert_open'), alert_id: Type.Optional(Type.Integer({ minimum: 1 })), alert_ref: Type.Optional(Ref), ...OpenBody.properties }),
+  read: Type.Object({
+    type: Type.Literal('read'),
+    report_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    report_ref: Type.Optional(Ref),
+    ...ReadBody.properties,
+  }),
+  alert: Type.Object({
+    type: Type.Literal('alert'),
+    ref: Type.Optional(Ref),
+    report_ref: Type.Optional(Ref),
+    ...AlertBody.properties,
+    report_id: Type.Optional(AlertBody.properties.report_id),
+  }),
+  alert_delivery: Type.Object({
+    type: Type.Literal('alert_delivery'),
+    alert_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    alert_ref: Type.Optional(Ref),
+    ...DeliveriesBody.properties,
+  }),
+  alert_open: Type.Object({
+    type: Type.Literal('alert_open'),
+    alert_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    alert_ref: Type.Optional(Ref),
+    ...OpenBody.properties,
+  }),
 } satisfies Record<string, TSchema>;
 type LineType = keyof typeof LINE_TYPES;
-const checkers = Object.fromEntries(Object.entries(LINE_TYPES).map(([name, schema]) => [name, TypeCompiler.Compile(schema)])) as { [K in LineType]: ReturnType<typeof TypeCompiler.Compile<(typeof LINE_TYPES)[K]>> };
+const checkers = Object.fromEntries(
+  Object.entries(LINE_TYPES).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]),
+) as { [K in LineType]: ReturnType<typeof TypeCompiler.Compile<(typeof LINE_TYPES)[K]>> };
 
 export interface ImportResult {
   lines: number;
@@ -83,12 +106,18 @@ async function* lineChunks(input: Readable): AsyncGenerator<string[]> {
 }
 
 function lineError(line: number, error: unknown): never {
-  if (error instanceof AppError) throw new AppError(error.kind, `line ${line}: ${error.message}`, { ...error.details, line });
+  if (error instanceof AppError)
+    throw new AppError(error.kind, `line ${line}: ${error.message}`, { ...error.details, line });
   throw error;
 }
 
 /** Imports every line in one transaction; `onProgress` is told the lines done so far. */
-export async function importNdjson(db: Kysely<Database>, caller: Caller, input: Readable, onProgress?: (lines: number) => void): Promise<ImportResult> {
+export async function importNdjson(
+  db: Kysely<Database>,
+  caller: Caller,
+  input: Readable,
+  onProgress?: (lines: number) => void,
+): Promise<ImportResult> {
   return db.transaction().execute(async (trx) => {
     const result: ImportResult = { lines: 0, reports: 0, reads: 0, alerts: 0, deliveries: 0, opens: 0 };
     // Reports, the bulk of an import, take a bulk path: checked with remembered lookups, given
@@ -106,7 +135,12 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
     };
     const reportRefs = new Map<string, number>();
     const alertRefs = new Map<string, number>();
-    const resolve = (refs: Map<string, number>, id: number | undefined, ref: string | undefined, what: string): number => {
+    const resolve = (
+      refs: Map<string, number>,
+      id: number | undefined,
+      ref: string | undefined,
+      what: string,
+    ): number => {
       if (id !== undefined) return id;
       // Thrown inside the line's try: lineError prefixes the line number.
       if (ref === undefined) throw invalidParams(`${what}_id or ${what}_ref is required`);
@@ -126,13 +160,21 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
           throw invalidParams(`line ${line}: not valid JSON`, { line });
         }
         // A raw NUL cannot be in JSON text; an escaped one can (see http/nul-characters.ts).
-        if (text.includes('\\u0000') && pathOfNul(value) !== undefined) throw invalidParams(`line ${line}: ${pathOfNul(value)} must not contain NUL characters`, { line });
+        if (text.includes('\\u0000') && pathOfNul(value) !== undefined)
+          throw invalidParams(`line ${line}: ${pathOfNul(value)} must not contain NUL characters`, { line });
         const type = (value as { type?: unknown } | null)?.type;
-        if (typeof type !== 'string' || !Object.hasOwn(LINE_TYPES, type)) throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, { line, field: 'type' });
+        if (typeof type !== 'string' || !Object.hasOwn(LINE_TYPES, type))
+          throw invalidParams(`line ${line}: type must be one of ${Object.keys(LINE_TYPES).join(', ')}`, {
+            line,
+            field: 'type',
+          });
         const checker = checkers[type as LineType];
         if (!checker.Check(value)) {
           const first = [...checker.Errors(value)][0];
-          throw invalidParams(`line ${line}: ${first?.path.replace(/^\//, '').replaceAll('/', '.') || 'line'} ${first?.message ?? 'is invalid'}`, { line });
+          throw invalidParams(
+            `line ${line}: ${first?.path.replace(/^\//, '').replaceAll('/', '.') || 'line'} ${first?.message ?? 'is invalid'}`,
+            { line },
+          );
         }
         try {
           if (type !== 'report' && pending.length > 0) await flushReports();
@@ -142,7 +184,10 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
               const body = value as Static<(typeof LINE_TYPES)['report']>;
               const checking = reportChecker.check(body);
               const checked = checking instanceof Promise ? await checking : checking;
-              if (ids.length === 0) ids = (await reserveIds<Database>(trx, 'reports', Math.min(REPORT_BATCH, 16 * 2 ** Math.min(blocks++, 6)))).reverse();
+              if (ids.length === 0)
+                ids = (
+                  await reserveIds<Database>(trx, 'reports', Math.min(REPORT_BATCH, 16 * 2 ** Math.min(blocks++, 6)))
+                ).reverse();
               const id = ids.pop()!;
               pending.push({ id, row: checked.row, selections: checked.selections });
               const ref = body.ref;
@@ -153,13 +198,20 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
             }
             case 'read': {
               const { report_id, report_ref, user_id, read_at } = value as Static<(typeof LINE_TYPES)['read']>;
-              await reports.addRead(trx, caller, resolve(reportRefs, report_id, report_ref, 'report'), { user_id, read_at });
+              await reports.addRead(trx, caller, resolve(reportRefs, report_id, report_ref, 'report'), {
+                user_id,
+                read_at,
+              });
               result.reads++;
               break;
             }
             case 'alert': {
               const { ref, report_id, report_ref, user_ids, sent_at } = value as Static<(typeof LINE_TYPES)['alert']>;
-              const alert = await reports.createAlert(trx, caller, { report_id: resolve(reportRefs, report_id, report_ref, 'report'), user_ids, sent_at });
+              const alert = await reports.createAlert(trx, caller, {
+                report_id: resolve(reportRefs, report_id, report_ref, 'report'),
+                user_ids,
+                sent_at,
+              });
               if (ref !== undefined) alertRefs.set(ref, alert.id);
               result.alerts++;
               result.deliveries += alert.deliveries;
@@ -167,12 +219,20 @@ export async function importNdjson(db: Kysely<Database>, caller: Caller, input: 
             }
             case 'alert_delivery': {
               const { alert_id, alert_ref, user_ids, sent_at } = value as Static<(typeof LINE_TYPES)['alert_delivery']>;
-              result.deliveries += (await reports.addDeliveries(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), { user_ids, sent_at })).deliveries;
+              result.deliveries += (
+                await reports.addDeliveries(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), {
+                  user_ids,
+                  sent_at,
+                })
+              ).deliveries;
               break;
             }
             case 'alert_open': {
               const { alert_id, alert_ref, user_id, opened_at } = value as Static<(typeof LINE_TYPES)['alert_open']>;
-              await reports.openAlert(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), { user_id, opened_at });
+              await reports.openAlert(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), {
+                user_id,
+                opened_at,
+              });
               result.opens++;
               break;
             }

@@ -1,7 +1,15 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { atomically, bulkInsert, bulkInsertValues, isPostgres } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
-import type { Database, FieldOptionsTable, FormFieldsTable, FormsTable, NamedTable, ReportImagesTable, ReportsTable } from '../db/schema.js';
+import type {
+  Database,
+  FieldOptionsTable,
+  FormFieldsTable,
+  FormsTable,
+  NamedTable,
+  ReportImagesTable,
+  ReportsTable,
+} from '../db/schema.js';
 
 /** Every query on channels, states, forms, reports, images, reads and alerts (data in). */
 
@@ -11,14 +19,27 @@ export type FieldRow = Selectable<FormFieldsTable>;
 export type OptionRow = Selectable<FieldOptionsTable>;
 export type ReportRow = Selectable<ReportsTable>;
 
-export async function insertNamed(db: Kysely<Database>, table: 'channels' | 'states', row: Insertable<NamedTable>): Promise<NamedRow> {
+export async function insertNamed(
+  db: Kysely<Database>,
+  table: 'channels' | 'states',
+  row: Insertable<NamedTable>,
+): Promise<NamedRow> {
   return db.insertInto(table).values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 // Channel lookups open every analytics request and every report written: prepared.
-const namedQuery = preparedQuery((db, s: { table: 'channels' | 'states' }, v: { id: number }) => db.selectFrom(s.table as 'channels').selectAll().where('id', '=', v.id));
+const namedQuery = preparedQuery((db, s: { table: 'channels' | 'states' }, v: { id: number }) =>
+  db
+    .selectFrom(s.table as 'channels')
+    .selectAll()
+    .where('id', '=', v.id),
+);
 
-export async function findNamed(db: Kysely<Database>, table: 'channels' | 'states', id: number): Promise<NamedRow | undefined> {
+export async function findNamed(
+  db: Kysely<Database>,
+  table: 'channels' | 'states',
+  id: number,
+): Promise<NamedRow | undefined> {
   return (await namedQuery(db, { table }, { id }))[0];
 }
 
@@ -35,7 +56,9 @@ export async function insertOptions(db: Kysely<Database>, rows: Insertable<Field
   return db.insertInto('field_options').values(rows).returningAll().execute();
 }
 
-const formQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) => db.selectFrom('forms').selectAll().where('id', '=', v.id));
+const formQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) =>
+  db.selectFrom('forms').selectAll().where('id', '=', v.id),
+);
 
 export async function findForm(db: Kysely<Database>, id: number): Promise<FormRow | undefined> {
   return (await formQuery(db, {}, { id }))[0];
@@ -46,23 +69,38 @@ export async function formsOfChannel(db: Kysely<Database>, channelId: number): P
 }
 
 /** Fields of forms with their options, in form order. */
-export async function fieldsOfForms(db: Kysely<Database>, formIds: readonly number[]): Promise<{ fields: FieldRow[]; options: OptionRow[] }> {
+export async function fieldsOfForms(
+  db: Kysely<Database>,
+  formIds: readonly number[],
+): Promise<{ fields: FieldRow[]; options: OptionRow[] }> {
   if (formIds.length === 0) return { fields: [], options: [] };
-  const fields = await db.selectFrom('form_fields').selectAll().where('form_id', 'in', formIds).orderBy('form_id').orderBy('position').execute();
+  const fields = await db
+    .selectFrom('form_fields')
+    .selectAll()
+    .where('form_id', 'in', formIds)
+    .orderBy('form_id')
+    .orderBy('position')
+    .execute();
   const options =
     fields.length === 0
       ? []
       : await db
           .selectFrom('field_options')
           .selectAll()
-          .where('field_id', 'in', fields.map((f) => f.id))
+          .where(
+            'field_id',
+            'in',
+            fields.map((f) => f.id),
+          )
           .orderBy('field_id')
           .orderBy('position')
           .execute();
   return { fields, options };
 }
 
-const fieldQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) => db.selectFrom('form_fields').selectAll().where('id', '=', v.id));
+const fieldQuery = preparedQuery((db, _s: QueryShape, v: { id: number }) =>
+  db.selectFrom('form_fields').selectAll().where('id', '=', v.id),
+);
 
 export async function findField(db: Kysely<Database>, id: number): Promise<FieldRow | undefined> {
   return (await fieldQuery(db, {}, { id }))[0];
@@ -80,13 +118,26 @@ type ChannelTotal = keyof typeof CHANNEL_TOTALS;
 export type ChannelTotals = Partial<Record<ChannelTotal, number>>;
 
 /** Adds to a channel's running totals (the row appears on first use). */
-export async function addChannelTotals(db: Kysely<Database>, channelId: number, accountId: number, delta: ChannelTotals): Promise<void> {
+export async function addChannelTotals(
+  db: Kysely<Database>,
+  channelId: number,
+  accountId: number,
+  delta: ChannelTotals,
+): Promise<void> {
   const columns = Object.keys(delta) as ChannelTotal[];
   if (columns.length === 0) return;
   await db
     .insertInto('report_channel_totals')
     .values({ channel_id: channelId, account_id: accountId, ...delta })
-    .onConflict((oc) => oc.column('channel_id').doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql`${sql.ref(`report_channel_totals.${c}`)} + ${sql.ref(`excluded.${c}`)}`]))))
+    .onConflict((oc) =>
+      oc
+        .column('channel_id')
+        .doUpdateSet(
+          Object.fromEntries(
+            columns.map((c) => [c, sql`${sql.ref(`report_channel_totals.${c}`)} + ${sql.ref(`excluded.${c}`)}`]),
+          ),
+        ),
+    )
     .execute();
 }
 
@@ -106,7 +157,11 @@ export interface Selection {
   option_id: number;
 }
 
-export async function insertReport(db: Kysely<Database>, row: Insertable<ReportsTable>, selections: readonly Selection[]): Promise<ReportRow> {
+export async function insertReport(
+  db: Kysely<Database>,
+  row: Insertable<ReportsTable>,
+  selections: readonly Selection[],
+): Promise<ReportRow> {
   const report = await db.insertInto('reports').values(row).returningAll().executeTakeFirstOrThrow();
   const counts = new CountDeltas();
   await countNewReports(db, [{ id: report.id, row: report, selections }], counts);
@@ -120,18 +175,47 @@ export interface NewReport {
   selections: readonly Selection[];
 }
 
-const REPORT_COLUMNS = ['id', 'account_id', 'channel_id', 'form_id', 'user_id', 'state_id', 'created_at', 'field_values', 'option_ids'] as const satisfies readonly (keyof ReportRow)[];
+const REPORT_COLUMNS = [
+  'id',
+  'account_id',
+  'channel_id',
+  'form_id',
+  'user_id',
+  'state_id',
+  'created_at',
+  'field_values',
+  'option_ids',
+] as const satisfies readonly (keyof ReportRow)[];
 
 /** Bulk path (import): reports whose ids were reserved, with their counts. */
-export async function insertReports(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
+export async function insertReports(
+  db: Kysely<Database>,
+  reports: readonly NewReport[],
+  counts: CountDeltas,
+): Promise<void> {
   const values: unknown[] = [];
-  for (const { id, row } of reports) values.push(id, row.account_id, row.channel_id, row.form_id, row.user_id, row.state_id, row.created_at, row.field_values, row.option_ids);
+  for (const { id, row } of reports)
+    values.push(
+      id,
+      row.account_id,
+      row.channel_id,
+      row.form_id,
+      row.user_id,
+      row.state_id,
+      row.created_at,
+      row.field_values,
+      row.option_ids,
+    );
   await bulkInsertValues(db, 'reports', REPORT_COLUMNS, values);
   await countNewReports(db, reports, counts);
 }
 
 /** Adds new reports to the count deltas and to their channels' running totals. */
-async function countNewReports(db: Kysely<Database>, reports: readonly NewReport[], counts: CountDeltas): Promise<void> {
+async function countNewReports(
+  db: Kysely<Database>,
+  reports: readonly NewReport[],
+  counts: CountDeltas,
+): Promise<void> {
   const perChannel = new Map<number, { accountId: number; n: number }>();
   for (const { row, selections } of reports) {
     counts.addReport(row, selections);
@@ -139,7 +223,8 @@ async function countNewReports(db: Kysely<Database>, reports: readonly NewReport
     if (channel) channel.n++;
     else perChannel.set(row.channel_id, { accountId: row.account_id, n: 1 });
   }
-  for (const [channelId, { accountId, n }] of perChannel) await addChannelTotals(db, channelId, accountId, { reports: n });
+  for (const [channelId, { accountId, n }] of perChannel)
+    await addChannelTotals(db, channelId, accountId, { reports: n });
 }
 
 /** The 15-minute UTC bucket of an instant (unix ms): the unit of the pre-aggregated counts. */
@@ -213,8 +298,17 @@ export class CountDeltas {
   private chunks = 0;
 
   private static empty(): Record<CountTable, TableDeltas> {
-    const table = (name: CountTable): TableDeltas => ({ widthMs: BUCKET_MS * LEVEL_SIZES[LEVELS_OF[name][0]!]!, keys: new Map(), last: undefined });
-    return { report_counts: table('report_counts'), report_state_counts: table('report_state_counts'), report_user_counts: table('report_user_counts'), report_option_counts: table('report_option_counts') };
+    const table = (name: CountTable): TableDeltas => ({
+      widthMs: BUCKET_MS * LEVEL_SIZES[LEVELS_OF[name][0]!]!,
+      keys: new Map(),
+      last: undefined,
+    });
+    return {
+      report_counts: table('report_counts'),
+      report_state_counts: table('report_state_counts'),
+      report_user_counts: table('report_user_counts'),
+      report_option_counts: table('report_option_counts'),
+    };
   }
 
   /** Memory held by the changes, in bytes (what an import flushes on). */
@@ -245,7 +339,10 @@ export class CountDeltas {
   }
 
   /** The counts of a new report: its channel, user, state and selected options. */
-  addReport(report: Pick<ReportRow, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>, selections: readonly Selection[]): void {
+  addReport(
+    report: Pick<ReportRow, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>,
+    selections: readonly Selection[],
+  ): void {
     const at = report.created_at;
     this.add('report_counts', report.channel_id, undefined, at, 1);
     this.add('report_user_counts', report.channel_id, report.user_id, at, 1);
@@ -266,7 +363,8 @@ export class CountDeltas {
       for (const byB of keys.values()) {
         for (const { a, b, chunks } of byB.values()) {
           const byBucket = new Map<number, number>();
-          for (const [index, chunk] of chunks) chunk.forEach((total, slot) => total !== 0 && byBucket.set(index * CHUNK_BUCKETS + slot, total));
+          for (const [index, chunk] of chunks)
+            chunk.forEach((total, slot) => total !== 0 && byBucket.set(index * CHUNK_BUCKETS + slot, total));
           for (const [bucket, total] of byBucket) push(a, b, finest!, bucket, total);
           for (const level of wider) {
             const ratio = LEVEL_SIZES[level]! / LEVEL_SIZES[finest!]!;
@@ -279,7 +377,13 @@ export class CountDeltas {
           }
         }
       }
-      await bulkInsert(db, table, [...keyColumns, 'level', 'bucket', 'total'], changed, `on conflict (${keyColumns.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`);
+      await bulkInsert(
+        db,
+        table,
+        [...keyColumns, 'level', 'bucket', 'total'],
+        changed,
+        `on conflict (${keyColumns.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`,
+      );
     }
     this.tables = CountDeltas.empty();
     this.chunks = 0;
@@ -312,7 +416,11 @@ export function decompose(from: number, to: number, levels: readonly number[]): 
   const last = Math.floor(to / size);
   const narrower = levels.slice(0, -1);
   if (first >= last) return decompose(from, to, narrower);
-  return [...decompose(from, first * size, narrower), { level, from: first, to: last }, ...decompose(last * size, to, narrower)];
+  return [
+    ...decompose(from, first * size, narrower),
+    { level, from: first, to: last },
+    ...decompose(last * size, to, narrower),
+  ];
 }
 
 export async function findReport(db: Kysely<Database>, id: number): Promise<ReportRow | undefined> {
@@ -320,7 +428,10 @@ export async function findReport(db: Kysely<Database>, id: number): Promise<Repo
 }
 
 /** A report's chosen options (by id) with their field and its type, in option order: shown by value. */
-export async function chosenOptions(db: Kysely<Database>, ids: readonly number[]): Promise<{ field_id: number; field_type: FieldRow['field_type']; value: string }[]> {
+export async function chosenOptions(
+  db: Kysely<Database>,
+  ids: readonly number[],
+): Promise<{ field_id: number; field_type: FieldRow['field_type']; value: string }[]> {
   if (ids.length === 0) return [];
   return db
     .selectFrom('field_options as o')
@@ -333,7 +444,11 @@ export async function chosenOptions(db: Kysely<Database>, ids: readonly number[]
 }
 
 /** Moves a report to another state (or none), and its count with it, in one transaction. */
-export async function updateReportState(db: Kysely<Database>, report: ReportRow, stateId: number | null): Promise<void> {
+export async function updateReportState(
+  db: Kysely<Database>,
+  report: ReportRow,
+  stateId: number | null,
+): Promise<void> {
   await atomically(db, async (trx) => {
     // Re-read under the transaction: a concurrent change must not be counted twice.
     let read = trx.selectFrom('reports').select('state_id').where('id', '=', report.id);
@@ -342,20 +457,34 @@ export async function updateReportState(db: Kysely<Database>, report: ReportRow,
     if (current.state_id === stateId) return;
     await trx.updateTable('reports').set({ state_id: stateId }).where('id', '=', report.id).execute();
     const counts = new CountDeltas();
-    if (current.state_id !== null) counts.add('report_state_counts', report.channel_id, current.state_id, report.created_at, -1);
+    if (current.state_id !== null)
+      counts.add('report_state_counts', report.channel_id, current.state_id, report.created_at, -1);
     if (stateId !== null) counts.add('report_state_counts', report.channel_id, stateId, report.created_at, 1);
     await counts.flush(trx);
   });
 }
 
 /** Which of these users belong to the account (others are refused as unknown). */
-export async function usersInAccount(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<Set<number>> {
+export async function usersInAccount(
+  db: Kysely<Database>,
+  accountId: number,
+  userIds: readonly number[],
+): Promise<Set<number>> {
   if (userIds.length === 0) return new Set();
-  const rows = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('id', 'in', userIds).execute();
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', userIds)
+    .execute();
   return new Set(rows.map((r) => r.id));
 }
 
-export async function insertRead(db: Kysely<Database>, accountId: number, row: { report_id: number; channel_id: number; user_id: number; read_at: number }) {
+export async function insertRead(
+  db: Kysely<Database>,
+  accountId: number,
+  row: { report_id: number; channel_id: number; user_id: number; read_at: number },
+) {
   return atomically(db, async (trx) => {
     const read = await trx.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
     await addChannelTotals(trx, row.channel_id, accountId, { reads: 1 });
@@ -363,7 +492,10 @@ export async function insertRead(db: Kysely<Database>, accountId: number, row: {
   });
 }
 
-export async function insertAlert(db: Kysely<Database>, row: { account_id: number; report_id: number; channel_id: number; created_at: number }) {
+export async function insertAlert(
+  db: Kysely<Database>,
+  row: { account_id: number; report_id: number; channel_id: number; created_at: number },
+) {
   const alert = await db.insertInto('alerts').values(row).returningAll().executeTakeFirstOrThrow();
   await addChannelTotals(db, row.channel_id, row.account_id, { alerts: 1 });
   return alert;
@@ -373,11 +505,24 @@ export async function findAlert(db: Kysely<Database>, id: number) {
   return db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertDeliveries(db: Kysely<Database>, alert: { id: number; report_id: number; channel_id: number }, userIds: readonly number[], sentAt: number): Promise<number> {
+export async function insertDeliveries(
+  db: Kysely<Database>,
+  alert: { id: number; report_id: number; channel_id: number },
+  userIds: readonly number[],
+  sentAt: number,
+): Promise<number> {
   for (let i = 0; i < userIds.length; i += 1000) {
     await db
       .insertInto('alert_deliveries')
-      .values(userIds.slice(i, i + 1000).map((user_id) => ({ alert_id: alert.id, report_id: alert.report_id, channel_id: alert.channel_id, user_id, sent_at: sentAt })))
+      .values(
+        userIds.slice(i, i + 1000).map((user_id) => ({
+          alert_id: alert.id,
+          report_id: alert.report_id,
+          channel_id: alert.channel_id,
+          user_id,
+          sent_at: sentAt,
+        })),
+      )
       .execute();
   }
   return userIds.length;
@@ -399,16 +544,23 @@ export interface OffsetRange {
 }
 
 const localUnitCountsQuery = preparedQuery(
-  (db, s: { unit: LocalUnit; levels: string }, v: { channelId: number; offsets: number[]; levels: number[]; froms: number[]; tos: number[] }) => {
+  (
+    db,
+    s: { unit: LocalUnit; levels: string },
+    v: { channelId: number; offsets: number[]; levels: number[]; froms: number[]; tos: number[] },
+  ) => {
     const arm = (i: number, level: number) => {
       // Bound numbers are REAL on SQLite (better-sqlite3): cast, so the divisions below stay integer.
       const offset = sql<number>`cast(${v.offsets[i]} as bigint)`;
       const local = sql`(bucket * ${sql.lit(BUCKET_MS * LEVEL_SIZES[level]!)} + ${offset})`;
       const key =
-        s.unit === 'hourOfDay' ? sql<number>`(${local} / 3600000) % 24`
-        : s.unit === 'dow' ? sql<number>`((${local} / 86400000) + 4) % 7`
-        : s.unit === 'hour' ? sql<number>`${local} / 3600000`
-        : sql<number>`${local} / 86400000`;
+        s.unit === 'hourOfDay'
+          ? sql<number>`(${local} / 3600000) % 24`
+          : s.unit === 'dow'
+            ? sql<number>`((${local} / 86400000) + 4) % 7`
+            : s.unit === 'hour'
+              ? sql<number>`${local} / 3600000`
+              : sql<number>`${local} / 86400000`;
       return db
         .selectFrom('report_counts')
         .select([offset.as('o'), key.as('k'), 'total as n'])
@@ -418,7 +570,10 @@ const localUnitCountsQuery = preparedQuery(
         .where('bucket', '<', v.tos[i]!);
     };
     const levels = s.levels.split(',').map(Number);
-    return db.selectFrom(unionOf(levels.length, (i) => arm(i, levels[i]!)).as('r')).select(['o', 'k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy(['o', 'k']);
+    return db
+      .selectFrom(unionOf(levels.length, (i) => arm(i, levels[i]!)).as('r'))
+      .select(['o', 'k', (eb) => eb.fn.sum<number>('n').as('n')])
+      .groupBy(['o', 'k']);
   },
 );
 
@@ -426,11 +581,17 @@ const localUnitCountsQuery = preparedQuery(
  * Counts of whole buckets grouped by a local-time unit, per fixed offset: `local = bucket start +
  * offset`. One statement for all the offsets of a window, each range covered by its coarsest levels.
  */
-export async function countsByLocalUnit(db: Kysely<Database>, channelId: number, ranges: readonly OffsetRange[], unit: LocalUnit): Promise<{ offsetMs: number; k: number; n: number }[]> {
+export async function countsByLocalUnit(
+  db: Kysely<Database>,
+  channelId: number,
+  ranges: readonly OffsetRange[],
+  unit: LocalUnit,
+): Promise<{ offsetMs: number; k: number; n: number }[]> {
   const arms: { offsetMs: number; level: number; from: number; to: number }[] = [];
   for (const { offsetMs, from, to } of ranges) {
     // Hour buckets are whole local hours only when the offset is: +05:30 and +05:45 use quarter hours.
-    for (const range of decompose(from, to, offsetMs % 3_600_000 === 0 ? LOCAL_UNIT_LEVELS : [0])) arms.push({ offsetMs, ...range });
+    for (const range of decompose(from, to, offsetMs % 3_600_000 === 0 ? LOCAL_UNIT_LEVELS : [0]))
+      arms.push({ offsetMs, ...range });
   }
   if (arms.length === 0) return [];
   const rows = await localUnitCountsQuery(
@@ -444,25 +605,40 @@ export async function countsByLocalUnit(db: Kysely<Database>, channelId: number,
 /** Arms per statement when a fold has many: well under SQLite's 500 compound terms. */
 const ARMS_PER_STATEMENT = 200;
 
-const pieceCountsQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; pieces: number[]; levels: number[]; froms: number[]; tos: number[] }) => {
-  const arm = (i: number) =>
-    db
-      .selectFrom('report_counts')
-      .select([sql<number>`cast(${v.pieces[i]!} as bigint)`.as('i'), 'total as n'])
-      .where('channel_id', '=', v.channelId)
-      .where('level', '=', v.levels[i]!)
-      .where('bucket', '>=', v.froms[i]!)
-      .where('bucket', '<', v.tos[i]!);
-  return db.selectFrom(unionOf(s.arms, arm).as('r')).select(['i', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('i');
-});
+const pieceCountsQuery = preparedQuery(
+  (
+    db,
+    s: { arms: number },
+    v: { channelId: number; pieces: number[]; levels: number[]; froms: number[]; tos: number[] },
+  ) => {
+    const arm = (i: number) =>
+      db
+        .selectFrom('report_counts')
+        .select([sql<number>`cast(${v.pieces[i]!} as bigint)`.as('i'), 'total as n'])
+        .where('channel_id', '=', v.channelId)
+        .where('level', '=', v.levels[i]!)
+        .where('bucket', '>=', v.froms[i]!)
+        .where('bucket', '<', v.tos[i]!);
+    return db
+      .selectFrom(unionOf(s.arms, arm).as('r'))
+      .select(['i', (eb) => eb.fn.sum<number>('n').as('n')])
+      .groupBy('i');
+  },
+);
 
 /**
  * Report counts of consecutive pieces of whole buckets ([from, to) in quarter hours each), one
  * total per piece index. A piece is read at the coarsest levels that fit it, UTC days included:
  * a local week is six UTC day rows and the hours around them instead of 168 hour rows.
  */
-export async function countsByPiece(db: Kysely<Database>, channelId: number, pieces: readonly { from: number; to: number }[]): Promise<Map<number, number>> {
-  const arms = pieces.flatMap((piece, i) => decompose(piece.from, piece.to, TOTAL_LEVELS).map((range) => ({ piece: i, ...range })));
+export async function countsByPiece(
+  db: Kysely<Database>,
+  channelId: number,
+  pieces: readonly { from: number; to: number }[],
+): Promise<Map<number, number>> {
+  const arms = pieces.flatMap((piece, i) =>
+    decompose(piece.from, piece.to, TOTAL_LEVELS).map((range) => ({ piece: i, ...range })),
+  );
   const totals = new Map<number, number>();
   if (arms.length > 0 && isPostgres(db)) {
     // PostgreSQL plans every statement it runs: a UNION of 150 arms took ~15 ms to plan. The ranges
@@ -495,22 +671,37 @@ const KEYED_COUNTS = {
   option: { table: 'report_option_counts', owner: 'field_id', key: 'option_id' },
 } as const;
 
-const keyedCountsQuery = preparedQuery((db, s: { by: keyof typeof KEYED_COUNTS; arms: number }, v: { owner: number; levels: number[]; froms: number[]; tos: number[] }) => {
-  const { table, owner, key } = KEYED_COUNTS[s.by];
-  // The three tables differ only in their key columns' names.
-  const arm = (i: number) =>
-    db
-      .selectFrom(table as 'report_state_counts')
-      .select([sql<number>`${sql.ref(key)}`.as('k'), 'total as n'])
-      .where(db.dynamic.ref<'channel_id'>(owner), '=', v.owner)
-      .where('level', '=', v.levels[i]!)
-      .where('bucket', '>=', v.froms[i]!)
-      .where('bucket', '<', v.tos[i]!);
-  return db.selectFrom(unionOf(s.arms, arm).as('r')).select(['k', (eb) => eb.fn.sum<number>('n').as('n')]).groupBy('k');
-});
+const keyedCountsQuery = preparedQuery(
+  (
+    db,
+    s: { by: keyof typeof KEYED_COUNTS; arms: number },
+    v: { owner: number; levels: number[]; froms: number[]; tos: number[] },
+  ) => {
+    const { table, owner, key } = KEYED_COUNTS[s.by];
+    // The three tables differ only in their key columns' names.
+    const arm = (i: number) =>
+      db
+        .selectFrom(table as 'report_state_counts')
+        .select([sql<number>`${sql.ref(key)}`.as('k'), 'total as n'])
+        .where(db.dynamic.ref<'channel_id'>(owner), '=', v.owner)
+        .where('level', '=', v.levels[i]!)
+        .where('bucket', '>=', v.froms[i]!)
+        .where('bucket', '<', v.tos[i]!);
+    return db
+      .selectFrom(unionOf(s.arms, arm).as('r'))
+      .select(['k', (eb) => eb.fn.sum<number>('n').as('n')])
+      .groupBy('k');
+  },
+);
 
 /** Counts of whole hours [fromBucket, toBucket) (in quarter hours) per state, per user or per option of a field: one statement. */
-export async function countsByKey(db: Kysely<Database>, by: 'state' | 'user' | 'option', ownerId: number, fromBucket: number, toBucket: number): Promise<{ k: number; n: number }[]> {
+export async function countsByKey(
+  db: Kysely<Database>,
+  by: 'state' | 'user' | 'option',
+  ownerId: number,
+  fromBucket: number,
+  toBucket: number,
+): Promise<{ k: number; n: number }[]> {
   const ranges = decompose(fromBucket, toBucket, KEYED_LEVELS);
   if (ranges.length === 0) return [];
   const rows = await keyedCountsQuery(db, { by, arms: ranges.length }, { owner: ownerId, ...rangeColumns(ranges) });
@@ -532,8 +723,16 @@ function rangeValues(ranges: TimeRanges): { shape: { arms: number }; froms: numb
   return { shape: { arms: nonEmpty.length }, froms: nonEmpty.map((r) => r[0]), tos: nonEmpty.map((r) => r[1]) };
 }
 
-const reportsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; froms: number[]; tos: number[] }) =>
-  unionOf(s.arms, (i) => db.selectFrom('reports').select(['created_at', 'state_id', 'user_id']).where('channel_id', '=', v.channelId).where('created_at', '>=', v.froms[i]!).where('created_at', '<', v.tos[i]!)),
+const reportsBetweenQuery = preparedQuery(
+  (db, s: { arms: number }, v: { channelId: number; froms: number[]; tos: number[] }) =>
+    unionOf(s.arms, (i) =>
+      db
+        .selectFrom('reports')
+        .select(['created_at', 'state_id', 'user_id'])
+        .where('channel_id', '=', v.channelId)
+        .where('created_at', '>=', v.froms[i]!)
+        .where('created_at', '<', v.tos[i]!),
+    ),
 );
 
 /** Raw reports of time ranges (the partial quarter hours or hours at a window's edges). */
@@ -542,17 +741,18 @@ export async function reportsBetween(db: Kysely<Database>, channelId: number, ra
   return r ? reportsBetweenQuery(db, r.shape, { channelId, froms: r.froms, tos: r.tos }) : [];
 }
 
-const optionIdsBetweenQuery = preparedQuery((db, s: { arms: number }, v: { channelId: number; formId: number; froms: number[]; tos: number[] }) =>
-  unionOf(s.arms, (i) =>
-    db
-      .selectFrom('reports')
-      .select(['created_at', 'option_ids'])
-      .where('channel_id', '=', v.channelId)
-      .where('created_at', '>=', v.froms[i]!)
-      .where('created_at', '<', v.tos[i]!)
-      .where('form_id', '=', v.formId)
-      .where('option_ids', 'is not', null),
-  ),
+const optionIdsBetweenQuery = preparedQuery(
+  (db, s: { arms: number }, v: { channelId: number; formId: number; froms: number[]; tos: number[] }) =>
+    unionOf(s.arms, (i) =>
+      db
+        .selectFrom('reports')
+        .select(['created_at', 'option_ids'])
+        .where('channel_id', '=', v.channelId)
+        .where('created_at', '>=', v.froms[i]!)
+        .where('created_at', '<', v.tos[i]!)
+        .where('form_id', '=', v.formId)
+        .where('option_ids', 'is not', null),
+    ),
 );
 
 /** Selected option ids (JSON arrays) of a form's reports in time ranges (a window's edges). */
@@ -561,7 +761,9 @@ export async function optionIdsBetween(db: Kysely<Database>, channelId: number, 
   return r ? optionIdsBetweenQuery(db, r.shape, { channelId, formId, froms: r.froms, tos: r.tos }) : [];
 }
 
-const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) => db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids));
+const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) =>
+  db.selectFrom('states').select(['id', 'name']).where('id', 'in', v.ids),
+);
 
 /** Names of states by id. */
 export async function stateNames(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string>> {
@@ -570,7 +772,9 @@ export async function stateNames(db: Kysely<Database>, ids: readonly number[]): 
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
-const optionsOfFieldQuery = preparedQuery((db, _s: QueryShape, v: { fieldId: number }) => db.selectFrom('field_options').selectAll().where('field_id', '=', v.fieldId).orderBy('position'));
+const optionsOfFieldQuery = preparedQuery((db, _s: QueryShape, v: { fieldId: number }) =>
+  db.selectFrom('field_options').selectAll().where('field_id', '=', v.fieldId).orderBy('position'),
+);
 
 export async function optionsOfField(db: Kysely<Database>, fieldId: number): Promise<OptionRow[]> {
   return optionsOfFieldQuery(db, {}, { fieldId });
@@ -582,25 +786,51 @@ export type ReadField = 'total_reads' | 'unique_reads' | 'report_readers' | 'rep
  * Reads made in [from, to) of a channel's reports: exact counts, only those asked. Each question
  * reads the index whose order answers it: time (total), (user, report) pairs, report.
  */
-export async function readCounts(db: Kysely<Database>, channelId: number, from: number, to: number, fields: readonly ReadField[]): Promise<Partial<Record<ReadField, number>>> {
-  const inWindow = db.selectFrom('report_reads').where('channel_id', '=', channelId).where('read_at', '>=', from).where('read_at', '<', to);
+export async function readCounts(
+  db: Kysely<Database>,
+  channelId: number,
+  from: number,
+  to: number,
+  fields: readonly ReadField[],
+): Promise<Partial<Record<ReadField, number>>> {
+  const inWindow = db
+    .selectFrom('report_reads')
+    .where('channel_id', '=', channelId)
+    .where('read_at', '>=', from)
+    .where('read_at', '<', to);
   const out: Partial<Record<ReadField, number>> = {};
   if (fields.includes('unique_reads') || fields.includes('report_readers')) {
     // Grouped in (user, report) order: one row per distinct pair, no sort.
-    const pairs = inWindow.select(['user_id', (eb) => eb.fn.countAll<number>().as('c')]).groupBy(['user_id', 'report_id']).as('pairs');
+    const pairs = inWindow
+      .select(['user_id', (eb) => eb.fn.countAll<number>().as('c')])
+      .groupBy(['user_id', 'report_id'])
+      .as('pairs');
     const row = await db
       .selectFrom(pairs)
-      .select((eb) => [eb.fn.countAll<number>().as('unique_reads'), eb.fn.sum<number>('c').as('total_reads'), eb.fn.count<number>('user_id').distinct().as('report_readers')])
+      .select((eb) => [
+        eb.fn.countAll<number>().as('unique_reads'),
+        eb.fn.sum<number>('c').as('total_reads'),
+        eb.fn.count<number>('user_id').distinct().as('report_readers'),
+      ])
       .executeTakeFirstOrThrow();
     out.unique_reads = Number(row.unique_reads);
     out.report_readers = Number(row.report_readers);
     out.total_reads = Number(row.total_reads ?? 0);
   } else if (fields.includes('total_reads')) {
-    out.total_reads = Number((await inWindow.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    out.total_reads = Number(
+      (await inWindow.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+    );
   }
   if (fields.includes('reports_seen')) {
     const reports = inWindow.select('report_id').groupBy('report_id').as('seen');
-    out.reports_seen = Number((await db.selectFrom(reports).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    out.reports_seen = Number(
+      (
+        await db
+          .selectFrom(reports)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   }
   return out;
 }
@@ -620,7 +850,19 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
       // Alerts delivered to the user in the window that the user opened (at any time).
       eb.fn
         .count<number>(
-          eb.case().when(eb.exists(eb.selectFrom('alert_opens as o').select('o.id').whereRef('o.alert_id', '=', 'd.alert_id').whereRef('o.user_id', '=', 'd.user_id'))).then(eb.ref('d.alert_id')).end(),
+          eb
+            .case()
+            .when(
+              eb.exists(
+                eb
+                  .selectFrom('alert_opens as o')
+                  .select('o.id')
+                  .whereRef('o.alert_id', '=', 'd.alert_id')
+                  .whereRef('o.user_id', '=', 'd.user_id'),
+              ),
+            )
+            .then(eb.ref('d.alert_id'))
+            .end(),
         )
         .distinct()
         .as('alerts_opened'),
@@ -648,7 +890,9 @@ export async function awarenessCounts(db: Kysely<Database>, channelId: number, f
  */
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   // One row per selected option: its field, its id and its report's time.
-  const [selected, optionId] = isPostgres(db) ? ['json_array_elements_text(r.option_ids::json) as j(id)', 'j.id::bigint'] : ['json_each(r.option_ids) as j', 'j.value'];
+  const [selected, optionId] = isPostgres(db)
+    ? ['json_array_elements_text(r.option_ids::json) as j(id)', 'j.id::bigint']
+    : ['json_each(r.option_ids) as j', 'j.value'];
   const selections = `(select o.field_id, o.id as option_id, r.created_at from reports r cross join ${selected} join field_options o on o.id = ${optionId} where r.option_ids is not null) as s`;
   const sources: [CountTable, string, string[], string][] = [
     ['report_counts', 'channel_id', [], 'reports'],
@@ -658,10 +902,14 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   ];
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('report_channel_totals').execute();
-    await sql`insert into report_channel_totals (channel_id, account_id) select id, account_id from channels`.execute(trx);
+    await sql`insert into report_channel_totals (channel_id, account_id) select id, account_id from channels`.execute(
+      trx,
+    );
     for (const [column, [source, aggregate]] of Object.entries(CHANNEL_TOTALS)) {
       await sql
-        .raw(`update report_channel_totals set ${column} = s.n from (select channel_id, ${aggregate} as n from ${source} group by channel_id) as s where s.channel_id = report_channel_totals.channel_id`)
+        .raw(
+          `update report_channel_totals set ${column} = s.n from (select channel_id, ${aggregate} as n from ${source} group by channel_id) as s where s.channel_id = report_channel_totals.channel_id`,
+        )
         .execute(trx);
     }
     for (const [table, owner, keys, source] of sources) {
@@ -669,7 +917,11 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
       const columns = [owner, ...keys].join(', ');
       for (const level of LEVELS_OF[table]) {
         const bucket = `created_at / ${BUCKET_MS * LEVEL_SIZES[level]!}`;
-        await sql.raw(`insert into ${table} (${columns}, level, bucket, total) select ${columns}, ${level}, ${bucket}, count(*) from ${source} group by ${columns}, ${bucket}`).execute(trx);
+        await sql
+          .raw(
+            `insert into ${table} (${columns}, level, bucket, total) select ${columns}, ${level}, ${bucket}, count(*) from ${source} group by ${columns}, ${bucket}`,
+          )
+          .execute(trx);
       }
     }
   });
@@ -692,7 +944,14 @@ export async function findImage(db: Kysely<Database>, id: number) {
 }
 
 /** Images of a channel's reports created in [from, to), by report time then id: one index range. */
-export async function imagesBetween(db: Kysely<Database>, channelId: number, from: number, to: number, offset: number, limit: number) {
+export async function imagesBetween(
+  db: Kysely<Database>,
+  channelId: number,
+  from: number,
+  to: number,
+  offset: number,
+  limit: number,
+) {
   return db
     .selectFrom('report_images')
     .select(['id', 'account_id', 'report_id', 'created_at'])

@@ -3,7 +3,23 @@ import { Type } from '@sinclair/typebox';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
 import { bearerSecurity, IdParams, reportsErrorResponses } from '../http/schemas.js';
 import { toIso } from '../shared/time.js';
-import { Alert, AlertBody, DeliveriesBody, Form, FormBody, FormsQuery, Named, NamedBody, Open, OpenBody, Read, ReadBody, Report, ReportBody, ReportPatch } from './schemas.js';
+import {
+  Alert,
+  AlertBody,
+  DeliveriesBody,
+  Form,
+  FormBody,
+  FormsQuery,
+  Named,
+  NamedBody,
+  Open,
+  OpenBody,
+  Read,
+  ReadBody,
+  Report,
+  ReportBody,
+  ReportPatch,
+} from './schemas.js';
 import * as reports from './service.js';
 import { importNdjson } from './import.js';
 import { Readable } from 'node:stream';
@@ -12,7 +28,13 @@ import { invalidParams } from '../http/errors.js';
 const tags = ['reports v4: data in'];
 const security = bearerSecurity;
 const created = <T extends { created_at: number }>(row: T) => ({ ...row, created_at: toIso(row.created_at) });
-const alertJson = (a: { id: number; account_id: number; report_id: number; created_at: number; deliveries: number }) => ({
+const alertJson = (a: {
+  id: number;
+  account_id: number;
+  report_id: number;
+  created_at: number;
+  deliveries: number;
+}) => ({
   id: a.id,
   account_id: a.account_id,
   report_id: a.report_id,
@@ -33,10 +55,21 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: app.config.maxUploadBytes,
       schema: {
         tags,
-        summary: 'Import NDJSON (report, read, alert, alert_delivery, alert_open lines), all or nothing; the error names the line',
+        summary:
+          'Import NDJSON (report, read, alert, alert_delivery, alert_open lines), all or nothing; the error names the line',
         security,
         consumes: ['application/x-ndjson'],
-        response: { 201: Type.Object({ lines: Type.Integer(), reports: Type.Integer(), reads: Type.Integer(), alerts: Type.Integer(), deliveries: Type.Integer(), opens: Type.Integer() }), ...reportsErrorResponses },
+        response: {
+          201: Type.Object({
+            lines: Type.Integer(),
+            reports: Type.Integer(),
+            reads: Type.Integer(),
+            alerts: Type.Integer(),
+            deliveries: Type.Integer(),
+            opens: Type.Integer(),
+          }),
+          ...reportsErrorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -45,10 +78,22 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  for (const [table, permission] of [['channels', 'manage-channels'], ['states', 'manage-states']] as const) {
+  for (const [table, permission] of [
+    ['channels', 'manage-channels'],
+    ['states', 'manage-states'],
+  ] as const) {
     app.post(
       `/api/v4/${table}`,
-      { preHandler: requirePermission(permission), schema: { tags, summary: `Create a ${table.slice(0, -1)}`, security, body: NamedBody, response: { 201: Named, ...reportsErrorResponses } } },
+      {
+        preHandler: requirePermission(permission),
+        schema: {
+          tags,
+          summary: `Create a ${table.slice(0, -1)}`,
+          security,
+          body: NamedBody,
+          response: { 201: Named, ...reportsErrorResponses },
+        },
+      },
       async (request, reply) => {
         const accountId = await actingAccountId(request, request.body.account_id);
         return reply.code(201).send(created(await reports.createNamed(app.db, table, accountId, request.body.name)));
@@ -58,40 +103,100 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v4/forms',
-    { preHandler: requirePermission('manage-forms'), schema: { tags, summary: 'Create a form with typed fields and options', security, body: FormBody, response: { 201: Form, ...reportsErrorResponses } } },
-    async (request, reply) => reply.code(201).send(created(await reports.createForm(app.db, request.user!, request.body))),
+    {
+      preHandler: requirePermission('manage-forms'),
+      schema: {
+        tags,
+        summary: 'Create a form with typed fields and options',
+        security,
+        body: FormBody,
+        response: { 201: Form, ...reportsErrorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(created(await reports.createForm(app.db, request.user!, request.body))),
   );
 
   app.get(
     '/api/v4/forms',
-    { schema: { tags, summary: 'Forms of a channel, with field ids and option values', security, querystring: FormsQuery, response: { 200: Type.Array(Form), ...reportsErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Forms of a channel, with field ids and option values',
+        security,
+        querystring: FormsQuery,
+        response: { 200: Type.Array(Form), ...reportsErrorResponses },
+      },
+    },
     async (request) => (await reports.listForms(app.db, request.user!, request.query.channel_id)).map(created),
   );
 
   app.post(
     '/api/v4/reports',
-    { preHandler: requirePermission('post-reports'), schema: { tags, summary: 'Post a report', security, body: ReportBody, response: { 201: Report, ...reportsErrorResponses } } },
-    async (request, reply) => reply.code(201).send(created(await reports.createReport(app.db, request.user!, request.body))),
+    {
+      preHandler: requirePermission('post-reports'),
+      schema: {
+        tags,
+        summary: 'Post a report',
+        security,
+        body: ReportBody,
+        response: { 201: Report, ...reportsErrorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(created(await reports.createReport(app.db, request.user!, request.body))),
   );
 
   app.patch(
     '/api/v4/reports/:id',
-    { preHandler: requirePermission('manage-reports'), schema: { tags, summary: 'Change the state of a report', security, params: IdParams, body: ReportPatch, response: { 200: Report, ...reportsErrorResponses } } },
-    async (request) => created(await reports.setReportState(app.db, request.user!, request.params.id, request.body.state_id)),
+    {
+      preHandler: requirePermission('manage-reports'),
+      schema: {
+        tags,
+        summary: 'Change the state of a report',
+        security,
+        params: IdParams,
+        body: ReportPatch,
+        response: { 200: Report, ...reportsErrorResponses },
+      },
+    },
+    async (request) =>
+      created(await reports.setReportState(app.db, request.user!, request.params.id, request.body.state_id)),
   );
 
   app.post(
     '/api/v4/reports/:id/reads',
-    { preHandler: requirePermission('post-reads'), schema: { tags, summary: 'Record that a user read a report', security, params: IdParams, body: ReadBody, response: { 201: Read, ...reportsErrorResponses } } },
+    {
+      preHandler: requirePermission('post-reads'),
+      schema: {
+        tags,
+        summary: 'Record that a user read a report',
+        security,
+        params: IdParams,
+        body: ReadBody,
+        response: { 201: Read, ...reportsErrorResponses },
+      },
+    },
     async (request, reply) => {
       const read = await reports.addRead(app.db, request.user!, request.params.id, request.body);
-      return reply.code(201).send({ id: read.id, report_id: read.report_id, user_id: read.user_id, read_at: toIso(read.read_at) });
+      return reply
+        .code(201)
+        .send({ id: read.id, report_id: read.report_id, user_id: read.user_id, read_at: toIso(read.read_at) });
     },
   );
 
   app.post(
     '/api/v4/alerts',
-    { preHandler: requirePermission('send-alerts'), schema: { tags, summary: 'Alert users about a report (one delivery each)', security, body: AlertBody, response: { 201: Alert, ...reportsErrorResponses } } },
+    {
+      preHandler: requirePermission('send-alerts'),
+      schema: {
+        tags,
+        summary: 'Alert users about a report (one delivery each)',
+        security,
+        body: AlertBody,
+        response: { 201: Alert, ...reportsErrorResponses },
+      },
+    },
     async (request, reply) => {
       const alert = await reports.createAlert(app.db, request.user!, request.body);
       return reply.code(201).send(alertJson(alert));
@@ -100,7 +205,17 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v4/alerts/:id/deliveries',
-    { preHandler: requirePermission('send-alerts'), schema: { tags, summary: 'Deliver an alert again', security, params: IdParams, body: DeliveriesBody, response: { 201: Alert, ...reportsErrorResponses } } },
+    {
+      preHandler: requirePermission('send-alerts'),
+      schema: {
+        tags,
+        summary: 'Deliver an alert again',
+        security,
+        params: IdParams,
+        body: DeliveriesBody,
+        response: { 201: Alert, ...reportsErrorResponses },
+      },
+    },
     async (request, reply) => {
       const alert = await reports.addDeliveries(app.db, request.user!, request.params.id, request.body);
       return reply.code(201).send(alertJson(alert));
@@ -109,10 +224,22 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v4/alerts/:id/open',
-    { preHandler: requirePermission('open-alerts'), schema: { tags, summary: 'Record that a user opened an alert', security, params: IdParams, body: OpenBody, response: { 201: Open, ...reportsErrorResponses } } },
+    {
+      preHandler: requirePermission('open-alerts'),
+      schema: {
+        tags,
+        summary: 'Record that a user opened an alert',
+        security,
+        params: IdParams,
+        body: OpenBody,
+        response: { 201: Open, ...reportsErrorResponses },
+      },
+    },
     async (request, reply) => {
       const open = await reports.openAlert(app.db, request.user!, request.params.id, request.body);
-      return reply.code(201).send({ id: open.id, alert_id: open.alert_id, user_id: open.user_id, opened_at: toIso(open.opened_at) });
+      return reply
+        .code(201)
+        .send({ id: open.id, alert_id: open.alert_id, user_id: open.user_id, opened_at: toIso(open.opened_at) });
     },
   );
 };

@@ -8,21 +8,52 @@ const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Instant = Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset' });
 const UserIds = Type.Array(Id, { minItems: 1, maxItems: 10_000, uniqueItems: true });
 
-export const NamedBody = Type.Object({ name: Name, account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })) });
+export const NamedBody = Type.Object({
+  name: Name,
+  account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
+});
 export type NamedBody = Static<typeof NamedBody>;
-export const Named = Type.Object({ id: Type.Integer(), account_id: Type.Integer(), name: Type.String(), created_at: IsoTimestamp });
+export const Named = Type.Object({
+  id: Type.Integer(),
+  account_id: Type.Integer(),
+  name: Type.String(),
+  created_at: IsoTimestamp,
+});
 
-export const OptionBody = Type.Object({ name: Name, value: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) });
-export const FieldBody = Type.Object({ name: Name, field_type: StringEnum([...FIELD_TYPES]), options: Type.Optional(Type.Array(OptionBody, { minItems: 1, maxItems: 500 })) });
+export const OptionBody = Type.Object({
+  name: Name,
+  value: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export const FieldBody = Type.Object({
+  name: Name,
+  field_type: StringEnum([...FIELD_TYPES]),
+  options: Type.Optional(Type.Array(OptionBody, { minItems: 1, maxItems: 500 })),
+});
 export const FormBody = Type.Object({ channel_id: Id, name: Name, fields: Type.Array(FieldBody, { maxItems: 200 }) });
 export type FormBody = Static<typeof FormBody>;
 
 export const Option = Type.Object({ id: Type.Integer(), name: Type.String(), value: Type.String() });
-export const Field = Type.Object({ id: Type.Integer(), name: Type.String(), field_type: Type.String(), options: Type.Array(Option) });
-export const Form = Type.Object({ id: Type.Integer(), account_id: Type.Integer(), channel_id: Type.Integer(), name: Type.String(), created_at: IsoTimestamp, fields: Type.Array(Field) });
+export const Field = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  field_type: Type.String(),
+  options: Type.Array(Option),
+});
+export const Form = Type.Object({
+  id: Type.Integer(),
+  account_id: Type.Integer(),
+  channel_id: Type.Integer(),
+  name: Type.String(),
+  created_at: IsoTimestamp,
+  fields: Type.Array(Field),
+});
 export const FormsQuery = Type.Object({ channel_id: Id });
 
-const FieldValue = Type.Union([Type.String({ maxLength: 10_000 }), Type.Number(), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 })]);
+const FieldValue = Type.Union([
+  Type.String({ maxLength: 10_000 }),
+  Type.Number(),
+  Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
+]);
 export type FieldValue = Static<typeof FieldValue>;
 export const ReportBody = Type.Object({
   channel_id: Id,
@@ -30,7 +61,11 @@ export const ReportBody = Type.Object({
   user_id: Type.Optional(Id),
   state_id: Type.Optional(Id),
   created_at: Type.Optional(Instant),
-  values: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), FieldValue, { description: 'field id → option value (array for Checkbox), text, number or ISO date' })),
+  values: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[0-9]+$' }), FieldValue, {
+      description: 'field id → option value (array for Checkbox), text, number or ISO date',
+    }),
+  ),
 });
 export type ReportBody = Static<typeof ReportBody>;
 export const Report = Type.Object({
@@ -46,10 +81,26 @@ export const Report = Type.Object({
 export const ReportPatch = Type.Object({ state_id: Type.Union([Id, Type.Null()]) });
 
 export const ReadBody = Type.Object({ user_id: Type.Optional(Id), read_at: Type.Optional(Instant) });
-export const Read = Type.Object({ id: Type.Integer(), report_id: Type.Integer(), user_id: Type.Integer(), read_at: IsoTimestamp });
+export const Read = Type.Object({
+  id: Type.Integer(),
+  report_id: Type.Integer(),
+  user_id: Type.Integer(),
+  read_at: IsoTimestamp,
+});
 
 export const AlertBody = Type.Object({ report_id: Id, user_ids: UserIds, sent_at: Type.Optional(Instant) });
 export const DeliveriesBody = Type.Object({ user_ids: UserIds, sent_at: Type.Optional(Instant) });
-export const Alert = Type.Object({ id: Type.Integer(), account_id: Type.Integer(), report_id: Type.Integer(), created_at: IsoTimestamp, deliveries: Type.Integer({ description: 'Deliveries made by this call' }) });
+export const Alert = Type.Object({
+  id: Type.Integer(),
+  account_id: Type.Integer(),
+  report_id: Type.Integer(),
+  created_at: IsoTimestamp,
+  deliveries: Type.Integer({ description: 'Deliveries made by this call' }),
+});
 export const OpenBody = Type.Object({ user_id: Type.Optional(Id), opened_at: Type.Optional(Instant) });
-export const Open = Type.Object({ id: Type.Integer(), alert_id: Type.Integer(), user_id: Type.Integer(), opened_at: IsoTimestamp });
+export const Open = Type.Object({
+  id: Type.Integer(),
+  alert_id: Type.Integer(),
+  user_id: Type.Integer(),
+  opened_at: IsoTimestamp,
+});

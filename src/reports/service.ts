@@ -27,16 +27,29 @@ function instant(value: string | undefined, field: string, nowMs: number): numbe
 }
 
 /** The user an action is recorded for: the caller, or (with `permission`) another user of the account. */
-async function actingUser(db: Kysely<Database>, caller: Caller, accountId: number, userId: number | undefined, permission: 'manage-reports' | 'send-alerts'): Promise<number> {
+async function actingUser(
+  db: Kysely<Database>,
+  caller: Caller,
+  accountId: number,
+  userId: number | undefined,
+  permission: 'manage-reports' | 'send-alerts',
+): Promise<number> {
   if (userId === undefined || userId === caller.userId) return caller.userId;
   if (!hasPermission(caller, permission)) throw forbidden(`acting for another user needs ${permission}`);
   if (!(await repo.usersInAccount(db, accountId, [userId])).has(userId)) throw notFound('user not found');
   return userId;
 }
 
-export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
+export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) =>
+  visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
 
-export async function createNamed(db: Kysely<Database>, table: 'channels' | 'states', accountId: number, name: string, nowMs = Date.now()) {
+export async function createNamed(
+  db: Kysely<Database>,
+  table: 'channels' | 'states',
+  accountId: number,
+  name: string,
+  nowMs = Date.now(),
+) {
   return repo.insertNamed(db, table, { account_id: accountId, name, created_at: nowMs });
 }
 
@@ -50,29 +63,60 @@ export interface FormView {
 }
 
 async function formViews(db: Kysely<Database>, forms: repo.FormRow[]): Promise<FormView[]> {
-  const { fields, options } = await repo.fieldsOfForms(db, forms.map((f) => f.id));
+  const { fields, options } = await repo.fieldsOfForms(
+    db,
+    forms.map((f) => f.id),
+  );
   return forms.map((form) => ({
     ...form,
     fields: fields
       .filter((f) => f.form_id === form.id)
-      .map((f) => ({ id: f.id, name: f.name, field_type: f.field_type, options: options.filter((o) => o.field_id === f.id).map((o) => ({ id: o.id, name: o.name, value: o.value })) })),
+      .map((f) => ({
+        id: f.id,
+        name: f.name,
+        field_type: f.field_type,
+        options: options.filter((o) => o.field_id === f.id).map((o) => ({ id: o.id, name: o.name, value: o.value })),
+      })),
   }));
 }
 
 /** A form and its fields in one transaction; choice fields need options, others may have none. */
-export async function createForm(db: Kysely<Database>, caller: Caller, body: FormBody, nowMs = Date.now()): Promise<FormView> {
+export async function createForm(
+  db: Kysely<Database>,
+  caller: Caller,
+  body: FormBody,
+  nowMs = Date.now(),
+): Promise<FormView> {
   const channel = await getChannel(db, caller, body.channel_id);
   body.fields.forEach((field, i) => {
     const choice = CHOICE_TYPES.has(field.field_type);
-    if (choice && !field.options) throw invalidParams(`fields[${i}].options: a ${field.field_type} field needs options`, { field: `fields[${i}].options` });
-    if (!choice && field.options) throw invalidParams(`fields[${i}].options: a ${field.field_type} field has no options`, { field: `fields[${i}].options` });
+    if (choice && !field.options)
+      throw invalidParams(`fields[${i}].options: a ${field.field_type} field needs options`, {
+        field: `fields[${i}].options`,
+      });
+    if (!choice && field.options)
+      throw invalidParams(`fields[${i}].options: a ${field.field_type} field has no options`, {
+        field: `fields[${i}].options`,
+      });
     const values = (field.options ?? []).flatMap((o) => (o.value === undefined ? [] : [o.value]));
-    if (new Set(values).size !== values.length) throw invalidParams(`fields[${i}].options: values must be unique`, { field: `fields[${i}].options` });
+    if (new Set(values).size !== values.length)
+      throw invalidParams(`fields[${i}].options: values must be unique`, { field: `fields[${i}].options` });
   });
   const form = await atomically(db, async (trx) => {
-    const row = await repo.insertForm(trx, { account_id: channel.account_id, channel_id: channel.id, name: body.name, created_at: nowMs });
+    const row = await repo.insertForm(trx, {
+      account_id: channel.account_id,
+      channel_id: channel.id,
+      name: body.name,
+      created_at: nowMs,
+    });
     for (const [position, field] of body.fields.entries()) {
-      const fieldRow = await repo.insertField(trx, { account_id: channel.account_id, form_id: row.id, name: field.name, field_type: field.field_type, position });
+      const fieldRow = await repo.insertField(trx, {
+        account_id: channel.account_id,
+        form_id: row.id,
+        name: field.name,
+        field_type: field.field_type,
+        position,
+      });
       const given = new Set((field.options ?? []).flatMap((o) => (o.value === undefined ? [] : [o.value])));
       let generated = 0;
       // Generated values follow the seed's shape: f_<account>_<channel>_<form>_<field>_<n>.
@@ -82,7 +126,15 @@ export async function createForm(db: Kysely<Database>, caller: Caller, body: For
         while (given.has(value));
         return value;
       };
-      await repo.insertOptions(trx, (field.options ?? []).map((o, p) => ({ field_id: fieldRow.id, name: o.name, value: o.value ?? nextValue(), position: p })));
+      await repo.insertOptions(
+        trx,
+        (field.options ?? []).map((o, p) => ({
+          field_id: fieldRow.id,
+          name: o.name,
+          value: o.value ?? nextValue(),
+          position: p,
+        })),
+      );
     }
     return row;
   });
@@ -115,7 +167,11 @@ interface FormShape {
 async function loadFormShape(db: Kysely<Database>, form: repo.FormRow): Promise<FormShape> {
   const { fields, options } = await repo.fieldsOfForms(db, [form.id]);
   const byField = new Map<number, Map<string, repo.OptionRow>>();
-  for (const option of options) (byField.get(option.field_id) ?? byField.set(option.field_id, new Map()).get(option.field_id)!).set(option.value, option);
+  for (const option of options)
+    (byField.get(option.field_id) ?? byField.set(option.field_id, new Map()).get(option.field_id)!).set(
+      option.value,
+      option,
+    );
   return { form, fields: new Map(fields.map((f) => [f.id, f])), options: byField };
 }
 
@@ -131,29 +187,46 @@ function checkValues(shape: FormShape, given: Record<string, FieldValue>): Check
     const value = given[key]!;
     const field = shape.fields.get(Number(key));
     // The id as written ("7", not "07" or "7.0"): two spellings of one field would count it twice.
-    if (!field || String(field.id) !== key) throw invalidParams(`values.${key}: not a field of form ${shape.form.id}`, { field: `values.${key}` });
+    if (!field || String(field.id) !== key)
+      throw invalidParams(`values.${key}: not a field of form ${shape.form.id}`, { field: `values.${key}` });
     if (CHOICE_TYPES.has(field.field_type)) {
       const checkbox = field.field_type === 'Checkbox';
       if (checkbox ? !Array.isArray(value) || value.some((v) => typeof v !== 'string') : typeof value !== 'string') {
-        throw invalidParams(`values.${key}: a ${field.field_type} field takes ${checkbox ? 'an array of option values' : 'one option value'}`, { field: `values.${key}` });
+        throw invalidParams(
+          `values.${key}: a ${field.field_type} field takes ${checkbox ? 'an array of option values' : 'one option value'}`,
+          { field: `values.${key}` },
+        );
       }
       for (const v of checkbox ? new Set(value as string[]) : [value as string]) {
         const option = shape.options.get(field.id)?.get(v);
-        if (!option) throw invalidParams(`values.${key}: "${v}" is not an option of field ${field.id}`, { field: `values.${key}` });
+        if (!option)
+          throw invalidParams(`values.${key}: "${v}" is not an option of field ${field.id}`, {
+            field: `values.${key}`,
+          });
         selections.push({ field_id: field.id, option_id: option.id });
         optionIds += optionIds === '' ? option.id : `,${option.id}`;
       }
       continue;
     }
     const ok =
-      field.field_type === 'Number' ? typeof value === 'number' && Number.isFinite(value)
-      : field.field_type === 'Date' ? typeof value === 'string' && Number.isFinite(Date.parse(value))
-      : typeof value === 'string';
-    if (!ok) throw invalidParams(`values.${key}: a ${field.field_type} field takes a ${field.field_type === 'Date' ? 'date (ISO 8601)' : field.field_type === 'Number' ? 'number' : 'string'}`, { field: `values.${key}` });
+      field.field_type === 'Number'
+        ? typeof value === 'number' && Number.isFinite(value)
+        : field.field_type === 'Date'
+          ? typeof value === 'string' && Number.isFinite(Date.parse(value))
+          : typeof value === 'string';
+    if (!ok)
+      throw invalidParams(
+        `values.${key}: a ${field.field_type} field takes a ${field.field_type === 'Date' ? 'date (ISO 8601)' : field.field_type === 'Number' ? 'number' : 'string'}`,
+        { field: `values.${key}` },
+      );
     // Field ids are integers, so for…in gave them in ascending order, as JSON.stringify would.
     fieldValues += `${fieldValues === '' ? '{' : ','}"${field.id}":${JSON.stringify(value)}`;
   }
-  return { field_values: fieldValues === '' ? null : `${fieldValues}}`, option_ids: optionIds === '' ? null : `[${optionIds}]`, selections };
+  return {
+    field_values: fieldValues === '' ? null : `${fieldValues}}`,
+    option_ids: optionIds === '' ? null : `[${optionIds}]`,
+    selections,
+  };
 }
 
 /** A checked report, ready to insert: its row (without id) and its choices. */
@@ -169,7 +242,8 @@ class LookupPending {
   constructor(readonly loading: Promise<unknown>) {}
 }
 
-type Lookup<V> = { state: 'loading'; promise: Promise<void> } | { state: 'done'; value: V } | { state: 'failed'; error: unknown };
+type Lookup<V> =
+  { state: 'loading'; promise: Promise<void> } | { state: 'done'; value: V } | { state: 'failed'; error: unknown };
 
 /**
  * Checks report bodies for one caller: channel visible, form of that channel, state and user of
@@ -214,9 +288,12 @@ export class ReportChecker {
   }
 
   private checkKnown(body: ReportBody, nowMs: number): CheckedReport {
-    const channel = this.remembered(this.channels, body.channel_id, () => getChannel(this.db, this.caller, body.channel_id));
+    const channel = this.remembered(this.channels, body.channel_id, () =>
+      getChannel(this.db, this.caller, body.channel_id),
+    );
     const createdAt = instant(body.created_at, 'created_at', nowMs);
-    if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined) throw invalidParams('values need a form_id', { field: 'form_id' });
+    if (body.values && Object.keys(body.values).length > 0 && body.form_id === undefined)
+      throw invalidParams('values need a form_id', { field: 'form_id' });
     let shape: FormShape | undefined;
     if (body.form_id !== undefined) {
       const formId = body.form_id;
@@ -224,76 +301,139 @@ export class ReportChecker {
         const form = await repo.findForm(this.db, formId);
         return form ? loadFormShape(this.db, form) : undefined;
       });
-      if (!shape || shape.form.channel_id !== channel.id) throw invalidParams(`form_id ${formId} is not a form of channel ${channel.id}`, { field: 'form_id' });
+      if (!shape || shape.form.channel_id !== channel.id)
+        throw invalidParams(`form_id ${formId} is not a form of channel ${channel.id}`, { field: 'form_id' });
     }
     if (body.state_id !== undefined) {
       const stateId = body.state_id;
       const state = this.remembered(this.states, stateId, () => repo.findNamed(this.db, 'states', stateId));
-      if (!state || state.account_id !== channel.account_id) throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
+      if (!state || state.account_id !== channel.account_id)
+        throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
     }
-    const userId = this.remembered(this.users, `${channel.account_id}:${body.user_id ?? ''}`, () => actingUser(this.db, this.caller, channel.account_id, body.user_id, 'manage-reports'));
+    const userId = this.remembered(this.users, `${channel.account_id}:${body.user_id ?? ''}`, () =>
+      actingUser(this.db, this.caller, channel.account_id, body.user_id, 'manage-reports'),
+    );
     const { field_values, option_ids, selections } = shape ? checkValues(shape, body.values ?? {}) : NO_VALUES;
-    return { row: { account_id: channel.account_id, channel_id: channel.id, form_id: body.form_id ?? null, user_id: userId, state_id: body.state_id ?? null, created_at: createdAt, field_values, option_ids }, selections };
+    return {
+      row: {
+        account_id: channel.account_id,
+        channel_id: channel.id,
+        form_id: body.form_id ?? null,
+        user_id: userId,
+        state_id: body.state_id ?? null,
+        created_at: createdAt,
+        field_values,
+        option_ids,
+      },
+      selections,
+    };
   }
 }
 
 export type ReportView = Omit<repo.ReportRow, 'field_values' | 'option_ids'> & { values: Record<string, FieldValue> };
 
-async function reportView(db: Kysely<Database>, { field_values, option_ids, ...report }: repo.ReportRow): Promise<ReportView> {
+async function reportView(
+  db: Kysely<Database>,
+  { field_values, option_ids, ...report }: repo.ReportRow,
+): Promise<ReportView> {
   const values = (field_values === null ? {} : JSON.parse(field_values)) as Record<string, FieldValue>;
   for (const option of await repo.chosenOptions(db, option_ids === null ? [] : (JSON.parse(option_ids) as number[]))) {
     const key = String(option.field_id);
-    if (option.field_type === 'Checkbox') values[key] = [...((values[key] as string[] | undefined) ?? []), option.value];
+    if (option.field_type === 'Checkbox')
+      values[key] = [...((values[key] as string[] | undefined) ?? []), option.value];
     else values[key] = option.value;
   }
   return { ...report, values };
 }
 
-export async function createReport(db: Kysely<Database>, caller: Caller, body: ReportBody, nowMs = Date.now()): Promise<ReportView> {
+export async function createReport(
+  db: Kysely<Database>,
+  caller: Caller,
+  body: ReportBody,
+  nowMs = Date.now(),
+): Promise<ReportView> {
   const checked = await new ReportChecker(db, caller).check(body, nowMs);
   const report = await atomically(db, (trx) => repo.insertReport(trx, checked.row, checked.selections));
   return reportView(db, report);
 }
 
-export const getReport = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findReport(db, id), 'report');
+export const getReport = async (db: Kysely<Database>, caller: Caller, id: number) =>
+  visible(caller, await repo.findReport(db, id), 'report');
 
-export async function setReportState(db: Kysely<Database>, caller: Caller, id: number, stateId: number | null): Promise<ReportView> {
+export async function setReportState(
+  db: Kysely<Database>,
+  caller: Caller,
+  id: number,
+  stateId: number | null,
+): Promise<ReportView> {
   const report = await getReport(db, caller, id);
   if (stateId !== null) {
     const state = await repo.findNamed(db, 'states', stateId);
-    if (!state || state.account_id !== report.account_id) throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
+    if (!state || state.account_id !== report.account_id)
+      throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
   }
   await repo.updateReportState(db, report, stateId);
   return reportView(db, { ...report, state_id: stateId });
 }
 
-export async function addRead(db: Kysely<Database>, caller: Caller, reportId: number, body: { user_id?: number | undefined; read_at?: string | undefined }, nowMs = Date.now()) {
+export async function addRead(
+  db: Kysely<Database>,
+  caller: Caller,
+  reportId: number,
+  body: { user_id?: number | undefined; read_at?: string | undefined },
+  nowMs = Date.now(),
+) {
   const report = await getReport(db, caller, reportId);
   const readAt = instant(body.read_at, 'read_at', nowMs);
   const userId = await actingUser(db, caller, report.account_id, body.user_id, 'manage-reports');
-  return repo.insertRead(db, report.account_id, { report_id: report.id, channel_id: report.channel_id, user_id: userId, read_at: readAt });
+  return repo.insertRead(db, report.account_id, {
+    report_id: report.id,
+    channel_id: report.channel_id,
+    user_id: userId,
+    read_at: readAt,
+  });
 }
 
 async function checkRecipients(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<void> {
   const known = await repo.usersInAccount(db, accountId, userIds);
   const unknown = userIds.filter((id) => !known.has(id));
-  if (unknown.length > 0) throw invalidParams(`user_ids: no such users in this account: ${unknown.slice(0, 20).join(', ')}`, { field: 'user_ids' });
+  if (unknown.length > 0)
+    throw invalidParams(`user_ids: no such users in this account: ${unknown.slice(0, 20).join(', ')}`, {
+      field: 'user_ids',
+    });
 }
 
-export async function createAlert(db: Kysely<Database>, caller: Caller, body: { report_id: number; user_ids: number[]; sent_at?: string | undefined }, nowMs = Date.now()) {
+export async function createAlert(
+  db: Kysely<Database>,
+  caller: Caller,
+  body: { report_id: number; user_ids: number[]; sent_at?: string | undefined },
+  nowMs = Date.now(),
+) {
   const report = await getReport(db, caller, body.report_id);
   const sentAt = instant(body.sent_at, 'sent_at', nowMs);
   await checkRecipients(db, report.account_id, body.user_ids);
   return atomically(db, async (trx) => {
-    const alert = await repo.insertAlert(trx, { account_id: report.account_id, report_id: report.id, channel_id: report.channel_id, created_at: sentAt });
+    const alert = await repo.insertAlert(trx, {
+      account_id: report.account_id,
+      report_id: report.id,
+      channel_id: report.channel_id,
+      created_at: sentAt,
+    });
     const deliveries = await repo.insertDeliveries(trx, alert, body.user_ids, sentAt);
     return { ...alert, deliveries };
   });
 }
 
-export const getAlert = async (db: Kysely<Database>, caller: Caller, id: number) => visible(caller, await repo.findAlert(db, id), 'alert');
+export const getAlert = async (db: Kysely<Database>, caller: Caller, id: number) =>
+  visible(caller, await repo.findAlert(db, id), 'alert');
 
-export async function addDeliveries(db: Kysely<Database>, caller: Caller, alertId: number, body: { user_ids: number[]; sent_at?: string | undefined }, nowMs = Date.now()) {
+export async function addDeliveries(
+  db: Kysely<Database>,
+  caller: Caller,
+  alertId: number,
+  body: { user_ids: number[]; sent_at?: string | undefined },
+  nowMs = Date.now(),
+) {
   const alert = await getAlert(db, caller, alertId);
   const sentAt = instant(body.sent_at, 'sent_at', nowMs);
   await checkRecipients(db, alert.account_id, body.user_ids);
@@ -301,7 +441,13 @@ export async function addDeliveries(db: Kysely<Database>, caller: Caller, alertI
   return { ...alert, deliveries };
 }
 
-export async function openAlert(db: Kysely<Database>, caller: Caller, alertId: number, body: { user_id?: number | undefined; opened_at?: string | undefined }, nowMs = Date.now()) {
+export async function openAlert(
+  db: Kysely<Database>,
+  caller: Caller,
+  alertId: number,
+  body: { user_id?: number | undefined; opened_at?: string | undefined },
+  nowMs = Date.now(),
+) {
   const alert = await getAlert(db, caller, alertId);
   const openedAt = instant(body.opened_at, 'opened_at', nowMs);
   const userId = await actingUser(db, caller, alert.account_id, body.user_id, 'send-alerts');
@@ -311,5 +457,11 @@ export async function openAlert(db: Kysely<Database>, caller: Caller, alertId: n
 /** Server statistics: reports, reads, alerts and images of every account (from per-channel totals). */
 export async function reportStatistics(db: Kysely<Database>) {
   const totals = await repo.reportTotals(db);
-  return { totalReports: totals.reports, totalReportReads: totals.reads, totalAlerts: totals.alerts, totalReportImages: totals.images, totalReportImagesSize: totals.image_bytes };
+  return {
+    totalReports: totals.reports,
+    totalReportReads: totals.reads,
+    totalAlerts: totals.alerts,
+    totalReportImages: totals.images,
+    totalReportImagesSize: totals.image_bytes,
+  };
 }

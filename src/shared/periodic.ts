@@ -3,7 +3,11 @@ export interface PeriodicTask {
   stop(): Promise<void>;
 }
 
-export function startPeriodic(task: () => Promise<unknown>, everyMs: number, onError: (error: unknown) => void): PeriodicTask {
+export function startPeriodic(
+  task: () => Promise<unknown>,
+  everyMs: number,
+  onError: (error: unknown) => void,
+): PeriodicTask {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   // Chained, so a slow run delays the next instead of overlapping it.

@@ -16,7 +16,13 @@ export async function insertSnapshot(db: Kysely<Database>, snapshot: StoredSnaps
 }
 
 export async function newestSnapshot(db: Kysely<Database>): Promise<StoredSnapshot | undefined> {
-  return db.selectFrom('statistics_snapshots').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('statistics_snapshots')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function deleteSnapshotsBefore(db: Kysely<Database>, createdBefore: number): Promise<number> {
@@ -44,10 +50,19 @@ function bounded<O>(query: SelectQueryBuilder<Database, 'statistics_snapshots', 
 
 // statistics.list runs these on every call: prepared (see db/prepared.ts).
 const countQuery = preparedQuery((db, shape: BoundShape, v: BoundValues) =>
-  bounded(db.selectFrom('statistics_snapshots').select((eb) => eb.fn.countAll<number>().as('n')), shape, v),
+  bounded(
+    db.selectFrom('statistics_snapshots').select((eb) => eb.fn.countAll<number>().as('n')),
+    shape,
+    v,
+  ),
 );
-const pageQuery = preparedQuery((db, shape: BoundShape & { direction: 'asc' | 'desc' }, v: BoundValues & { limit: number; offset: number }) =>
-  bounded(db.selectFrom('statistics_snapshots').selectAll(), shape, v).orderBy('created_at', shape.direction).orderBy('id', shape.direction).limit(v.limit).offset(v.offset),
+const pageQuery = preparedQuery(
+  (db, shape: BoundShape & { direction: 'asc' | 'desc' }, v: BoundValues & { limit: number; offset: number }) =>
+    bounded(db.selectFrom('statistics_snapshots').selectAll(), shape, v)
+      .orderBy('created_at', shape.direction)
+      .orderBy('id', shape.direction)
+      .limit(v.limit)
+      .offset(v.offset),
 );
 
 export async function countSnapshots(db: Kysely<Database>, bounds: SqlBounds): Promise<number> {
@@ -57,14 +72,25 @@ export async function countSnapshots(db: Kysely<Database>, bounds: SqlBounds): P
 }
 
 /** A page in created_at order (ties by id), within bounds. `limit` undefined: to the end. */
-export async function pageSnapshots(db: Kysely<Database>, bounds: SqlBounds, direction: 'asc' | 'desc', offset: number, limit: number | undefined): Promise<StoredSnapshot[]> {
+export async function pageSnapshots(
+  db: Kysely<Database>,
+  bounds: SqlBounds,
+  direction: 'asc' | 'desc',
+  offset: number,
+  limit: number | undefined,
+): Promise<StoredSnapshot[]> {
   const [shape, values] = boundValues(bounds);
   // "To the end" is the largest LIMIT both engines take (SQLite needs one with an OFFSET).
   return pageQuery(db, { ...shape, direction }, { ...values, limit: limit ?? Number.MAX_SAFE_INTEGER, offset });
 }
 
 /** Snapshots within bounds in created_at order, `batch` at a time (keyset), so memory stays bounded. */
-export async function* scanSnapshots(db: Kysely<Database>, bounds: SqlBounds, direction: 'asc' | 'desc', batch = 500): AsyncGenerator<StoredSnapshot> {
+export async function* scanSnapshots(
+  db: Kysely<Database>,
+  bounds: SqlBounds,
+  direction: 'asc' | 'desc',
+  batch = 500,
+): AsyncGenerator<StoredSnapshot> {
   let last: { created_at: number; id: string } | undefined;
   for (;;) {
     let q = bounded(db.selectFrom('statistics_snapshots').selectAll(), ...boundValues(bounds));
@@ -83,7 +109,12 @@ export async function* scanSnapshots(db: Kysely<Database>, bounds: SqlBounds, di
   }
 }
 
-export async function heartbeat(db: Kysely<Database>, instanceId: string, startedAt: number, now: number): Promise<void> {
+export async function heartbeat(
+  db: Kysely<Database>,
+  instanceId: string,
+  startedAt: number,
+  now: number,
+): Promise<void> {
   await db
     .insertInto('instances')
     .values({ id: instanceId, started_at: startedAt, last_seen_at: now })
@@ -98,7 +129,10 @@ export async function removeInstance(db: Kysely<Database>, instanceId: string): 
 /** Instances seen since `since`; older rows (crashed instances) are dropped on the way. */
 export async function liveInstances(db: Kysely<Database>, since: number): Promise<number> {
   await db.deleteFrom('instances').where('last_seen_at', '<', since).execute();
-  const row = await db.selectFrom('instances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('instances')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

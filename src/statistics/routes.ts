@@ -14,7 +14,8 @@ const errors = { 400: RocketChatError, 401: RocketChatError };
 
 const integer = (name: string, value: number | undefined): number | undefined => {
   // Past 2^53 a number is no longer exact (and SQL refuses it): the same answer as a fraction.
-  if (value !== undefined && !Number.isSafeInteger(value)) throw invalidParams(`${name} must be integer`, { errorType: 'error-invalid-params' });
+  if (value !== undefined && !Number.isSafeInteger(value))
+    throw invalidParams(`${name} must be integer`, { errorType: 'error-invalid-params' });
   return value;
 };
 
@@ -26,7 +27,13 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/statistics.list',
     {
       preHandler,
-      schema: { tags, summary: 'Statistics snapshots: paged, sorted, projected and filtered', security: rocketChatSecurity, querystring: ListQuerystring, response: { 200: ListReply, ...errors } },
+      schema: {
+        tags,
+        summary: 'Statistics snapshots: paged, sorted, projected and filtered',
+        security: rocketChatSecurity,
+        querystring: ListQuerystring,
+        response: { 200: ListReply, ...errors },
+      },
     },
     async (request, reply) => {
       const q = request.query;
@@ -34,7 +41,9 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = integer('count', q.count) ?? DEFAULT_COUNT;
       const unsafe = q.query !== undefined || q.fields !== undefined;
       if (unsafe && !app.config.statsUnsafeParams) {
-        throw invalidParams('query and fields are disabled on this server (RECAP_STATS_UNSAFE_PARAMS=false)', { errorType: 'error-invalid-params' });
+        throw invalidParams('query and fields are disabled on this server (RECAP_STATS_UNSAFE_PARAMS=false)', {
+          errorType: 'error-invalid-params',
+        });
       }
       const list = {
         offset,
@@ -57,10 +66,19 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/statistics',
     {
       preHandler,
-      schema: { tags, summary: 'The newest snapshot; refresh=true takes one first', security: rocketChatSecurity, querystring: StatisticsQuerystring, response: { 200: StatisticsReply, ...errors } },
+      schema: {
+        tags,
+        summary: 'The newest snapshot; refresh=true takes one first',
+        security: rocketChatSecurity,
+        querystring: StatisticsQuerystring,
+        response: { 200: StatisticsReply, ...errors },
+      },
     },
     async (request, reply) => {
-      const snapshot = request.query.refresh === 'true' ? await statistics.takeSnapshot(app.db, app.engine) : await statistics.latestSnapshot(app.db, app.engine);
+      const snapshot =
+        request.query.refresh === 'true'
+          ? await statistics.takeSnapshot(app.db, app.engine)
+          : await statistics.latestSnapshot(app.db, app.engine);
       reply.header('cache-control', 'no-store');
       return { ...snapshot, success: true as const };
     },

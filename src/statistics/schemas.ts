@@ -3,9 +3,18 @@ import { Type, type Static } from '@sinclair/typebox';
 export const ListQuerystring = Type.Object(
   {
     offset: Type.Optional(Type.Number({ minimum: 0, description: 'Documents to skip (default 0)' })),
-    count: Type.Optional(Type.Number({ minimum: 0, description: 'Documents to return: default 50, at most 100; 0 returns every match' })),
-    sort: Type.Optional(Type.String({ maxLength: 1024, description: 'JSON object of field → 1 | -1, e.g. {"createdAt":-1}. Default: stored order (oldest first)' })),
-    fields: Type.Optional(Type.String({ maxLength: 4096, description: 'JSON projection of field → 1 | 0; mixed: inclusion wins' })),
+    count: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Documents to return: default 50, at most 100; 0 returns every match' }),
+    ),
+    sort: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description: 'JSON object of field → 1 | -1, e.g. {"createdAt":-1}. Default: stored order (oldest first)',
+      }),
+    ),
+    fields: Type.Optional(
+      Type.String({ maxLength: 4096, description: 'JSON projection of field → 1 | 0; mixed: inclusion wins' }),
+    ),
     query: Type.Optional(
       Type.String({
         maxLength: 65_536,
@@ -19,7 +28,11 @@ export const ListQuerystring = Type.Object(
 export type ListQuerystring = Static<typeof ListQuerystring>;
 
 export const StatisticsQuerystring = Type.Object(
-  { refresh: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: take a snapshot first' })) },
+  {
+    refresh: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: take a snapshot first' }),
+    ),
+  },
   { additionalProperties: false },
 );
 

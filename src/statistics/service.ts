@@ -27,7 +27,11 @@ async function storeSnapshot(db: Kysely<Database>, nowMs: number): Promise<Snaps
 }
 
 /** `refresh=true`: a snapshot now, whatever the schedule. */
-export async function takeSnapshot(db: Kysely<Database>, engine: Engine, nowMs = Date.now()): Promise<SnapshotDocument> {
+export async function takeSnapshot(
+  db: Kysely<Database>,
+  engine: Engine,
+  nowMs = Date.now(),
+): Promise<SnapshotDocument> {
   return withExclusiveLock(db, engine, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));
 }
 
@@ -36,7 +40,13 @@ export async function takeSnapshot(db: Kysely<Database>, engine: Engine, nowMs =
  * under one lock from the newest stored snapshot, so several instances take one per interval.
  * Also applies retention. Returns the snapshot taken, if any.
  */
-export async function snapshotIfDue(db: Kysely<Database>, engine: Engine, intervalMs: number, retentionDays: number, nowMs = Date.now()): Promise<SnapshotDocument | undefined> {
+export async function snapshotIfDue(
+  db: Kysely<Database>,
+  engine: Engine,
+  intervalMs: number,
+  retentionDays: number,
+  nowMs = Date.now(),
+): Promise<SnapshotDocument | undefined> {
   return withExclusiveLock(db, engine, SNAPSHOT_LOCK, async (trx) => {
     await repo.deleteSnapshotsBefore(trx, nowMs - retentionDays * 86_400_000);
     const newest = await repo.newestSnapshot(trx);
@@ -72,7 +82,10 @@ export interface ListResult {
  */
 function matcher(filter: Filter): (document: SnapshotDocument) => boolean {
   const refuse = (error: unknown) =>
-    invalidParams(`Invalid query parameter provided: ${(error as Error).message} [error-invalid-query]`, { errorType: 'error-invalid-query', helperMethod: 'parseJsonQuery' });
+    invalidParams(`Invalid query parameter provided: ${(error as Error).message} [error-invalid-query]`, {
+      errorType: 'error-invalid-query',
+      helperMethod: 'parseJsonQuery',
+    });
   let query: Query;
   try {
     query = new Query(filter, mingoOptions);
@@ -99,12 +112,20 @@ export async function listSnapshots(db: Kysely<Database>, request: ListRequest):
   const order = sqlOrder(request.sort);
   const limit = request.count === 0 ? undefined : request.count;
   const project = (documents: SnapshotDocument[]) =>
-    request.fields && Object.keys(request.fields).length > 0 ? new Query({}, mingoOptions).find<SnapshotDocument>(documents, request.fields).all() : documents;
+    request.fields && Object.keys(request.fields).length > 0
+      ? new Query({}, mingoOptions).find<SnapshotDocument>(documents, request.fields).all()
+      : documents;
 
   if (bounds.complete && order) {
-    const [total, rows] = await Promise.all([repo.countSnapshots(db, bounds), repo.pageSnapshots(db, bounds, order, request.offset, limit)]);
+    const [total, rows] = await Promise.all([
+      repo.countSnapshots(db, bounds),
+      repo.pageSnapshots(db, bounds, order, request.offset, limit),
+    ]);
     // Without a projection the stored text is sent as it is: no parse, no re-serialization.
-    const statistics = request.fields && Object.keys(request.fields).length > 0 ? project(rows.map((r) => JSON.parse(r.document) as SnapshotDocument)).map((d) => JSON.stringify(d)) : rows.map((r) => r.document);
+    const statistics =
+      request.fields && Object.keys(request.fields).length > 0
+        ? project(rows.map((r) => JSON.parse(r.document) as SnapshotDocument)).map((d) => JSON.stringify(d))
+        : rows.map((r) => r.document);
     return { statistics, total };
   }
 
@@ -134,11 +155,15 @@ export function startStatisticsScheduler(
   const instanceId = randomUUID();
   const startedAt = Date.now();
   const checkEveryMs = Math.max(50, Math.min(options.intervalMs / 4, 60_000));
-  const task = startPeriodic(async () => {
-    const now = Date.now();
-    await repo.heartbeat(db, instanceId, startedAt, now);
-    await snapshotIfDue(db, engine, options.intervalMs, options.retentionDays, now);
-  }, checkEveryMs, options.onError);
+  const task = startPeriodic(
+    async () => {
+      const now = Date.now();
+      await repo.heartbeat(db, instanceId, startedAt, now);
+      await snapshotIfDue(db, engine, options.intervalMs, options.retentionDays, now);
+    },
+    checkEveryMs,
+    options.onError,
+  );
   return {
     async stop() {
       await task.stop();

@@ -15,7 +15,11 @@ export const INSTANCE_STALE_MS = 3 * 60_000;
 
 /** 24 hex characters like a MongoDB ObjectId: 4 bytes of seconds, 8 random bytes. */
 export function snapshotId(nowMs: number): string {
-  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+  return (
+    Math.floor(nowMs / 1000)
+      .toString(16)
+      .padStart(8, '0') + randomBytes(8).toString('hex')
+  );
 }
 
 /**

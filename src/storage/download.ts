@@ -34,7 +34,12 @@ export async function resolveDownload<Row>(
  * for Range requests (video players seek). Errors are text/plain, as plugNmeet's: 401 bad or
  * expired token, 404 missing file.
  */
-export async function sendStoredFile(request: FastifyRequest, reply: FastifyReply, storage: FileStorage, resolved: ResolvedDownload): Promise<FastifyReply> {
+export async function sendStoredFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  storage: FileStorage,
+  resolved: ResolvedDownload,
+): Promise<FastifyReply> {
   const text = (status: number, message: string) => reply.code(status).type('text/plain; charset=utf-8').send(message);
   if (!resolved.ok) return text(401, resolved.reason === 'expired' ? 'token expired' : 'invalid token');
   const full = resolved.path === undefined ? undefined : storage.localPath(resolved.path);
@@ -53,7 +58,10 @@ export async function sendStoredFile(request: FastifyRequest, reply: FastifyRepl
   if (result.type === 'error') {
     const status = (result.metadata.error as { status?: number }).status ?? 500;
     if (status === 416) reply.header('content-range', `bytes */${size}`);
-    return text(status, status === 404 ? 'file not found' : status === 416 ? 'range not satisfiable' : 'cannot send file');
+    return text(
+      status,
+      status === 404 ? 'file not found' : status === 416 ? 'range not satisfiable' : 'cannot send file',
+    );
   }
   reply.code(result.statusCode);
   reply.headers(result.headers as Record<string, string>);

@@ -53,7 +53,8 @@ export interface WriteOptions {
 export type StorageArea = 'recordings' | 'analytics' | 'report-images';
 
 /** `<area>/<account_id>/<relative>`: where an account's file lives. */
-export const accountPath = (area: StorageArea, accountId: number, relative: string): string => `${area}/${accountId}/${relative}`;
+export const accountPath = (area: StorageArea, accountId: number, relative: string): string =>
+  `${area}/${accountId}/${relative}`;
 
 /** Partial writes live here until their rename: one directory to sweep after a crash. */
 export const PARTIAL_DIR = '.partial';
@@ -186,7 +187,8 @@ async function linkNew(temporary: string, full: string, path: string): Promise<v
   try {
     await link(temporary, full);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`a file is already stored at "${path}"`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new FileExistsError(`a file is already stored at "${path}"`);
     throw error;
   }
   await unlink(temporary);

@@ -30,23 +30,37 @@ export interface FileTokenClaims {
 
 export const FILE_TOKEN_SECRET = 'file-tokens';
 
-export async function signFileToken(db: Kysely<Database>, client: ApiClient, claims: { kind: FileTokenKind; obj?: number; data?: Record<string, unknown> }, ttlMs: number, nowMs = Date.now()): Promise<string> {
+export async function signFileToken(
+  db: Kysely<Database>,
+  client: ApiClient,
+  claims: { kind: FileTokenKind; obj?: number; data?: Record<string, unknown> },
+  ttlMs: number,
+  nowMs = Date.now(),
+): Promise<string> {
   const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
   const now = Math.floor(nowMs / 1000);
   const sign = createSigner({ key, algorithm: 'HS256' });
   return sign({ iss: client.apiKey, acc: client.accountId, ...claims, nbf: now, exp: now + Math.ceil(ttlMs / 1000) });
 }
 
-export type FileTokenCheck = { ok: true; claims: FileTokenClaims; client: ApiClient } | { ok: false; reason: 'invalid' | 'expired' };
+export type FileTokenCheck =
+  { ok: true; claims: FileTokenClaims; client: ApiClient } | { ok: false; reason: 'invalid' | 'expired' };
 
 const isClaims = (value: Record<string, unknown>): boolean =>
-  typeof value.iss === 'string' && typeof value.kind === 'string' && Number.isSafeInteger(value.acc) && (value.obj === undefined || Number.isSafeInteger(value.obj));
+  typeof value.iss === 'string' &&
+  typeof value.kind === 'string' &&
+  Number.isSafeInteger(value.acc) &&
+  (value.obj === undefined || Number.isSafeInteger(value.obj));
 
 /**
  * Verifies a token of `kind`: signature (constant time, in fast-jwt), expiry, kind, and that the key
  * that asked for it is still active in the same account. Any malformed token is 'invalid'.
  */
-export async function verifyFileToken(db: Kysely<Database>, token: string, kind: FileTokenKind): Promise<FileTokenCheck> {
+export async function verifyFileToken(
+  db: Kysely<Database>,
+  token: string,
+  kind: FileTokenKind,
+): Promise<FileTokenCheck> {
   const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
   let claims: Record<string, unknown>;
   try {

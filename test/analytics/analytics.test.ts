@@ -17,7 +17,14 @@ for (const engine of ENGINES) {
       const events = scriptedSession();
       // Two batches; the second repeats three events of the first (webhook retries).
       const first = await sendEvents(server.url, events.slice(0, 10));
-      assert.deepEqual(first.body, { status: true, msg: 'success', status_code: 'SUCCESS', stored: 10, duplicates: 0, late: 0 });
+      assert.deepEqual(first.body, {
+        status: true,
+        msg: 'success',
+        status_code: 'SUCCESS',
+        stored: 10,
+        duplicates: 0,
+        late: 0,
+      });
       const second = await sendEvents(server.url, [...events.slice(7, 10), ...events.slice(10)]);
       assert.deepEqual([second.body.stored, second.body.duplicates, second.body.late], [9, 3, 0]);
 
@@ -25,8 +32,18 @@ for (const engine of ENGINES) {
       assert.equal(listed.body.status, true);
       assert.equal(listed.body.result.total_analytics, 1);
       const info = listed.body.result.analytics_list[0];
-      assert.deepEqual(Object.keys(info), ['room_id', 'file_id', 'file_name', 'file_size', 'creation_time', 'room_creation_time']);
-      assert.deepEqual([info.room_id, info.file_id, info.file_name, info.room_creation_time], [ROOM.room_id, ROOM.room_sid, `${ROOM.room_sid}.json`, T0 / 1000]);
+      assert.deepEqual(Object.keys(info), [
+        'room_id',
+        'file_id',
+        'file_name',
+        'file_size',
+        'creation_time',
+        'room_creation_time',
+      ]);
+      assert.deepEqual(
+        [info.room_id, info.file_id, info.file_name, info.room_creation_time],
+        [ROOM.room_id, ROOM.room_sid, `${ROOM.room_sid}.json`, T0 / 1000],
+      );
       assert.ok(Math.abs(info.creation_time - Date.now() / 1000) < 60);
 
       const file = await downloadAnalytics(server.url, info.file_id);
@@ -60,7 +77,8 @@ for (const engine of ENGINES) {
         }
       }
       events.push({ event: 'room_finished', ...room, time: T0 + 3_000_000 });
-      for (let i = 0; i < events.length; i += 1000) assert.equal((await sendEvents(server.url, events.slice(i, i + 1000))).status, 200);
+      for (let i = 0; i < events.length; i += 1000)
+        assert.equal((await sendEvents(server.url, events.slice(i, i + 1000))).status, 200);
       const listed = await signedPost(server.url, '/auth/analytics/fetch', { room_ids: [room.room_id] });
       assert.equal(listed.body.result.total_analytics, 1);
       const file = (await downloadAnalytics(server.url, listed.body.result.analytics_list[0].file_id)) as AnalyticsFile;
@@ -75,12 +93,30 @@ for (const engine of ENGINES) {
     test('concurrent first batches of one new session all land in that session (regression: unique violation on PostgreSQL)', async (t) => {
       const server = await startTestServer(t, engine);
       const room = { room_id: 'room-busy', room_sid: 'RM_busy_1' };
-      const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => ({ event: 'public_chat', ...room, time: T0 + b * 1000 + i, user_id: `u${i % 5}` })));
+      const batches = Array.from({ length: 6 }, (_, b) =>
+        Array.from({ length: 50 }, (_, i) => ({
+          event: 'public_chat',
+          ...room,
+          time: T0 + b * 1000 + i,
+          user_id: `u${i % 5}`,
+        })),
+      );
       const answers = await Promise.all(batches.map((events) => sendEvents(server.url, events)));
-      assert.deepEqual(answers.map((a) => [a.body.status, a.body.stored]), batches.map(() => [true, 50]));
-      const sessions = await server.database.db.selectFrom('room_sessions').select('id').where('room_sid', '=', room.room_sid).execute();
+      assert.deepEqual(
+        answers.map((a) => [a.body.status, a.body.stored]),
+        batches.map(() => [true, 50]),
+      );
+      const sessions = await server.database.db
+        .selectFrom('room_sessions')
+        .select('id')
+        .where('room_sid', '=', room.room_sid)
+        .execute();
       assert.equal(sessions.length, 1);
-      const events = await server.database.db.selectFrom('room_events').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', sessions[0]!.id).executeTakeFirstOrThrow();
+      const events = await server.database.db
+        .selectFrom('room_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('session_id', '=', sessions[0]!.id)
+        .executeTakeFirstOrThrow();
       assert.equal(Number(events.n), 300);
     });
 
@@ -89,12 +125,27 @@ for (const engine of ENGINES) {
       const events = scriptedSession().slice(0, 5);
       const bad = [events[0], { ...events[1], event: 'teleported' }, events[2], { ...events[3], event: 'mic_on' }];
       const answer = await sendEvents(server.url, bad);
-      assert.deepEqual(answer.body, { status: false, msg: 'events[1]: unknown event "teleported"; events[3]: unknown event "mic_on"', status_code: 'INVALID_PARAMETERS' });
+      assert.deepEqual(answer.body, {
+        status: false,
+        msg: 'events[1]: unknown event "teleported"; events[3]: unknown event "mic_on"',
+        status_code: 'INVALID_PARAMETERS',
+      });
       const typed = await sendEvents(server.url, [events[0], { ...events[1], time: 'noon' }]);
       assert.equal(typed.body.status_code, 'INVALID_PARAMETERS');
       assert.match(typed.body.msg, /events\.1\.time/);
-      assert.equal((await sendEvents(server.url, Array.from({ length: 1001 }, () => events[4]))).body.status_code, 'INVALID_PARAMETERS');
-      const counts = await server.database.db.selectFrom('room_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(
+        (
+          await sendEvents(
+            server.url,
+            Array.from({ length: 1001 }, () => events[4]),
+          )
+        ).body.status_code,
+        'INVALID_PARAMETERS',
+      );
+      const counts = await server.database.db
+        .selectFrom('room_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       assert.equal(Number(counts.n), 0);
       assert.equal((await server.database.db.selectFrom('room_sessions').selectAll().execute()).length, 0);
     });
@@ -103,7 +154,10 @@ for (const engine of ENGINES) {
       const server = await startTestServer(t, engine, { RECAP_SESSION_IDLE_TIMEOUT: '1s' });
       const events = scriptedSession().slice(0, -1); // no room_finished
       await sendEvents(server.url, events);
-      assert.equal((await signedPost(server.url, '/auth/analytics/fetch', { room_ids: [ROOM.room_id] })).body.status_code, 'NOT_FOUND');
+      assert.equal(
+        (await signedPost(server.url, '/auth/analytics/fetch', { room_ids: [ROOM.room_id] })).body.status_code,
+        'NOT_FOUND',
+      );
       let listed;
       for (let i = 0; i < 40; i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -132,7 +186,11 @@ for (const engine of ENGINES) {
       // A second session ended (room_finished stored) but its file never written: a crash.
       const other = { room_id: 'room-b', room_sid: 'RM_b_1' };
       await sendEvents(after.url, scriptedSession(other).slice(0, -1));
-      await after.database.db.updateTable('room_sessions').set({ state: 'ended', ended_at: T0 + 60_000 }).where('room_sid', '=', other.room_sid).execute();
+      await after.database.db
+        .updateTable('room_sessions')
+        .set({ state: 'ended', ended_at: T0 + 60_000 })
+        .where('room_sid', '=', other.room_sid)
+        .execute();
       await after.close();
       const restarted = await startServer(config, { logger: false });
       t.after(() => restarted.close());
@@ -155,7 +213,12 @@ for (const engine of ENGINES) {
       const mic = { sid: 'TR_mic', type: TrackType.AUDIO, source: TrackSource.MICROPHONE };
       let n = 0;
       const hook = (event: string, seconds: number, extra: Record<string, unknown>) => {
-        const json = new WebhookEvent({ id: `EV_${++n}`, createdAt: BigInt(T0 / 1000 + seconds), room, ...extra } as never).toJson() as Record<string, unknown>;
+        const json = new WebhookEvent({
+          id: `EV_${++n}`,
+          createdAt: BigInt(T0 / 1000 + seconds),
+          room,
+          ...extra,
+        } as never).toJson() as Record<string, unknown>;
         return JSON.stringify({ ...json, event });
       };
       const sign = async (body: string, secret = API_KEY.secret) => {
@@ -164,19 +227,33 @@ for (const engine of ENGINES) {
         return token.toJwt();
       };
       const post = async (body: string, authorization?: string) =>
-        fetch(`${server.url}/webhooks/livekit`, { method: 'POST', body, headers: { 'content-type': 'application/webhook+json', ...(authorization ? { authorization } : {}) } });
+        fetch(`${server.url}/webhooks/livekit`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/webhook+json', ...(authorization ? { authorization } : {}) },
+        });
 
       const bodies = [
         hook('room_started', 0, {}),
         hook('participant_joined', 1, { participant: ann }),
         hook('participant_joined', 2, { participant: bob }),
         hook('track_published', 3, { participant: ann, track: mic }),
-        hook('egress_started', 8, { egressInfo: { egressId: 'EG_1', roomId: room.sid, roomName: room.name, status: EgressStatus.EGRESS_ACTIVE } }),
+        hook('egress_started', 8, {
+          egressInfo: { egressId: 'EG_1', roomId: room.sid, roomName: room.name, status: EgressStatus.EGRESS_ACTIVE },
+        }),
         hook('track_unpublished', 10, { participant: ann, track: mic }),
         hook('track_published', 20, { participant: ann, track: mic }),
         hook('participant_left', 30, { participant: bob }),
         hook('participant_joined', 40, { participant: bob }),
-        hook('egress_ended', 50, { egressInfo: { egressId: 'EG_1', roomId: room.sid, roomName: room.name, status: EgressStatus.EGRESS_COMPLETE, fileResults: [{ filename: 'room-lk/EG_1.mp4', size: 123_456n, startedAt: BigInt(T0 + 8000) * 1_000_000n }] } }),
+        hook('egress_ended', 50, {
+          egressInfo: {
+            egressId: 'EG_1',
+            roomId: room.sid,
+            roomName: room.name,
+            status: EgressStatus.EGRESS_COMPLETE,
+            fileResults: [{ filename: 'room-lk/EG_1.mp4', size: 123_456n, startedAt: BigInt(T0 + 8000) * 1_000_000n }],
+          },
+        }),
       ];
       // Refused: wrong secret, body changed after signing, no header. Nothing is stored.
       assert.equal((await post(bodies[0]!, await sign(bodies[0]!, 'not-the-secret-0123456789'))).status, 401);
@@ -189,7 +266,10 @@ for (const engine of ENGINES) {
         assert.equal(response.status, 200, await response.clone().text());
       }
       // A retried webhook is stored once.
-      assert.equal(((await (await post(bodies[3]!, await sign(bodies[3]!))).json()) as { duplicates: number }).duplicates, 1);
+      assert.equal(
+        ((await (await post(bodies[3]!, await sign(bodies[3]!))).json()) as { duplicates: number }).duplicates,
+        1,
+      );
       const finished = hook('room_finished', 60, {});
       assert.equal((await post(finished, await sign(finished))).status, 200);
 
@@ -197,14 +277,28 @@ for (const engine of ENGINES) {
       const expected = expectedFile({ room_id: room.name, room_sid: room.sid });
       assert.deepEqual(
         { ...file.room, events: file.room.events.map((e) => ({ ...e, values: e.values.map((v) => v.value) })) },
-        { ...expected.room, room_title: '', events: [{ name: 'recording_status', total: 2, values: ['started', 'ended'] }] },
+        {
+          ...expected.room,
+          room_title: '',
+          events: [{ name: 'recording_status', total: 2, values: ['started', 'ended'] }],
+        },
       );
       // What LiveKit can tell (joins, leaves, mic) matches the scripted session exactly.
-      const liveKitKnows = (u: ReturnType<typeof expectedFile>['users'][number]) => ({ ...u, events: u.events.filter((e) => ['joined', 'left', 'mic_status'].includes(e.name)) });
+      const liveKitKnows = (u: ReturnType<typeof expectedFile>['users'][number]) => ({
+        ...u,
+        events: u.events.filter((e) => ['joined', 'left', 'mic_status'].includes(e.name)),
+      });
       assert.deepEqual(file.users.map(liveKitKnows), expected.users.map(liveKitKnows));
 
       const recording = await signedPost(server.url, '/auth/recording/info', { record_id: 'EG_1' });
-      assert.deepEqual([recording.body.recording_info.file_path, recording.body.recording_info.file_size, recording.body.recording_info.room_sid], ['room-lk/EG_1.mp4', 123_456, room.sid]);
+      assert.deepEqual(
+        [
+          recording.body.recording_info.file_path,
+          recording.body.recording_info.file_size,
+          recording.body.recording_info.room_sid,
+        ],
+        ['room-lk/EG_1.mp4', 123_456, room.sid],
+      );
     });
   });
 }

@@ -12,7 +12,13 @@ const bob = { user_id: 'u2', name: 'Bob', is_admin: false };
 export function scriptedSession(room = ROOM) {
   const at = (ms: number) => T0 + ms;
   let n = 0;
-  const ev = (event: string, ms: number, extra: Record<string, unknown> = {}) => ({ id: `${room.room_sid}-ev-${++n}`, event, ...room, time: at(ms), ...extra });
+  const ev = (event: string, ms: number, extra: Record<string, unknown> = {}) => ({
+    id: `${room.room_sid}-ev-${++n}`,
+    event,
+    ...room,
+    time: at(ms),
+    ...extra,
+  });
   return [
     ev('room_started', 0, { room_title: 'Weekly sync' }),
     ev('participant_joined', 1000, ann),

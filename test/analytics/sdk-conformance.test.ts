@@ -14,13 +14,17 @@ for (const engine of ENGINES) {
       const server = await startTestServer(t, engine);
       // Three sessions of one room and one of another, each closed by room_finished.
       const sessions = [1, 2, 3].map((i) => ({ room_id: 'room01', room_sid: `RM_room01_${i}` }));
-      for (const room of [...sessions, { room_id: 'room02', room_sid: 'RM_room02_1' }]) await sendEvents(server.url, scriptedSession(room));
+      for (const room of [...sessions, { room_id: 'room02', room_sid: 'RM_room02_1' }])
+        await sendEvents(server.url, scriptedSession(room));
       const client = new PlugNmeet(server.url, API_KEY.key, API_KEY.secret);
 
       const defaults = await client.fetchAnalytics({ room_ids: ['room01'] });
       assert.equal(defaults.status, true);
       assert.equal(defaults.msg, 'success');
-      assert.deepEqual({ ...defaults.result, analytics_list: undefined }, { total_analytics: 3, from: 0, limit: 20, order_by: 'DESC', analytics_list: undefined });
+      assert.deepEqual(
+        { ...defaults.result, analytics_list: undefined },
+        { total_analytics: 3, from: 0, limit: 20, order_by: 'DESC', analytics_list: undefined },
+      );
       const listed = defaults.result!.analytics_list;
       assert.equal(listed.length, 3);
       for (const info of listed) {
@@ -30,8 +34,15 @@ for (const engine of ENGINES) {
       }
       const asc = await client.fetchAnalytics({ room_ids: ['room01', 'room02'], order_by: 'ASC', limit: 2 });
       assert.equal(asc.result?.total_analytics, 4);
-      const paged = [...asc.result!.analytics_list, ...(await client.fetchAnalytics({ room_ids: ['room01', 'room02'], order_by: 'ASC', from: 2, limit: 2 })).result!.analytics_list];
-      assert.deepEqual(new Set(paged.map((a) => a.file_id)), new Set([...sessions.map((s) => s.room_sid), 'RM_room02_1']));
+      const paged = [
+        ...asc.result!.analytics_list,
+        ...(await client.fetchAnalytics({ room_ids: ['room01', 'room02'], order_by: 'ASC', from: 2, limit: 2 })).result!
+          .analytics_list,
+      ];
+      assert.deepEqual(
+        new Set(paged.map((a) => a.file_id)),
+        new Set([...sessions.map((s) => s.room_sid), 'RM_room02_1']),
+      );
       assert.equal((await client.fetchAnalytics({ room_ids: ['nowhere'] })).msg, 'no analytics found');
 
       const target = sessions[1]!;

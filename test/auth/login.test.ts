@@ -18,7 +18,9 @@ for (const engine of ENGINES) {
     test('login with the first-start credentials returns userId and authToken; /me works with them', async (t) => {
       const server = await startTestServer(t, engine);
       assert.equal(server.firstStart?.admin.username, ADMIN.username);
-      const login = await call(server.url, 'POST', '/api/v1/login', { body: { user: ADMIN.username, password: ADMIN.password } });
+      const login = await call(server.url, 'POST', '/api/v1/login', {
+        body: { user: ADMIN.username, password: ADMIN.password },
+      });
       assert.equal(login.status, 200);
       assert.equal(login.body.status, 'success');
       assert.equal(login.body.success, true);
@@ -41,7 +43,9 @@ for (const engine of ENGINES) {
 
     test('login accepts `username` as well as `user`, case-insensitively', async (t) => {
       const server = await startTestServer(t, engine);
-      const login = await call(server.url, 'POST', '/api/v1/login', { body: { username: 'ADMIN', password: ADMIN.password } });
+      const login = await call(server.url, 'POST', '/api/v1/login', {
+        body: { username: 'ADMIN', password: ADMIN.password },
+      });
       assert.equal(login.status, 200);
     });
 
@@ -64,7 +68,10 @@ for (const engine of ENGINES) {
       assert.equal(response.status, 400);
       assert.equal(response.body.success, false);
       assert.equal(response.body.errorType, 'error-invalid-params');
-      const notJson = await call(server.url, 'POST', '/api/v1/login', { body: '{"user":', headers: { 'content-type': 'application/json' } });
+      const notJson = await call(server.url, 'POST', '/api/v1/login', {
+        body: '{"user":',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(notJson.status, 400);
       assert.equal(notJson.body.success, false);
     });
@@ -121,7 +128,11 @@ for (const engine of ENGINES) {
         assert.ok(!dump.includes(token), `${table} holds a CLI token`);
         assert.ok(!dump.includes(ADMIN.password), `${table} holds the admin password`);
       }
-      const stored = await server.database.db.selectFrom('users').select('password_hash').where('id', '=', 1).executeTakeFirstOrThrow();
+      const stored = await server.database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', 1)
+        .executeTakeFirstOrThrow();
       assert.match(stored.password_hash ?? '', /^scrypt\$32768\$8\$1\$/);
     });
   });

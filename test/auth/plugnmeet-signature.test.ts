@@ -35,11 +35,20 @@ async function addEchoRoute(app: FastifyInstance): Promise<void> {
 }
 
 function signed(body: string, headers: Record<string, string> = {}) {
-  return { 'content-type': 'application/json', 'api-key': API_KEY.key, 'hash-signature': hmacSha256Hex(SECRET, body), ...headers };
+  return {
+    'content-type': 'application/json',
+    'api-key': API_KEY.key,
+    'hash-signature': hmacSha256Hex(SECRET, body),
+    ...headers,
+  };
 }
 
 /** Sends a body with Transfer-Encoding: chunked and no Content-Length, as plugnmeet-sdk-js does. */
-function postChunked(url: string, headers: Record<string, string>, chunks: string[]): Promise<{ status: number; body: unknown }> {
+function postChunked(
+  url: string,
+  headers: Record<string, string>,
+  chunks: string[],
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
       let text = '';
@@ -68,12 +77,31 @@ for (const engine of ENGINES) {
       const { url } = await startCustomServer(t, engine, addEchoRoute);
       const body = '{}';
       const cases: [Record<string, string>, object][] = [
-        [{ 'content-type': 'application/json' }, { status: false, msg: 'Missing API-KEY header.', status_code: 'MISSING_REQUIRED_PARAMETER' }],
-        [signed(body, { 'api-key': 'wrong' }), { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' }],
-        [{ 'content-type': 'application/json', 'api-key': API_KEY.key }, { status: false, msg: 'Missing HASH-SIGNATURE header.', status_code: 'MISSING_REQUIRED_PARAMETER' }],
-        [signed(body, { 'hash-signature': 'a'.repeat(64) }), { status: false, msg: 'Failed to verify provided authentication details.', status_code: 'INVALID_TOKEN_OR_SIGNATURE' }],
+        [
+          { 'content-type': 'application/json' },
+          { status: false, msg: 'Missing API-KEY header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
+        ],
+        [
+          signed(body, { 'api-key': 'wrong' }),
+          { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' },
+        ],
+        [
+          { 'content-type': 'application/json', 'api-key': API_KEY.key },
+          { status: false, msg: 'Missing HASH-SIGNATURE header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
+        ],
+        [
+          signed(body, { 'hash-signature': 'a'.repeat(64) }),
+          {
+            status: false,
+            msg: 'Failed to verify provided authentication details.',
+            status_code: 'INVALID_TOKEN_OR_SIGNATURE',
+          },
+        ],
         // A wrong key is reported before a missing signature.
-        [{ 'content-type': 'application/json', 'api-key': 'wrong' }, { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' }],
+        [
+          { 'content-type': 'application/json', 'api-key': 'wrong' },
+          { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' },
+        ],
       ];
       for (const [headers, expected] of cases) {
         const response = await call(url, 'POST', '/auth/test/echo', { headers, body });
@@ -86,18 +114,27 @@ for (const engine of ENGINES) {
     test('an uppercase-hex signature is rejected; so is a signature over a different body', async (t) => {
       const { url } = await startCustomServer(t, engine, addEchoRoute);
       const body = '{"room_ids":["room01"]}';
-      const upper = await call(url, 'POST', '/auth/test/echo', { headers: signed(body, { 'hash-signature': hmacSha256Hex(SECRET, body).toUpperCase() }), body });
+      const upper = await call(url, 'POST', '/auth/test/echo', {
+        headers: signed(body, { 'hash-signature': hmacSha256Hex(SECRET, body).toUpperCase() }),
+        body,
+      });
       assert.equal(upper.status, 401);
       assert.equal(upper.body.status_code, 'INVALID_TOKEN_OR_SIGNATURE');
       // Same JSON, different bytes: the signature is over the raw body, not its meaning.
-      const respaced = await call(url, 'POST', '/auth/test/echo', { headers: signed(body), body: '{"room_ids": ["room01"]}' });
+      const respaced = await call(url, 'POST', '/auth/test/echo', {
+        headers: signed(body),
+        body: '{"room_ids": ["room01"]}',
+      });
       assert.equal(respaced.status, 401);
     });
 
     test('an empty body is signed as the empty string', async (t) => {
       const { url } = await startCustomServer(t, engine, addEchoRoute);
       const response = await call(url, 'POST', '/auth/test/echo', {
-        headers: { 'api-key': API_KEY.key, 'hash-signature': '2ae261611f37f61d3aa5f83dbadfeaa0a299b4c9c6cb142cfd9675388e422ab7' },
+        headers: {
+          'api-key': API_KEY.key,
+          'hash-signature': '2ae261611f37f61d3aa5f83dbadfeaa0a299b4c9c6cb142cfd9675388e422ab7',
+        },
       });
       assert.equal(response.status, 200);
       assert.equal(response.body.body, null);
@@ -114,11 +151,18 @@ for (const engine of ENGINES) {
     test('a signed body that is not JSON is a business error, after authentication', async (t) => {
       const { url } = await startCustomServer(t, engine, addEchoRoute);
       const body = '{"room_ids":';
-      const unsigned = await call(url, 'POST', '/auth/test/echo', { headers: { 'content-type': 'application/json' }, body });
+      const unsigned = await call(url, 'POST', '/auth/test/echo', {
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       assert.equal(unsigned.status, 401);
       const response = await call(url, 'POST', '/auth/test/echo', { headers: signed(body), body });
       assert.equal(response.status, 200);
-      assert.deepEqual(response.body, { status: false, msg: 'request body is not valid JSON', status_code: 'INVALID_PARAMETERS' });
+      assert.deepEqual(response.body, {
+        status: false,
+        msg: 'request body is not valid JSON',
+        status_code: 'INVALID_PARAMETERS',
+      });
       const poisoned = '{"__proto__":{"admin":true}}';
       const proto = await call(url, 'POST', '/auth/test/echo', { headers: signed(poisoned), body: poisoned });
       assert.equal(proto.body.status_code, 'INVALID_PARAMETERS');

@@ -33,7 +33,8 @@ for (const engine of ENGINES) {
       assert.equal(first.at(-1), LATEST_MIGRATION);
       assert.deepEqual(await migrateToLatest(database.db, engine, FILES), []);
       const tables = (await database.db.introspection.getTables()).map((table) => table.name);
-      for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings']) assert.ok(tables.includes(name), name);
+      for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings'])
+        assert.ok(tables.includes(name), name);
     });
 
     test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
@@ -48,30 +49,75 @@ for (const engine of ENGINES) {
         { account_id: 1, room_id: 'r2', day: 20_010, total: 7 },
       ];
       await db.insertInto('recording_room_days').values(days).execute();
-      await db.insertInto('recording_room_totals').values([{ account_id: 1, room_id: 'r1', total: 12 }, { account_id: 1, room_id: 'r2', total: 7 }]).execute();
+      await db
+        .insertInto('recording_room_totals')
+        .values([
+          { account_id: 1, room_id: 'r1', total: 12 },
+          { account_id: 1, room_id: 'r2', total: 7 },
+        ])
+        .execute();
       await migrateToLatest(db, engine, FILES);
-      const spans = await db.selectFrom('recording_room_spans').select(['room_id', 'span', 'total']).orderBy('room_id').orderBy('span').execute();
+      const spans = await db
+        .selectFrom('recording_room_spans')
+        .select(['room_id', 'span', 'total'])
+        .orderBy('room_id')
+        .orderBy('span')
+        .execute();
       assert.deepEqual(spans, [
         { room_id: 'r1', span: 625, total: 7 },
         { room_id: 'r1', span: 626, total: 5 },
         { room_id: 'r2', span: 625, total: 7 },
       ]);
-      assert.deepEqual(await db.selectFrom('recording_room_days').selectAll().orderBy('room_id').orderBy('day').execute(), days);
-      assert.equal((await db.selectFrom('recording_room_totals').select((eb) => eb.fn.sum<number>('total').as('n')).executeTakeFirstOrThrow()).n, 19);
+      assert.deepEqual(
+        await db.selectFrom('recording_room_days').selectAll().orderBy('room_id').orderBy('day').execute(),
+        days,
+      );
+      assert.equal(
+        (
+          await db
+            .selectFrom('recording_room_totals')
+            .select((eb) => eb.fn.sum<number>('total').as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        19,
+      );
     });
 
     test('0012 derives the 8-day counts from the day counts of states, users and options', async (t) => {
       const database = await scratchConnection(t, engine);
       await migrateTo(database.db, engine, '0011_report_channel_totals', FILES);
       const db = database.db;
-      const day = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 2, bucket, user_id: key, total });
+      const day = (bucket: number, total: number, key = 7) => ({
+        channel_id: 3,
+        level: 2,
+        bucket,
+        user_id: key,
+        total,
+      });
       // Days 20,000–20,007 are 8-day span 2,500; 20,008 starts span 2,501.
-      await db.insertInto('report_user_counts').values([day(20_000, 2), day(20_007, 3), day(20_008, 4), day(20_003, 5, 8), { channel_id: 3, level: 3, bucket: 625, user_id: 7, total: 9 }]).execute();
-      await db.insertInto('report_state_counts').values({ channel_id: 3, level: 2, bucket: 20_001, state_id: 4, total: 6 }).execute();
-      await db.insertInto('report_option_counts').values({ field_id: 5, level: 2, bucket: 20_015, option_id: 6, total: 1 }).execute();
+      await db
+        .insertInto('report_user_counts')
+        .values([
+          day(20_000, 2),
+          day(20_007, 3),
+          day(20_008, 4),
+          day(20_003, 5, 8),
+          { channel_id: 3, level: 3, bucket: 625, user_id: 7, total: 9 },
+        ])
+        .execute();
+      await db
+        .insertInto('report_state_counts')
+        .values({ channel_id: 3, level: 2, bucket: 20_001, state_id: 4, total: 6 })
+        .execute();
+      await db
+        .insertInto('report_option_counts')
+        .values({ field_id: 5, level: 2, bucket: 20_015, option_id: 6, total: 1 })
+        .execute();
       await migrateToLatest(db, engine, FILES);
       const eightDays = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
-        (await db.selectFrom(table).selectAll().where('level', '=', 4).execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
+        (await db.selectFrom(table).selectAll().where('level', '=', 4).execute()).map((r) =>
+          Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])),
+        );
       const users = await eightDays('report_user_counts');
       users.sort((a, b) => a.bucket! - b.bucket! || a.user_id! - b.user_id!);
       assert.deepEqual(users, [
@@ -79,8 +125,12 @@ for (const engine of ENGINES) {
         { channel_id: 3, level: 4, bucket: 2500, user_id: 8, total: 5 },
         { channel_id: 3, level: 4, bucket: 2501, user_id: 7, total: 4 },
       ]);
-      assert.deepEqual(await eightDays('report_state_counts'), [{ channel_id: 3, level: 4, bucket: 2500, state_id: 4, total: 6 }]);
-      assert.deepEqual(await eightDays('report_option_counts'), [{ field_id: 5, level: 4, bucket: 2501, option_id: 6, total: 1 }]);
+      assert.deepEqual(await eightDays('report_state_counts'), [
+        { channel_id: 3, level: 4, bucket: 2500, state_id: 4, total: 6 },
+      ]);
+      assert.deepEqual(await eightDays('report_option_counts'), [
+        { field_id: 5, level: 4, bucket: 2501, option_id: 6, total: 1 },
+      ]);
     });
 
     test('0013 derives the channel totals per UTC day from the hour rows', async (t) => {
@@ -88,10 +138,32 @@ for (const engine of ENGINES) {
       await migrateTo(database.db, engine, '0012_report_count_eight_days', FILES);
       const db = database.db;
       // Hours 480,000–480,023 are UTC day 20,000; 480,024 starts day 20,001. Quarter-hour rows are not read.
-      const hour = (channel: number, bucket: number, total: number) => ({ channel_id: channel, level: 1, bucket, total });
-      await db.insertInto('report_counts').values([hour(3, 480_000, 2), hour(3, 480_023, 3), hour(3, 480_024, 4), hour(4, 480_010, 5), { channel_id: 3, level: 0, bucket: 1_920_000, total: 2 }]).execute();
+      const hour = (channel: number, bucket: number, total: number) => ({
+        channel_id: channel,
+        level: 1,
+        bucket,
+        total,
+      });
+      await db
+        .insertInto('report_counts')
+        .values([
+          hour(3, 480_000, 2),
+          hour(3, 480_023, 3),
+          hour(3, 480_024, 4),
+          hour(4, 480_010, 5),
+          { channel_id: 3, level: 0, bucket: 1_920_000, total: 2 },
+        ])
+        .execute();
       await migrateToLatest(db, engine, FILES);
-      const days = (await db.selectFrom('report_counts').selectAll().where('level', '=', 2).orderBy('channel_id').orderBy('bucket').execute()).map((r) => [r.channel_id, r.bucket, r.total].map(Number));
+      const days = (
+        await db
+          .selectFrom('report_counts')
+          .selectAll()
+          .where('level', '=', 2)
+          .orderBy('channel_id')
+          .orderBy('bucket')
+          .execute()
+      ).map((r) => [r.channel_id, r.bucket, r.total].map(Number));
       assert.deepEqual(days, [
         [3, 20_000, 5],
         [3, 20_001, 4],
@@ -133,7 +205,12 @@ for (const engine of ENGINES) {
       assert.ok(!tables.includes('report_values') && !tables.includes('report_selections'), tables.join(', '));
       await rebuildReportCounts(db);
       // Both reports are in hour 500,000 (quarter hours 2,000,000 and 2,000,001).
-      const hours = await db.selectFrom('report_option_counts').select(['field_id', 'option_id', 'bucket', 'total']).where('level', '=', 1).orderBy('option_id').execute();
+      const hours = await db
+        .selectFrom('report_option_counts')
+        .select(['field_id', 'option_id', 'bucket', 'total'])
+        .where('level', '=', 1)
+        .orderBy('option_id')
+        .execute();
       assert.deepEqual(
         hours.map((r) => [r.field_id, r.option_id, r.bucket, r.total].map(Number)),
         [
@@ -150,22 +227,49 @@ for (const engine of ENGINES) {
       await migrateTo(database.db, engine, '0014_report_values_inline', FILES);
       const db = database.db;
       // Quarter hours 2,000,000–2,000,003 are hour 500,000; 2,000,004 starts hour 500,001.
-      const quarter = (bucket: number, total: number, key = 7) => ({ channel_id: 3, level: 0, bucket, user_id: key, total });
-      await db.insertInto('report_user_counts').values([quarter(2_000_000, 2), quarter(2_000_003, 3), quarter(2_000_004, 4), quarter(2_000_001, 5, 8), { channel_id: 3, level: 2, bucket: 20_833, user_id: 7, total: 9 }]).execute();
-      await db.insertInto('report_state_counts').values({ channel_id: 3, level: 0, bucket: 2_000_002, state_id: 4, total: 6 }).execute();
-      await db.insertInto('report_option_counts').values({ field_id: 5, level: 0, bucket: 2_000_007, option_id: 6, total: 1 }).execute();
+      const quarter = (bucket: number, total: number, key = 7) => ({
+        channel_id: 3,
+        level: 0,
+        bucket,
+        user_id: key,
+        total,
+      });
+      await db
+        .insertInto('report_user_counts')
+        .values([
+          quarter(2_000_000, 2),
+          quarter(2_000_003, 3),
+          quarter(2_000_004, 4),
+          quarter(2_000_001, 5, 8),
+          { channel_id: 3, level: 2, bucket: 20_833, user_id: 7, total: 9 },
+        ])
+        .execute();
+      await db
+        .insertInto('report_state_counts')
+        .values({ channel_id: 3, level: 0, bucket: 2_000_002, state_id: 4, total: 6 })
+        .execute();
+      await db
+        .insertInto('report_option_counts')
+        .values({ field_id: 5, level: 0, bucket: 2_000_007, option_id: 6, total: 1 })
+        .execute();
       await db.insertInto('report_counts').values({ channel_id: 3, level: 0, bucket: 2_000_000, total: 14 }).execute();
       await migrateToLatest(db, engine, FILES);
       const rows = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
-        (await db.selectFrom(table).selectAll().execute()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))).sort((a, b) => a.level! - b.level! || a.bucket! - b.bucket! || a.user_id! - b.user_id!);
+        (await db.selectFrom(table).selectAll().execute())
+          .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])))
+          .sort((a, b) => a.level! - b.level! || a.bucket! - b.bucket! || a.user_id! - b.user_id!);
       assert.deepEqual(await rows('report_user_counts'), [
         { channel_id: 3, level: 1, bucket: 500_000, user_id: 7, total: 5 },
         { channel_id: 3, level: 1, bucket: 500_000, user_id: 8, total: 5 },
         { channel_id: 3, level: 1, bucket: 500_001, user_id: 7, total: 4 },
         { channel_id: 3, level: 2, bucket: 20_833, user_id: 7, total: 9 },
       ]);
-      assert.deepEqual(await rows('report_state_counts'), [{ channel_id: 3, level: 1, bucket: 500_000, state_id: 4, total: 6 }]);
-      assert.deepEqual(await rows('report_option_counts'), [{ field_id: 5, level: 1, bucket: 500_001, option_id: 6, total: 1 }]);
+      assert.deepEqual(await rows('report_state_counts'), [
+        { channel_id: 3, level: 1, bucket: 500_000, state_id: 4, total: 6 },
+      ]);
+      assert.deepEqual(await rows('report_option_counts'), [
+        { field_id: 5, level: 1, bucket: 500_001, option_id: 6, total: 1 },
+      ]);
       // The channel totals keep their quarter hours (local hours of +05:30 zones need them).
       assert.equal((await db.selectFrom('report_counts').selectAll().where('level', '=', 0).execute()).length, 1);
     });
@@ -220,7 +324,8 @@ if (ENGINES.includes('postgres')) {
       await scratch.drop();
     });
     await migrateToLatest(database.db, 'postgres', FILES);
-    for (let round = 0; round < 300; round++) await database.db.introspection.getTables({ withInternalKyselyTables: true });
+    for (let round = 0; round < 300; round++)
+      await database.db.introspection.getTables({ withInternalKyselyTables: true });
     assert.equal((await migrateToLatest(database.db, 'postgres', FILES)).length, 0);
   });
 }

@@ -79,15 +79,28 @@ for (const engine of ENGINES) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       // A slow read that started before the write...
-      const slow = cachedRead(database.db, 'slow', async () => {
-        await gate;
-        return 'old';
-      }, () => 8);
+      const slow = cachedRead(
+        database.db,
+        'slow',
+        async () => {
+          await gate;
+          return 'old';
+        },
+        () => 8,
+      );
       await sql`insert into t (x) values (1)`.execute(database.db);
       await read(); // ...while a newer read moved the cache on to the new version.
       release();
       assert.equal(await slow, 'old');
-      assert.equal(await cachedRead(database.db, 'slow', async () => 'new', () => 8), 'new');
+      assert.equal(
+        await cachedRead(
+          database.db,
+          'slow',
+          async () => 'new',
+          () => 8,
+        ),
+        'new',
+      );
       assert.equal(computed(), 1);
     });
 

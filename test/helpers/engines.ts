@@ -24,7 +24,11 @@ export interface ScratchDatabase {
 export async function scratchDatabase(engine: Engine): Promise<ScratchDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'recap-test-'));
   if (engine === 'sqlite') {
-    return { url: `sqlite:${join(dataDir, 'recap.db')}`, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dataDir, 'recap.db')}`,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   }
   const base = process.env.RECAP_TEST_POSTGRES_URL;
   if (!base) throw new Error('RECAP_TEST_POSTGRES_URL is not set');

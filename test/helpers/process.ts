@@ -17,7 +17,11 @@ export interface ServerProcess {
 
 /** The newest modification time of the TypeScript sources. */
 function newestSource(directory = 'src'): number {
-  return Math.max(...readdirSync(directory, { withFileTypes: true }).map((e) => (e.isDirectory() ? newestSource(join(directory, e.name)) : statSync(join(directory, e.name)).mtimeMs)));
+  return Math.max(
+    ...readdirSync(directory, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newestSource(join(directory, e.name)) : statSync(join(directory, e.name)).mtimeMs,
+    ),
+  );
 }
 
 /**
@@ -71,7 +75,8 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
             url: String(entry.url),
             child,
             logs,
-            peakRss: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+            peakRss: () =>
+              Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
             kill9: async () => {
               child.kill('SIGKILL');
               await exited;

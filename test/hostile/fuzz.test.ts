@@ -27,22 +27,42 @@ for (const engine of ENGINES) {
       t.diagnostic(`server peak RSS after start ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
       for (const [i, family] of FUZZ_FAMILIES.entries()) {
         const figures = await fuzzFamily(server.url, family, targets, { seed: 1000 + i, count: REQUESTS });
-        t.diagnostic(`${family}: ${figures.requests} requests, statuses ${JSON.stringify(figures.statuses)}, server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
-        assert.deepEqual(figures.serverErrors.slice(0, 3), [], `${family}: ${figures.serverErrors.length} requests answered 5xx, hung or reset`);
+        t.diagnostic(
+          `${family}: ${figures.requests} requests, statuses ${JSON.stringify(figures.statuses)}, server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`,
+        );
+        assert.deepEqual(
+          figures.serverErrors.slice(0, 3),
+          [],
+          `${family}: ${figures.serverErrors.length} requests answered 5xx, hung or reset`,
+        );
         assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
       }
-      t.diagnostic(`server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB (${cliCommand().built ? 'built' : 'sources through tsx'})`);
-      if (cliCommand().built) assert.ok(server.peakRss() < MAX_RSS, `peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      t.diagnostic(
+        `server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB (${cliCommand().built ? 'built' : 'sources through tsx'})`,
+      );
+      if (cliCommand().built)
+        assert.ok(server.peakRss() < MAX_RSS, `peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
       // Clients that give up half-way through a body are their own doing: logged at info, not error.
       for (const path of [`/upload/recording/${targets.uploadToken}`, '/api/v4/import']) {
         await new Promise<void>((resolve) => {
-          const req = httpRequest(`${server.url}${path}`, { method: path.startsWith('/upload') ? 'PUT' : 'POST', headers: { authorization: `Bearer ${targets.authToken}`, 'content-type': 'application/x-ndjson', 'content-length': '100000' } });
+          const req = httpRequest(`${server.url}${path}`, {
+            method: path.startsWith('/upload') ? 'PUT' : 'POST',
+            headers: {
+              authorization: `Bearer ${targets.authToken}`,
+              'content-type': 'application/x-ndjson',
+              'content-length': '100000',
+            },
+          });
           req.on('error', () => resolve());
           req.write('{"type":"report","channel_id":1}\n', () => setTimeout(() => (req.destroy(), resolve()), 200));
         });
       }
-      for (let i = 0; i < 40 && !server.logs.some((entry) => entry.msg === 'client went away before the answer'); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(server.logs.some((entry) => entry.msg === 'client went away before the answer' && entry.level === 30), 'an aborted request is logged at info');
+      for (let i = 0; i < 40 && !server.logs.some((entry) => entry.msg === 'client went away before the answer'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        server.logs.some((entry) => entry.msg === 'client went away before the answer' && entry.level === 30),
+        'an aborted request is logged at info',
+      );
       const errors = server.logs.filter((entry) => Number(entry.level) >= 50);
       assert.deepEqual(errors.slice(0, 3), [], 'logged at error level');
     });

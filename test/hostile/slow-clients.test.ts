@@ -70,7 +70,9 @@ describe('slow and broken clients', () => {
     const server = await startTestServer(t, 'sqlite', LIMITS);
     for (const path of ['/api/v1/login', '/auth/recording/fetch', '/api/v4/reports']) {
       const c = await open(server.url);
-      c.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":`);
+      c.socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":`,
+      );
       const after = await c.closed(4000);
       assert.ok(after >= 900 && after < 4000, `${path}: closed after ${after} ms`);
     }
@@ -78,10 +80,20 @@ describe('slow and broken clients', () => {
 
   test('an upload runs past the idle timeout while bytes flow, and is cut off once they stop', async (t) => {
     const server = await startTestServer(t, 'sqlite', LIMITS);
-    const token = async (record_id: string) => (await signedPost(server.url, '/auth/recording/getUploadToken', { room_id: 'slow', room_sid: 'slow-sid', record_id, file_name: 'a.webm' })).body.token as string;
+    const token = async (record_id: string) =>
+      (
+        await signedPost(server.url, '/auth/recording/getUploadToken', {
+          room_id: 'slow',
+          room_sid: 'slow-sid',
+          record_id,
+          file_name: 'a.webm',
+        })
+      ).body.token as string;
     const flowing = await open(server.url);
     const pieces = 10;
-    flowing.socket.write(`PUT /upload/recording/${await token('flows')} HTTP/1.1\r\nHost: x\r\nContent-Length: ${pieces * 1024}\r\n\r\n`);
+    flowing.socket.write(
+      `PUT /upload/recording/${await token('flows')} HTTP/1.1\r\nHost: x\r\nContent-Length: ${pieces * 1024}\r\n\r\n`,
+    );
     for (let i = 0; i < pieces; i++) {
       await sleep(300); // 3 s in all, three times the idle timeout
       flowing.socket.write(Buffer.alloc(1024, i));
@@ -92,11 +104,16 @@ describe('slow and broken clients', () => {
     flowing.socket.destroy();
 
     const stalled = await open(server.url);
-    stalled.socket.write(`PUT /upload/recording/${await token('stalls')} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`);
+    stalled.socket.write(
+      `PUT /upload/recording/${await token('stalls')} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`,
+    );
     stalled.socket.write(Buffer.alloc(10_000));
     assert.ok((await stalled.closed(4000)) < 4000);
     const listed = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['slow'] });
-    assert.deepEqual(listed.body.result.recordings_list.map((r: { record_id: string }) => r.record_id), ['flows']);
+    assert.deepEqual(
+      listed.body.result.recordings_list.map((r: { record_id: string }) => r.record_id),
+      ['flows'],
+    );
   });
 
   test('an idle keep-alive connection is closed after the keep-alive timeout', async (t) => {
@@ -122,7 +139,9 @@ describe('slow and broken clients', () => {
     const session = await loginAs(server.url, ADMIN.username, ADMIN.password);
     const large = await open(server.url);
     const body = Buffer.from('{"type":"nope"}\n'.repeat(200_000));
-    large.socket.write(`POST /api/v4/import HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(session).authorization}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${body.length}\r\n\r\n`);
+    large.socket.write(
+      `POST /api/v4/import HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(session).authorization}\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     large.socket.write(body);
     assert.ok((await large.closed(5000)) < 5000);
     assert.match(large.text(), /^HTTP\/1\.1 400 /);
@@ -132,7 +151,9 @@ describe('slow and broken clients', () => {
     // 401 before the body is read; the body is small, so it is drained and the connection stays usable.
     const small = await open(server.url);
     const json = JSON.stringify({ channel_id: 1, pad: 'x'.repeat(5000) });
-    small.socket.write(`POST /api/v4/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`);
+    small.socket.write(
+      `POST /api/v4/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+    );
     small.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await small.closed(3000);
     assert.match(small.text(), /^HTTP\/1\.1 401 /);

@@ -7,7 +7,11 @@ import { API_KEY, call } from '../helpers/server.js';
 export async function signedPost(baseUrl: string, path: string, body: unknown, key = API_KEY) {
   const raw = JSON.stringify(body);
   return call(baseUrl, 'POST', path, {
-    headers: { 'content-type': 'application/json', 'api-key': key.key, 'hash-signature': hmacSha256Hex(key.secret, raw) },
+    headers: {
+      'content-type': 'application/json',
+      'api-key': key.key,
+      'hash-signature': hmacSha256Hex(key.secret, raw),
+    },
     body: raw,
   });
 }
@@ -20,7 +24,13 @@ export function placeFile(dataDir: string, relative: string, bytes: Buffer, acco
 }
 
 /** Registers `count` recordings in a room, one second apart, with a few sharing a second. */
-export async function seedRoom(baseUrl: string, dataDir: string, roomId: string, count: number, startTime = 1_760_000_000) {
+export async function seedRoom(
+  baseUrl: string,
+  dataDir: string,
+  roomId: string,
+  count: number,
+  startTime = 1_760_000_000,
+) {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const recordId = `${roomId}-rec-${String(i).padStart(4, '0')}`;

@@ -28,7 +28,11 @@ for (const engine of ENGINES) {
       await seedRoom(server.url, server.config.dataDir, 'beta', 12, 1_760_000_030);
       const all: Row[] = [];
       for (let from = 0; ; from += 7) {
-        const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['alpha', 'beta', 'nope'], from, limit: 7 });
+        const page = await signedPost(server.url, '/auth/recording/fetch', {
+          room_ids: ['alpha', 'beta', 'nope'],
+          from,
+          limit: 7,
+        });
         assert.equal(page.body.status, true);
         assert.equal(page.body.result.total_recordings, 35);
         if (page.body.result.recordings_list.length === 0) break;
@@ -43,14 +47,30 @@ for (const engine of ENGINES) {
       assert.equal(defaults.body.msg, 'success');
       assert.equal(defaults.body.status_code, 'SUCCESS');
       const result = defaults.body.result;
-      assert.deepEqual({ total: result.total_recordings, from: result.from, limit: result.limit, order: result.order_by }, { total: 23, from: 0, limit: 20, order: 'DESC' });
+      assert.deepEqual(
+        { total: result.total_recordings, from: result.from, limit: result.limit, order: result.order_by },
+        { total: 23, from: 0, limit: 20, order: 'DESC' },
+      );
       const first = result.recordings_list[0];
-      assert.deepEqual(Object.keys(first), ['record_id', 'room_id', 'room_sid', 'file_path', 'file_size', 'creation_time', 'room_creation_time', 'metadata']);
+      assert.deepEqual(Object.keys(first), [
+        'record_id',
+        'room_id',
+        'room_sid',
+        'file_path',
+        'file_size',
+        'creation_time',
+        'room_creation_time',
+        'metadata',
+      ]);
       assert.equal(typeof first.file_size, 'number');
       assert.equal(typeof first.creation_time, 'number');
       assert.deepEqual(first.metadata, { title: '', description: '', subtitles: {}, extra_data: {} });
 
-      const asc = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['alpha', 'beta'], order_by: 'asc', limit: 100 });
+      const asc = await signedPost(server.url, '/auth/recording/fetch', {
+        room_ids: ['alpha', 'beta'],
+        order_by: 'asc',
+        limit: 100,
+      });
       assert.equal(asc.body.result.order_by, 'ASC');
       assert.deepEqual(asc.body.result.recordings_list, order(all, 'ASC'));
 
@@ -65,21 +85,38 @@ for (const engine of ENGINES) {
       // 1,200 recordings over ~100 days (four 32-day spans) in two rooms, several per day and
       // ties on creation_time: `from` ≥ 1000 goes through the span and day counters.
       const rows: Row[] = [];
-      for (const [room, offset] of [['deep-a', 0], ['deep-b', 30]] as const) {
+      for (const [room, offset] of [
+        ['deep-a', 0],
+        ['deep-b', 30],
+      ] as const) {
         for (let i = 0; i < 600; i++) {
           const recordId = `${room}-${String(i).padStart(4, '0')}`;
           const creation = 1_760_000_000 + offset + Math.floor(i / 3) * 45_000;
           rows.push({ record_id: recordId, creation_time: creation });
           await insertRecording(server.database.db, {
-            account_id: 1, record_id: recordId, room_id: room, room_sid: 's', room_title: '', file_path: `${room}/${recordId}.mp4`,
-            file_size: 1, creation_time: creation, room_creation_time: creation, metadata: '{}', created_at: 0,
+            account_id: 1,
+            record_id: recordId,
+            room_id: room,
+            room_sid: 's',
+            room_title: '',
+            file_path: `${room}/${recordId}.mp4`,
+            file_size: 1,
+            creation_time: creation,
+            room_creation_time: creation,
+            metadata: '{}',
+            created_at: 0,
           });
         }
       }
       for (const direction of ['DESC', 'ASC'] as const) {
         const expected = order(rows, direction);
         for (const from of [999, 1000, 1001, 1100, 1150, 1190, 1199]) {
-          const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['deep-a', 'deep-b'], from, limit: 15, order_by: direction });
+          const page = await signedPost(server.url, '/auth/recording/fetch', {
+            room_ids: ['deep-a', 'deep-b'],
+            from,
+            limit: 15,
+            order_by: direction,
+          });
           assert.deepEqual(
             page.body.result.recordings_list.map((r: Row) => r.record_id),
             expected.slice(from, from + 15).map((r) => r.record_id),
@@ -91,11 +128,23 @@ for (const engine of ENGINES) {
       for (const gone of ['deep-a-0000', 'deep-b-0150', 'deep-a-0300', 'deep-b-0599']) {
         assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: gone })).body.status, true);
       }
-      const remaining = rows.filter((r) => !['deep-a-0000', 'deep-b-0150', 'deep-a-0300', 'deep-b-0599'].includes(r.record_id));
+      const remaining = rows.filter(
+        (r) => !['deep-a-0000', 'deep-b-0150', 'deep-a-0300', 'deep-b-0599'].includes(r.record_id),
+      );
       for (const direction of ['DESC', 'ASC'] as const) {
         for (const from of [1000, 1180, 1195]) {
-          const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['deep-a', 'deep-b'], from, limit: 15, order_by: direction });
-          assert.deepEqual(page.body.result.recordings_list.map((r: Row) => r.record_id), order(remaining, direction).slice(from, from + 15).map((r) => r.record_id));
+          const page = await signedPost(server.url, '/auth/recording/fetch', {
+            room_ids: ['deep-a', 'deep-b'],
+            from,
+            limit: 15,
+            order_by: direction,
+          });
+          assert.deepEqual(
+            page.body.result.recordings_list.map((r: Row) => r.record_id),
+            order(remaining, direction)
+              .slice(from, from + 15)
+              .map((r) => r.record_id),
+          );
         }
       }
     });
@@ -106,9 +155,18 @@ for (const engine of ENGINES) {
       const bySid = await signedPost(server.url, '/auth/recording/fetch', { room_sid: 'gamma-sid-1' });
       assert.equal(bySid.body.result.total_recordings, 10);
       assert.ok(bySid.body.result.recordings_list.every((r: { room_sid: string }) => r.room_sid === 'gamma-sid-1'));
-      const both = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['other'], room_sid: 'gamma-sid-1' });
+      const both = await signedPost(server.url, '/auth/recording/fetch', {
+        room_ids: ['other'],
+        room_sid: 'gamma-sid-1',
+      });
       assert.equal(both.body.status_code, 'NOT_FOUND');
-      const camel = await signedPost(server.url, '/auth/recording/fetch', { roomIds: ['gamma'], orderBy: 'Asc', limit: 500, from: null, unknown: 1 });
+      const camel = await signedPost(server.url, '/auth/recording/fetch', {
+        roomIds: ['gamma'],
+        orderBy: 'Asc',
+        limit: 500,
+        from: null,
+        unknown: 1,
+      });
       assert.equal(camel.body.result.limit, 100);
       assert.equal(camel.body.result.order_by, 'ASC');
       assert.equal(camel.body.result.recordings_list.length, 25);
@@ -147,29 +205,53 @@ for (const engine of ENGINES) {
         record_id: 'rec-a',
         file_path: 'r1/a.mp4',
         room_title: 'Weekly',
-        metadata: { title: 'T', description: 'D', subtitles: { en: { label: 'English', url: 'https://x/en.vtt' }, de: { label: 'Deutsch', url: 'https://x/de.vtt' } }, extra_data: { a: '1', b: '2' } },
+        metadata: {
+          title: 'T',
+          description: 'D',
+          subtitles: {
+            en: { label: 'English', url: 'https://x/en.vtt' },
+            de: { label: 'Deutsch', url: 'https://x/de.vtt' },
+          },
+          extra_data: { a: '1', b: '2' },
+        },
       });
       assert.equal(add.body.record_id, 'rec-a');
       assert.equal(add.body.recording_info.file_size, 64);
       const patch = await signedPost(server.url, '/auth/recording/updateMetadata', {
         recordId: 'rec-a',
-        metadata: { description: '', subtitles: { de: { label: '', url: 'x' }, fr: { label: 'Français', url: 'https://x/fr.vtt' } }, extraData: { a: '', c: '3' } },
+        metadata: {
+          description: '',
+          subtitles: { de: { label: '', url: 'x' }, fr: { label: 'Français', url: 'https://x/fr.vtt' } },
+          extraData: { a: '', c: '3' },
+        },
       });
       assert.deepEqual(patch.body, { status: true, msg: 'success', status_code: 'SUCCESS' });
       const info = await signedPost(server.url, '/auth/recording/info', { record_id: 'rec-a' });
       assert.deepEqual(info.body.recording_info.metadata, {
         title: 'T',
         description: '',
-        subtitles: { en: { label: 'English', url: 'https://x/en.vtt' }, fr: { label: 'Français', url: 'https://x/fr.vtt' } },
+        subtitles: {
+          en: { label: 'English', url: 'https://x/en.vtt' },
+          fr: { label: 'Français', url: 'https://x/fr.vtt' },
+        },
         extra_data: { b: '2', c: '3' },
       });
       assert.equal(info.body.room_info.room_title, 'Weekly');
       const del = await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' });
       assert.equal(del.body.status, true);
       assert.ok(!existsSync(join(server.config.dataDir, 'files/recordings/1/r1/a.mp4')));
-      assert.equal((await signedPost(server.url, '/auth/recording/info', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' })).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['r1'] })).body.status_code, 'NOT_FOUND');
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/info', { record_id: 'rec-a' })).body.status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/delete', { record_id: 'rec-a' })).body.status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['r1'] })).body.status_code,
+        'NOT_FOUND',
+      );
     });
 
     test('fetch never answers from before a write: metadata update, a row added by another process, delete, a revoked key', async (t) => {
@@ -177,22 +259,44 @@ for (const engine of ENGINES) {
       await seedRoom(server.url, server.config.dataDir, 'fresh', 3);
       const titles = async () => {
         const page = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['fresh'] });
-        return page.body.status ? page.body.result.recordings_list.map((r: { record_id: string; metadata: { title: string } }) => `${r.record_id}:${r.metadata.title}`) : page.body.status_code;
+        return page.body.status
+          ? page.body.result.recordings_list.map(
+              (r: { record_id: string; metadata: { title: string } }) => `${r.record_id}:${r.metadata.title}`,
+            )
+          : page.body.status_code;
       };
       assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:', 'fresh-rec-0000:']);
       assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:', 'fresh-rec-0000:']); // answered again, now cached on SQLite
-      await signedPost(server.url, '/auth/recording/updateMetadata', { record_id: 'fresh-rec-0001', metadata: { title: 'Renamed' } });
+      await signedPost(server.url, '/auth/recording/updateMetadata', {
+        record_id: 'fresh-rec-0001',
+        metadata: { title: 'Renamed' },
+      });
       assert.deepEqual(await titles(), ['fresh-rec-0002:', 'fresh-rec-0001:Renamed', 'fresh-rec-0000:']);
 
       // Another process writing to the same database (a second instance, the CLI).
       const other = await connect(server.config.databaseUrl);
       t.after(() => other.close());
       await insertRecording(other.db, {
-        account_id: 1, record_id: 'fresh-rec-0009', room_id: 'fresh', room_sid: 's', room_title: '', file_path: 'fresh/x.mp4',
-        file_size: 1, creation_time: 1_800_000_000, room_creation_time: 1_800_000_000, metadata: '{"title":"Elsewhere"}', created_at: 0,
+        account_id: 1,
+        record_id: 'fresh-rec-0009',
+        room_id: 'fresh',
+        room_sid: 's',
+        room_title: '',
+        file_path: 'fresh/x.mp4',
+        file_size: 1,
+        creation_time: 1_800_000_000,
+        room_creation_time: 1_800_000_000,
+        metadata: '{"title":"Elsewhere"}',
+        created_at: 0,
       });
-      assert.deepEqual(await titles(), ['fresh-rec-0009:Elsewhere', 'fresh-rec-0002:', 'fresh-rec-0001:Renamed', 'fresh-rec-0000:']);
-      for (const id of ['fresh-rec-0009', 'fresh-rec-0002', 'fresh-rec-0001', 'fresh-rec-0000']) await signedPost(server.url, '/auth/recording/delete', { record_id: id });
+      assert.deepEqual(await titles(), [
+        'fresh-rec-0009:Elsewhere',
+        'fresh-rec-0002:',
+        'fresh-rec-0001:Renamed',
+        'fresh-rec-0000:',
+      ]);
+      for (const id of ['fresh-rec-0009', 'fresh-rec-0002', 'fresh-rec-0001', 'fresh-rec-0000'])
+        await signedPost(server.url, '/auth/recording/delete', { record_id: id });
       assert.equal(await titles(), 'NOT_FOUND');
 
       await revokeApiKey(other.db, API_KEY.key);
@@ -204,7 +308,13 @@ for (const engine of ENGINES) {
     test('add: idempotent on record_id, refuses different data, missing files and paths outside', async (t) => {
       const server = await startTestServer(t, engine);
       placeFile(server.config.dataDir, 'r2/b.mp4', Buffer.alloc(10));
-      const body = { room_id: 'r2', room_sid: 's2', record_id: 'rec-b', file_path: 'r2/b.mp4', creation_time: 1_760_000_000 };
+      const body = {
+        room_id: 'r2',
+        room_sid: 's2',
+        record_id: 'rec-b',
+        file_path: 'r2/b.mp4',
+        creation_time: 1_760_000_000,
+      };
       assert.equal((await signedPost(server.url, '/auth/recording/add', body)).body.status, true);
       assert.equal((await signedPost(server.url, '/auth/recording/add', body)).body.status, true);
       const total = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['r2'] });
@@ -218,11 +328,20 @@ for (const engine of ENGINES) {
       const size = await signedPost(server.url, '/auth/recording/add', { ...body, record_id: 'y', file_size: 11 });
       assert.equal(size.body.status_code, 'INVALID_PARAMETERS');
       // A file has one owner: the same path under another record_id is refused.
-      const twice = await signedPost(server.url, '/auth/recording/add', { room_id: 'r2', room_sid: 's2', record_id: 'rec-b2', file_path: 'r2/b.mp4' });
+      const twice = await signedPost(server.url, '/auth/recording/add', {
+        room_id: 'r2',
+        room_sid: 's2',
+        record_id: 'rec-b2',
+        file_path: 'r2/b.mp4',
+      });
       assert.equal(twice.body.status_code, 'INVALID_PARAMETERS');
       assert.match(twice.body.msg, /already registered as record_id "rec-b"/);
       placeFile(server.config.dataDir, 'r2/c.mp4', Buffer.alloc(10));
-      const generated = await signedPost(server.url, '/auth/recording/add', { room_id: 'r2', room_sid: 's2', file_path: 'r2/c.mp4' });
+      const generated = await signedPost(server.url, '/auth/recording/add', {
+        room_id: 'r2',
+        room_sid: 's2',
+        file_path: 'r2/c.mp4',
+      });
       assert.match(generated.body.record_id, /^s2-\d{13}$/);
     });
 
@@ -230,7 +349,12 @@ for (const engine of ENGINES) {
       const server = await startTestServer(t, engine);
       const bytes = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
       placeFile(server.config.dataDir, 'r3/c.mp4', bytes);
-      await signedPost(server.url, '/auth/recording/add', { room_id: 'r3', room_sid: 's3', record_id: 'rec-c', file_path: 'r3/c.mp4' });
+      await signedPost(server.url, '/auth/recording/add', {
+        room_id: 'r3',
+        room_sid: 's3',
+        record_id: 'rec-c',
+        file_path: 'r3/c.mp4',
+      });
       const { token } = (await signedPost(server.url, '/auth/recording/getDownloadToken', { record_id: 'rec-c' })).body;
       const url = `${server.url}/download/recording/${token}`;
 
@@ -266,9 +390,24 @@ for (const engine of ENGINES) {
       assert.match(expiredResponse.headers.get('content-type') ?? '', /^text\/plain/);
       // Signed with the API secret (plugNmeet's form) instead of the installation's: refused.
       const now = Math.floor(Date.now() / 1000);
-      const withApiSecret = createSigner({ key: API_KEY.secret })({ iss: API_KEY.key, kind: 'recording', acc: 1, obj: row.id, sub: 'recordings/1/r3/c.mp4', nbf: now, exp: now + 60 });
+      const withApiSecret = createSigner({ key: API_KEY.secret })({
+        iss: API_KEY.key,
+        kind: 'recording',
+        acc: 1,
+        obj: row.id,
+        sub: 'recordings/1/r3/c.mp4',
+        nbf: now,
+        exp: now + 60,
+      });
       assert.equal((await fetch(`${server.url}/download/recording/${withApiSecret}`)).status, 401);
-      for (const garbage of ['x', 'a.b.c', `${token}x`, token.split('.').slice(0, 2).join('.') + '.', '%00', 'e30.e30.e30']) {
+      for (const garbage of [
+        'x',
+        'a.b.c',
+        `${token}x`,
+        token.split('.').slice(0, 2).join('.') + '.',
+        '%00',
+        'e30.e30.e30',
+      ]) {
         assert.equal((await fetch(`${server.url}/download/recording/${garbage}`)).status, 401, garbage);
       }
       // A recording's token is not an analytics token.
@@ -281,16 +420,34 @@ for (const engine of ENGINES) {
     test('upload: token then streamed PUT registers the recording; too large and aborted uploads leave nothing', async (t) => {
       const server = await startTestServer(t, engine, { RECAP_MAX_UPLOAD_BYTES: '100000' });
       const tokenFor = async (file_name: string, record_id: string) =>
-        (await signedPost(server.url, '/auth/recording/getUploadToken', { room_id: 'up', room_sid: 'up-sid', record_id, file_name, metadata: { title: 'Uploaded' } })).body.token as string;
+        (
+          await signedPost(server.url, '/auth/recording/getUploadToken', {
+            room_id: 'up',
+            room_sid: 'up-sid',
+            record_id,
+            file_name,
+            metadata: { title: 'Uploaded' },
+          })
+        ).body.token as string;
       const body = Buffer.alloc(50_000, 7);
-      const put = await fetch(`${server.url}/upload/recording/${await tokenFor('talk.webm', 'up-1')}`, { method: 'PUT', body, headers: { 'content-type': 'video/webm' } });
-      const registered = (await put.json()) as { status: boolean; recording_info: { file_size: number; file_path: string; metadata: { title: string } } };
+      const put = await fetch(`${server.url}/upload/recording/${await tokenFor('talk.webm', 'up-1')}`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'video/webm' },
+      });
+      const registered = (await put.json()) as {
+        status: boolean;
+        recording_info: { file_size: number; file_path: string; metadata: { title: string } };
+      };
       assert.equal(registered.status, true);
       assert.equal(registered.recording_info.file_size, 50_000);
       assert.equal(registered.recording_info.metadata.title, 'Uploaded');
       assert.equal(registered.recording_info.file_path, 'up/up-1/talk.webm');
 
-      const tooLarge = await fetch(`${server.url}/upload/recording/${await tokenFor('big.webm', 'up-2')}`, { method: 'PUT', body: Buffer.alloc(150_000) });
+      const tooLarge = await fetch(`${server.url}/upload/recording/${await tokenFor('big.webm', 'up-2')}`, {
+        method: 'PUT',
+        body: Buffer.alloc(150_000),
+      });
       assert.equal(tooLarge.status, 413);
       const directory = join(server.config.dataDir, 'files/recordings/1/up');
       const listing = () => readdirSync(directory, { recursive: true }).map(String).sort();
@@ -299,27 +456,49 @@ for (const engine of ENGINES) {
       // Abort half-way: announce 80,000 bytes, send 40,000, then cut the connection.
       const token = await tokenFor('cut.webm', 'up-3');
       await new Promise<void>((resolve) => {
-        const req = httpRequest(`${server.url}/upload/recording/${token}`, { method: 'PUT', headers: { 'content-length': '80000' } });
+        const req = httpRequest(`${server.url}/upload/recording/${token}`, {
+          method: 'PUT',
+          headers: { 'content-length': '80000' },
+        });
         req.on('error', () => resolve());
-        req.write(Buffer.alloc(40_000), () => setTimeout(() => { req.destroy(); resolve(); }, 100));
+        req.write(Buffer.alloc(40_000), () =>
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 100),
+        );
       });
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(listing(), ['up-1', 'up-1/talk.webm']);
       const fetched = await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['up'] });
-      assert.deepEqual(fetched.body.result.recordings_list.map((r: { record_id: string }) => r.record_id), ['up-1']);
+      assert.deepEqual(
+        fetched.body.result.recordings_list.map((r: { record_id: string }) => r.record_id),
+        ['up-1'],
+      );
       const bad = await fetch(`${server.url}/upload/recording/not-a-token`, { method: 'PUT', body: 'x' });
       assert.equal(bad.status, 401);
 
       // Regression: an empty body answered NOT_FOUND. Empty with Content-Length: 0, and empty chunked.
-      const empty = await fetch(`${server.url}/upload/recording/${await tokenFor('empty.webm', 'up-4')}`, { method: 'PUT', body: '' });
+      const empty = await fetch(`${server.url}/upload/recording/${await tokenFor('empty.webm', 'up-4')}`, {
+        method: 'PUT',
+        body: '',
+      });
       // plugNmeet answers business errors with HTTP 200 and status:false.
-      assert.deepEqual(await empty.json(), { status: false, msg: 'empty upload: send the file as the request body', status_code: 'INVALID_PARAMETERS' });
+      assert.deepEqual(await empty.json(), {
+        status: false,
+        msg: 'empty upload: send the file as the request body',
+        status_code: 'INVALID_PARAMETERS',
+      });
       const emptyChunked = await fetch(`${server.url}/upload/recording/${await tokenFor('empty.webm', 'up-5')}`, {
         method: 'PUT',
         body: new ReadableStream({ start: (controller) => controller.close() }),
         duplex: 'half',
       } as RequestInit);
-      assert.deepEqual(await emptyChunked.json(), { status: false, msg: 'empty upload: send the file as the request body', status_code: 'INVALID_PARAMETERS' });
+      assert.deepEqual(await emptyChunked.json(), {
+        status: false,
+        msg: 'empty upload: send the file as the request body',
+        status_code: 'INVALID_PARAMETERS',
+      });
       assert.deepEqual(listing(), ['up-1', 'up-1/talk.webm']);
     });
 
@@ -328,13 +507,36 @@ for (const engine of ENGINES) {
       await seedRoom(server.url, server.config.dataDir, 'shared-name', 3);
       const { createAccount, createApiKey } = await import('../../src/auth/service.js');
       const other = await createAccount(server.database.db, 'Other');
-      const pair = await createApiKey(server.database.db, { accountId: other.id, apiKey: 'other-key', apiSecret: 'other-secret-0123456789' });
+      const pair = await createApiKey(server.database.db, {
+        accountId: other.id,
+        apiKey: 'other-key',
+        apiSecret: 'other-secret-0123456789',
+      });
       const key = { key: pair.apiKey, secret: pair.apiSecret };
-      assert.equal((await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['shared-name'] }, key)).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/info', { record_id: 'shared-name-rec-0000' }, key)).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/getDownloadToken', { record_id: 'shared-name-rec-0000' }, key)).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/delete', { record_id: 'shared-name-rec-0000' }, key)).body.status_code, 'NOT_FOUND');
-      assert.equal((await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['shared-name'] })).body.result.total_recordings, 3);
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['shared-name'] }, key)).body.status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/info', { record_id: 'shared-name-rec-0000' }, key)).body
+          .status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/getDownloadToken', { record_id: 'shared-name-rec-0000' }, key))
+          .body.status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/delete', { record_id: 'shared-name-rec-0000' }, key)).body
+          .status_code,
+        'NOT_FOUND',
+      );
+      assert.equal(
+        (await signedPost(server.url, '/auth/recording/fetch', { room_ids: ['shared-name'] })).body.result
+          .total_recordings,
+        3,
+      );
       void call;
     });
   });

@@ -51,7 +51,9 @@ for (const engine of ENGINES) {
       const token = await client.getRecordingDownloadToken({ record_id: 'room02-rec-0001' });
       assert.equal(token.status, true);
       assert.ok(token.token);
-      const ranged = await fetch(`${server.url}/download/recording/${token.token}`, { headers: { range: 'bytes=0-4' } });
+      const ranged = await fetch(`${server.url}/download/recording/${token.token}`, {
+        headers: { range: 'bytes=0-4' },
+      });
       assert.equal(ranged.status, 206);
       assert.equal(await ranged.text(), 'video');
       const whole = await fetch(`${server.url}/download/recording/${token.token}`);

@@ -8,7 +8,10 @@ import { clearSnapshots, dailyDocuments, storeSnapshots } from './fixtures.js';
 
 type Loose = Record<string, unknown>;
 /** The client's typings know Rocket.Chat's own endpoints; calls go through this untyped view. */
-type LooseClient = { post(path: string, body: Loose): Promise<Loose>; get(path: string, params?: Loose): Promise<Loose> };
+type LooseClient = {
+  post(path: string, body: Loose): Promise<Loose>;
+  get(path: string, params?: Loose): Promise<Loose>;
+};
 
 /** A non-2xx answer makes the client reject with the raw Response. */
 async function rejection(promise: Promise<unknown>): Promise<{ status: number; body: unknown }> {
@@ -28,7 +31,12 @@ for (const engine of ENGINES) {
       const server = await startTestServer(t, engine);
       const db = server.database.db;
       await clearSnapshots(db);
-      const documents = dailyDocuments(8, (i) => ({ os: { type: 'Linux' }, migration: { version: 4, locked: false }, deploy: { method: 'node' }, process: { pid: i } }));
+      const documents = dailyDocuments(8, (i) => ({
+        os: { type: 'Linux' },
+        migration: { version: 4, locked: false },
+        deploy: { method: 'node' },
+        process: { pid: i },
+      }));
       await storeSnapshots(db, documents);
 
       const client = new RestClient({ baseUrl: server.url });
@@ -57,7 +65,9 @@ for (const engine of ENGINES) {
         count: 2,
         sort: JSON.stringify({ createdAt: -1 }),
         fields: JSON.stringify({ totalUsers: 1, createdAt: 1 }),
-        query: JSON.stringify({ createdAt: { $gte: { $date: documents[2]!.createdAt }, $lt: { $date: documents[7]!.createdAt } } }),
+        query: JSON.stringify({
+          createdAt: { $gte: { $date: documents[2]!.createdAt }, $lt: { $date: documents[7]!.createdAt } },
+        }),
       });
       assert.deepEqual(page, {
         statistics: [5, 4].map((i) => ({ _id: documents[i]!._id, createdAt: documents[i]!.createdAt, totalUsers: i })),
@@ -75,15 +85,26 @@ for (const engine of ENGINES) {
 
       await createUser(db, { accountId: 1, username: 'reporter1', password: 'reporter-password', roles: ['reporter'] });
       const other = new RestClient({ baseUrl: server.url });
-      const otherLogin = await (other as unknown as LooseClient).post('/v1/login', { user: 'reporter1', password: 'reporter-password' });
+      const otherLogin = await (other as unknown as LooseClient).post('/v1/login', {
+        user: 'reporter1',
+        password: 'reporter-password',
+      });
       const otherData = otherLogin.data as { userId: string; authToken: string };
       other.setCredentials({ 'X-User-Id': otherData.userId, 'X-Auth-Token': otherData.authToken });
-      assert.deepEqual(await rejection((other as unknown as LooseClient).get('/v1/statistics.list', {})), { status: 400, body: { success: false, error: 'error-not-allowed' } });
+      assert.deepEqual(await rejection((other as unknown as LooseClient).get('/v1/statistics.list', {})), {
+        status: 400,
+        body: { success: false, error: 'error-not-allowed' },
+      });
 
       const anonymous = new RestClient({ baseUrl: server.url }) as unknown as LooseClient;
       assert.deepEqual(await rejection(anonymous.get('/v1/statistics.list', {})), {
         status: 401,
-        body: { success: false, error: 'You must be logged in to do this.', status: 'error', message: 'You must be logged in to do this.' },
+        body: {
+          success: false,
+          error: 'You must be logged in to do this.',
+          status: 'error',
+          message: 'You must be logged in to do this.',
+        },
       });
     });
   });

@@ -26,7 +26,12 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('last_login_at', 'bigint')
     .execute();
   // Usernames are unique regardless of case, as in Rocket.Chat.
-  await db.schema.createIndex('users_username_lower_key').on('users').unique().expression(sql`lower(username)`).execute();
+  await db.schema
+    .createIndex('users_username_lower_key')
+    .on('users')
+    .unique()
+    .expression(sql`lower(username)`)
+    .execute();
   await db.schema.createIndex('users_account_id_idx').on('users').columns(['account_id', 'id']).execute();
 
   await withIdColumn(db.schema.createTable('user_tokens'), engine)

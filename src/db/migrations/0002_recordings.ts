@@ -22,7 +22,12 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('metadata', 'text', notNull)
     .addColumn('created_at', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('recordings_record_id_key').on('recordings').unique().columns(['account_id', 'record_id']).execute();
+  await db.schema
+    .createIndex('recordings_record_id_key')
+    .on('recordings')
+    .unique()
+    .columns(['account_id', 'record_id'])
+    .execute();
   // The order of every list: creation_time, ties by record_id. Covering for the merge's sort keys.
   await db.schema
     .createIndex('recordings_room_order_idx')

@@ -22,10 +22,14 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   if (engine === 'sqlite') spans = spans.modifyEnd(sql`without rowid`);
   await spans.execute();
   await sql`insert into recording_room_spans (account_id, room_id, span, total)
-    select account_id, room_id, day / 32, sum(total) from recording_room_days group by account_id, room_id, day / 32`.execute(db);
+    select account_id, room_id, day / 32, sum(total) from recording_room_days group by account_id, room_id, day / 32`.execute(
+    db,
+  );
 
   if (engine === 'sqlite') {
-    await rebuildWithoutRowid(db, 'recording_room_totals', ['account_id', 'room_id'], (t) => t.addColumn('total', 'bigint', notNull));
+    await rebuildWithoutRowid(db, 'recording_room_totals', ['account_id', 'room_id'], (t) =>
+      t.addColumn('total', 'bigint', notNull),
+    );
     await rebuildWithoutRowid(db, 'recording_room_days', ['account_id', 'room_id', 'day'], (t) =>
       t.addColumn('day', 'integer', notNull).addColumn('total', 'bigint', notNull),
     );
@@ -35,13 +39,22 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
 type TableBuilder = ReturnType<Kysely<unknown>['schema']['createTable']>;
 
 /** SQLite cannot change a table to WITHOUT ROWID in place: copy it into a new one. */
-async function rebuildWithoutRowid(db: Kysely<unknown>, table: string, key: string[], columns: (t: TableBuilder) => TableBuilder): Promise<void> {
+async function rebuildWithoutRowid(
+  db: Kysely<unknown>,
+  table: string,
+  key: string[],
+  columns: (t: TableBuilder) => TableBuilder,
+): Promise<void> {
   const next = `${table}_next`;
-  await columns(db.schema.createTable(next).addColumn('account_id', 'bigint', notNull).addColumn('room_id', 'text', notNull))
+  await columns(
+    db.schema.createTable(next).addColumn('account_id', 'bigint', notNull).addColumn('room_id', 'text', notNull),
+  )
     .addPrimaryKeyConstraint(`${table}_pkey`, key as never)
     .modifyEnd(sql`without rowid`)
     .execute();
-  await sql`insert into ${sql.table(next)} select * from ${sql.table(table)} order by ${sql.join(key.map((c) => sql.ref(c)))}`.execute(db);
+  await sql`insert into ${sql.table(next)} select * from ${sql.table(table)} order by ${sql.join(key.map((c) => sql.ref(c)))}`.execute(
+    db,
+  );
   await db.schema.dropTable(table).execute();
   await db.schema.alterTable(next).renameTo(table).execute();
 }

@@ -17,7 +17,11 @@ export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
     .addColumn('created_at', 'bigint', notNull)
     .addColumn('document', 'text', notNull)
     .execute();
-  await db.schema.createIndex('statistics_snapshots_created_at_idx').on('statistics_snapshots').columns(['created_at', 'id']).execute();
+  await db.schema
+    .createIndex('statistics_snapshots_created_at_idx')
+    .on('statistics_snapshots')
+    .columns(['created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('instances')
@@ -26,7 +30,12 @@ export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
     .addColumn('last_seen_at', 'bigint', notNull)
     .execute();
 
-  await db.schema.alterTable('recording_room_totals').addColumn('total_size', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('recording_room_totals')
+    .addColumn('total_size', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await sql`update recording_room_totals set total_size = coalesce((select sum(r.file_size) from recordings r
-    where r.account_id = recording_room_totals.account_id and r.room_id = recording_room_totals.room_id), 0)`.execute(db);
+    where r.account_id = recording_room_totals.account_id and r.room_id = recording_room_totals.room_id), 0)`.execute(
+    db,
+  );
 }

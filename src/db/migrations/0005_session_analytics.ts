@@ -23,9 +23,18 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('last_seen_at', 'bigint', notNull)
     .addColumn('ended_at', 'bigint')
     .execute();
-  await db.schema.createIndex('room_sessions_sid_key').on('room_sessions').unique().columns(['account_id', 'room_sid']).execute();
+  await db.schema
+    .createIndex('room_sessions_sid_key')
+    .on('room_sessions')
+    .unique()
+    .columns(['account_id', 'room_sid'])
+    .execute();
   // The sweeper's two questions: open sessions idle since…, and ended sessions without a file.
-  await db.schema.createIndex('room_sessions_state_idx').on('room_sessions').columns(['state', 'last_seen_at']).execute();
+  await db.schema
+    .createIndex('room_sessions_state_idx')
+    .on('room_sessions')
+    .columns(['state', 'last_seen_at'])
+    .execute();
 
   await withIdColumn(db.schema.createTable('room_events'), engine)
     .addColumn('account_id', 'bigint', notNull)
@@ -60,7 +69,12 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('room_creation_time', 'bigint', notNull)
     .addColumn('created_at', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('analytics_files_file_id_key').on('analytics_files').unique().columns(['account_id', 'file_id']).execute();
+  await db.schema
+    .createIndex('analytics_files_file_id_key')
+    .on('analytics_files')
+    .unique()
+    .columns(['account_id', 'file_id'])
+    .execute();
   await db.schema
     .createIndex('analytics_files_room_order_idx')
     .on('analytics_files')

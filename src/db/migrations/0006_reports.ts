@@ -47,7 +47,12 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('value', 'text', notNull)
     .addColumn('position', 'integer', notNull)
     .execute();
-  await db.schema.createIndex('field_options_value_key').on('field_options').unique().columns(['field_id', 'value']).execute();
+  await db.schema
+    .createIndex('field_options_value_key')
+    .on('field_options')
+    .unique()
+    .columns(['field_id', 'value'])
+    .execute();
 
   await withIdColumn(db.schema.createTable('reports'), engine)
     .addColumn('account_id', 'bigint', notNull)
@@ -58,7 +63,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('created_at', 'bigint', notNull)
     .execute();
   // Covering for counts in a window, per state and per user.
-  await db.schema.createIndex('reports_channel_time_idx').on('reports').columns(['channel_id', 'created_at', 'state_id', 'user_id']).execute();
+  await db.schema
+    .createIndex('reports_channel_time_idx')
+    .on('reports')
+    .columns(['channel_id', 'created_at', 'state_id', 'user_id'])
+    .execute();
 
   await db.schema
     .createTable('report_values')
@@ -77,7 +86,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('created_at', 'bigint', notNull)
     .addPrimaryKeyConstraint('report_selections_pkey', ['report_id', 'field_id', 'option_id'])
     .execute();
-  await db.schema.createIndex('report_selections_field_time_idx').on('report_selections').columns(['field_id', 'created_at', 'option_id']).execute();
+  await db.schema
+    .createIndex('report_selections_field_time_idx')
+    .on('report_selections')
+    .columns(['field_id', 'created_at', 'option_id'])
+    .execute();
 
   await withIdColumn(db.schema.createTable('report_reads'), engine)
     .addColumn('report_id', 'bigint', (c) => c.notNull().references('reports.id').onDelete('cascade'))
@@ -85,7 +98,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id'))
     .addColumn('read_at', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('report_reads_channel_time_idx').on('report_reads').columns(['channel_id', 'read_at', 'user_id', 'report_id']).execute();
+  await db.schema
+    .createIndex('report_reads_channel_time_idx')
+    .on('report_reads')
+    .columns(['channel_id', 'read_at', 'user_id', 'report_id'])
+    .execute();
 
   await withIdColumn(db.schema.createTable('alerts'), engine)
     .addColumn('account_id', 'bigint', notNull)
@@ -102,12 +119,20 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id'))
     .addColumn('sent_at', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('alert_deliveries_channel_time_idx').on('alert_deliveries').columns(['channel_id', 'sent_at', 'user_id', 'alert_id', 'report_id']).execute();
+  await db.schema
+    .createIndex('alert_deliveries_channel_time_idx')
+    .on('alert_deliveries')
+    .columns(['channel_id', 'sent_at', 'user_id', 'alert_id', 'report_id'])
+    .execute();
 
   await withIdColumn(db.schema.createTable('alert_opens'), engine)
     .addColumn('alert_id', 'bigint', (c) => c.notNull().references('alerts.id').onDelete('cascade'))
     .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id'))
     .addColumn('opened_at', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('alert_opens_alert_user_idx').on('alert_opens').columns(['alert_id', 'user_id']).execute();
+  await db.schema
+    .createIndex('alert_opens_alert_user_idx')
+    .on('alert_opens')
+    .columns(['alert_id', 'user_id'])
+    .execute();
 }

@@ -17,9 +17,14 @@ const TABLES: [string, string[]][] = [
 
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   for (const [table, keys] of TABLES) {
-    let builder = db.schema.createTable(table).addColumn('channel_id', 'bigint', notNull).addColumn('bucket', 'bigint', notNull);
+    let builder = db.schema
+      .createTable(table)
+      .addColumn('channel_id', 'bigint', notNull)
+      .addColumn('bucket', 'bigint', notNull);
     for (const key of keys) builder = builder.addColumn(key, 'bigint', notNull);
-    builder = builder.addColumn('total', 'bigint', notNull).addPrimaryKeyConstraint(`${table}_pkey`, ['channel_id', 'bucket', ...keys] as never);
+    builder = builder
+      .addColumn('total', 'bigint', notNull)
+      .addPrimaryKeyConstraint(`${table}_pkey`, ['channel_id', 'bucket', ...keys] as never);
     if (engine === 'sqlite') builder = builder.modifyEnd(sql`without rowid`);
     await builder.execute();
   }
@@ -35,8 +40,16 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
 
   // Reports stored before this migration.
   const bucket = sql`created_at / 900000`;
-  await sql`insert into report_counts (channel_id, bucket, total) select channel_id, ${bucket}, count(*) from reports group by channel_id, ${bucket}`.execute(db);
-  await sql`insert into report_state_counts (channel_id, bucket, state_id, total) select channel_id, ${bucket}, state_id, count(*) from reports where state_id is not null group by channel_id, ${bucket}, state_id`.execute(db);
-  await sql`insert into report_user_counts (channel_id, bucket, user_id, total) select channel_id, ${bucket}, user_id, count(*) from reports group by channel_id, ${bucket}, user_id`.execute(db);
-  await sql`insert into report_option_counts (field_id, bucket, option_id, total) select field_id, ${bucket}, option_id, count(*) from report_selections group by field_id, ${bucket}, option_id`.execute(db);
+  await sql`insert into report_counts (channel_id, bucket, total) select channel_id, ${bucket}, count(*) from reports group by channel_id, ${bucket}`.execute(
+    db,
+  );
+  await sql`insert into report_state_counts (channel_id, bucket, state_id, total) select channel_id, ${bucket}, state_id, count(*) from reports where state_id is not null group by channel_id, ${bucket}, state_id`.execute(
+    db,
+  );
+  await sql`insert into report_user_counts (channel_id, bucket, user_id, total) select channel_id, ${bucket}, user_id, count(*) from reports group by channel_id, ${bucket}, user_id`.execute(
+    db,
+  );
+  await sql`insert into report_option_counts (field_id, bucket, option_id, total) select field_id, ${bucket}, option_id, count(*) from report_selections group by field_id, ${bucket}, option_id`.execute(
+    db,
+  );
 }

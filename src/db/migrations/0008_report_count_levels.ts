@@ -21,16 +21,24 @@ const TABLES: [string, string, string[], number[], string][] = [
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   for (const [table, owner, keys, levels, source] of TABLES) {
     await db.schema.dropTable(table).execute();
-    let builder = db.schema.createTable(table).addColumn(owner, 'bigint', notNull).addColumn('level', 'integer', notNull).addColumn('bucket', 'bigint', notNull);
+    let builder = db.schema
+      .createTable(table)
+      .addColumn(owner, 'bigint', notNull)
+      .addColumn('level', 'integer', notNull)
+      .addColumn('bucket', 'bigint', notNull);
     for (const key of keys) builder = builder.addColumn(key, 'bigint', notNull);
-    builder = builder.addColumn('total', 'bigint', notNull).addPrimaryKeyConstraint(`${table}_pkey`, [owner, 'level', 'bucket', ...keys] as never);
+    builder = builder
+      .addColumn('total', 'bigint', notNull)
+      .addPrimaryKeyConstraint(`${table}_pkey`, [owner, 'level', 'bucket', ...keys] as never);
     if (engine === 'sqlite') builder = builder.modifyEnd(sql`without rowid`);
     await builder.execute();
     for (const level of levels) {
       const bucket = `created_at / ${900_000 * SIZES[level]!}`;
       const columns = [owner, ...keys].join(', ');
       await sql
-        .raw(`insert into ${table} (${columns}, level, bucket, total) select ${columns}, ${level}, ${bucket}, count(*) from ${source} group by ${columns}, ${bucket}`)
+        .raw(
+          `insert into ${table} (${columns}, level, bucket, total) select ${columns}, ${level}, ${bucket}, count(*) from ${source} group by ${columns}, ${bucket}`,
+        )
         .execute(db);
     }
   }

@@ -7,6 +7,14 @@ import type { Engine } from '../connection.js';
  * the window (hot channel, one year: 300 ms → under 100 ms on SQLite).
  */
 export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
-  await db.schema.createIndex('report_reads_channel_user_idx').on('report_reads').columns(['channel_id', 'user_id', 'report_id', 'read_at']).execute();
-  await db.schema.createIndex('report_reads_channel_report_idx').on('report_reads').columns(['channel_id', 'report_id', 'read_at']).execute();
+  await db.schema
+    .createIndex('report_reads_channel_user_idx')
+    .on('report_reads')
+    .columns(['channel_id', 'user_id', 'report_id', 'read_at'])
+    .execute();
+  await db.schema
+    .createIndex('report_reads_channel_report_idx')
+    .on('report_reads')
+    .columns(['channel_id', 'report_id', 'read_at'])
+    .execute();
 }

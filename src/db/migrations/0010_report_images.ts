@@ -20,6 +20,10 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('height', 'integer', notNull)
     .addColumn('bytes', 'bigint', notNull)
     .execute();
-  await db.schema.createIndex('report_images_channel_idx').on('report_images').columns(['channel_id', 'report_created_at', 'id']).execute();
+  await db.schema
+    .createIndex('report_images_channel_idx')
+    .on('report_images')
+    .columns(['channel_id', 'report_created_at', 'id'])
+    .execute();
   await db.schema.createIndex('report_images_report_idx').on('report_images').columns(['report_id']).execute();
 }

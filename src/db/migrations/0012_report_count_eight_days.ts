@@ -17,7 +17,9 @@ const TABLES: [string, string, string][] = [
 export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
   for (const [table, owner, key] of TABLES) {
     await sql
-      .raw(`insert into ${table} (${owner}, level, bucket, ${key}, total) select ${owner}, 4, bucket / 8, ${key}, sum(total) from ${table} where level = 2 group by ${owner}, bucket / 8, ${key}`)
+      .raw(
+        `insert into ${table} (${owner}, level, bucket, ${key}, total) select ${owner}, 4, bucket / 8, ${key}, sum(total) from ${table} where level = 2 group by ${owner}, bucket / 8, ${key}`,
+      )
       .execute(db);
   }
 }

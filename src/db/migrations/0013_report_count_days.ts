@@ -8,5 +8,7 @@ import type { Engine } from '../connection.js';
  * of 8,760.
  */
 export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
-  await sql`insert into report_counts (channel_id, level, bucket, total) select channel_id, 2, bucket / 24, sum(total) from report_counts where level = 1 group by channel_id, bucket / 24`.execute(db);
+  await sql`insert into report_counts (channel_id, level, bucket, total) select channel_id, 2, bucket / 24, sum(total) from report_counts where level = 1 group by channel_id, bucket / 24`.execute(
+    db,
+  );
 }

@@ -15,7 +15,9 @@ const TABLES: [string, string, string][] = [
 export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
   for (const [table, owner, key] of TABLES) {
     await sql
-      .raw(`insert into ${table} (${owner}, level, bucket, ${key}, total) select ${owner}, 1, bucket / 4, ${key}, sum(total) from ${table} where level = 0 group by ${owner}, bucket / 4, ${key}`)
+      .raw(
+        `insert into ${table} (${owner}, level, bucket, ${key}, total) select ${owner}, 1, bucket / 4, ${key}, sum(total) from ${table} where level = 0 group by ${owner}, bucket / 4, ${key}`,
+      )
       .execute(db);
     await sql.raw(`delete from ${table} where level = 0`).execute(db);
   }

@@ -25,10 +25,22 @@ const PAGE = 1000;
 /** Unix ms of any date after 1973 is above this; unix seconds stay below it until the year 5138. */
 const MS_THRESHOLD = 100_000_000_000;
 
-type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- frozen migration: no app table types
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- frozen migration: no app table types
+type AnyDb = Kysely<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a select of any table
+type AnySelect = any;
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
-const isSafe = (path: string) => !!path && !path.includes('\0') && !path.includes('\\') && !path.startsWith('/') && path.split('/').every((s) => s !== '' && s !== '..');
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+const isSafe = (path: string) =>
+  !!path &&
+  !path.includes('\0') &&
+  !path.includes('\\') &&
+  !path.startsWith('/') &&
+  path.split('/').every((s) => s !== '' && s !== '..');
 
 export async function up(db: AnyDb, _engine: unknown, context: MigrationContext): Promise<void> {
   const root = resolve(context.storageRoot);
@@ -37,13 +49,30 @@ export async function up(db: AnyDb, _engine: unknown, context: MigrationContext)
   await moveArea(db, root, 'analytics', 'analytics_files');
   await separateSharedRecordingPaths(db, root);
   await rewriteAnalyticsUnits(db, root);
-  await db.schema.createIndex('recordings_file_path_key').on('recordings').unique().columns(['account_id', 'file_path']).execute();
-  await db.schema.createIndex('analytics_files_file_path_key').on('analytics_files').unique().columns(['account_id', 'file_path']).execute();
+  await db.schema
+    .createIndex('recordings_file_path_key')
+    .on('recordings')
+    .unique()
+    .columns(['account_id', 'file_path'])
+    .execute();
+  await db.schema
+    .createIndex('analytics_files_file_path_key')
+    .on('analytics_files')
+    .unique()
+    .columns(['account_id', 'file_path'])
+    .execute();
 }
 
-async function* rowsOf(db: AnyDb, table: string, where: (q: any) => any): AsyncGenerator<{ id: number; account_id: number; file_path: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  for (let after = 0; ; ) {
-    const page = await where(db.selectFrom(table).select(['id', 'account_id', 'file_path']).where('id', '>', after)).orderBy('id').limit(PAGE).execute();
+async function* rowsOf(
+  db: AnyDb,
+  table: string,
+  where: (q: AnySelect) => AnySelect,
+): AsyncGenerator<{ id: number; account_id: number; file_path: string }> {
+  for (let after = 0; ;) {
+    const page = await where(db.selectFrom(table).select(['id', 'account_id', 'file_path']).where('id', '>', after))
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
     for (const row of page) yield { id: Number(row.id), account_id: Number(row.account_id), file_path: row.file_path };
     if (page.length < PAGE) return;
     after = Number(page.at(-1).id);
@@ -63,7 +92,13 @@ async function moveArea(db: AnyDb, root: string, area: string, table: string): P
   await removeUploadDebris(legacy);
 
   // A path that rows of several accounts name (the bug this layout fixes) is copied to each of them.
-  const shared = await db.selectFrom(table).select('file_path').select(sql<number>`min(account_id)`.as('first')).groupBy('file_path').having(sql`count(distinct account_id)`, '>', 1).execute();
+  const shared = await db
+    .selectFrom(table)
+    .select('file_path')
+    .select(sql<number>`min(account_id)`.as('first'))
+    .groupBy('file_path')
+    .having(sql`count(distinct account_id)`, '>', 1)
+    .execute();
   const sharedPaths = new Set(shared.map((r) => r.file_path as string));
   for await (const row of rowsOf(db, table, (q) => q.where('account_id', '<>', 1))) {
     if (!isSafe(row.file_path)) continue;
@@ -75,7 +110,8 @@ async function moveArea(db: AnyDb, root: string, area: string, table: string): P
     else await rename(source, target);
   }
   // Shared files that account 1 does not name were copied to their owners; the original is no one's.
-  for (const { file_path, first } of shared) if (Number(first) !== 1 && isSafe(file_path)) await rm(join(legacy, file_path), { force: true });
+  for (const { file_path, first } of shared)
+    if (Number(first) !== 1 && isSafe(file_path)) await rm(join(legacy, file_path), { force: true });
   // Everything left (account 1's files, and files not registered yet) is account 1's: one rename.
   await rename(legacy, join(current, '1'));
 }
@@ -86,11 +122,22 @@ async function moveArea(db: AnyDb, root: string, area: string, table: string): P
  * row dropped: at start the session sweeper writes each account's own file anew.
  */
 async function reopenCollidedSessions(db: AnyDb): Promise<void> {
-  const collided = await db.selectFrom('analytics_files').select('file_path').groupBy('file_path').having(sql`count(distinct account_id)`, '>', 1).execute();
+  const collided = await db
+    .selectFrom('analytics_files')
+    .select('file_path')
+    .groupBy('file_path')
+    .having(sql`count(distinct account_id)`, '>', 1)
+    .execute();
   for (const { file_path } of collided) {
     const rows = await db.selectFrom('analytics_files').selectAll().where('file_path', '=', file_path).execute();
     for (const row of rows) {
-      const reopened = await db.updateTable('room_sessions').set({ state: 'ended' }).where('account_id', '=', row.account_id).where('room_sid', '=', row.room_sid).where('state', '=', 'closed').executeTakeFirst();
+      const reopened = await db
+        .updateTable('room_sessions')
+        .set({ state: 'ended' })
+        .where('account_id', '=', row.account_id)
+        .where('room_sid', '=', row.room_sid)
+        .where('state', '=', 'closed')
+        .executeTakeFirst();
       if (Number(reopened.numUpdatedRows) === 0) continue; // no events to write it from: the file is copied instead
       await db.deleteFrom('analytics_files').where('id', '=', row.id).execute();
       await db
@@ -107,23 +154,38 @@ async function reopenCollidedSessions(db: AnyDb): Promise<void> {
 async function removeUploadDebris(directory: string): Promise<void> {
   const debris: string[] = [];
   for await (const entry of await opendir(directory, { recursive: true })) {
-    if (entry.isFile() && entry.name.startsWith('.upload-') && entry.name.endsWith('.part')) debris.push(join(entry.parentPath ?? entry.path, entry.name));
+    if (entry.isFile() && entry.name.startsWith('.upload-') && entry.name.endsWith('.part'))
+      debris.push(join(entry.parentPath ?? entry.path, entry.name));
   }
   for (const file of debris) await rm(file, { force: true });
 }
 
 /** Two recordings of one account named one file: every row after the first gets its own (a hard link). */
 async function separateSharedRecordingPaths(db: AnyDb, root: string): Promise<void> {
-  const groups = await db.selectFrom('recordings').select(['account_id', 'file_path']).select(sql<number>`min(id)`.as('first')).groupBy(['account_id', 'file_path']).having(sql`count(*)`, '>', 1).execute();
+  const groups = await db
+    .selectFrom('recordings')
+    .select(['account_id', 'file_path'])
+    .select(sql<number>`min(id)`.as('first'))
+    .groupBy(['account_id', 'file_path'])
+    .having(sql`count(*)`, '>', 1)
+    .execute();
   for (const group of groups) {
-    const rows = await db.selectFrom('recordings').select(['id', 'file_path']).where('account_id', '=', group.account_id).where('file_path', '=', group.file_path).where('id', '>', group.first).orderBy('id').execute();
+    const rows = await db
+      .selectFrom('recordings')
+      .select(['id', 'file_path'])
+      .where('account_id', '=', group.account_id)
+      .where('file_path', '=', group.file_path)
+      .where('id', '>', group.first)
+      .orderBy('id')
+      .execute();
     const directory = join(root, 'recordings', String(group.account_id));
     for (const row of rows) {
       const extension = extname(row.file_path);
       const path = `${row.file_path.slice(0, row.file_path.length - extension.length)}.copy-${row.id}${extension}`;
       const source = join(directory, row.file_path);
       const target = join(directory, path);
-      if ((await exists(source)) && !(await exists(target))) await link(source, target).catch(() => copyFile(source, target, constants.COPYFILE_EXCL));
+      if ((await exists(source)) && !(await exists(target)))
+        await link(source, target).catch(() => copyFile(source, target, constants.COPYFILE_EXCL));
       await db.updateTable('recordings').set({ file_path: path }).where('id', '=', row.id).execute();
     }
   }
@@ -148,7 +210,12 @@ async function rewriteAnalyticsUnits(db: AnyDb, root: string): Promise<void> {
       continue;
     }
     const room = file.room;
-    if (room && typeof room.room_creation === 'number' && typeof room.room_ended === 'number' && room.room_creation > MS_THRESHOLD) {
+    if (
+      room &&
+      typeof room.room_creation === 'number' &&
+      typeof room.room_ended === 'number' &&
+      room.room_creation > MS_THRESHOLD
+    ) {
       const [creation, ended] = [Math.floor(room.room_creation / 1000), Math.floor(room.room_ended / 1000)];
       Object.assign(room, { room_creation: creation, room_ended: ended, room_duration: ended - creation });
       await mkdir(partials, { recursive: true });
@@ -157,7 +224,12 @@ async function rewriteAnalyticsUnits(db: AnyDb, root: string): Promise<void> {
       await rename(temporary, full);
     }
     const { size } = await stat(full);
-    await db.updateTable('analytics_files').set({ file_size: size }).where('id', '=', row.id).where('file_size', '<>', size).execute();
+    await db
+      .updateTable('analytics_files')
+      .set({ file_size: size })
+      .where('id', '=', row.id)
+      .where('file_size', '<>', size)
+      .execute();
   }
   await db
     .updateTable('analytics_room_totals')
