@@ -10,7 +10,7 @@ import { rocketChatAuthRoutes } from './auth/rocketchat.routes.js';
 import { VERSION } from './config/version.js';
 import { statisticsRoutes } from './statistics/routes.js';
 import { reportDataRoutes } from './reports/routes.js';
-import { reportAnalyticsRoutes } from './reports/analytics.routes.js';
+import { reportAnalyticsRoutes } from './reports/analytics/routes.js';
 import { reportImageRoutes } from './reports/images.routes.js';
 import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './analytics/routes.js';
 import { startSessionSweeper } from './analytics/service.js';

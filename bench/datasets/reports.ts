@@ -219,7 +219,7 @@ export const reports: Dataset = {
     ];
   },
   afterLoad: async (db) => {
-    const { rebuildReportCounts } = await import('../../src/reports/repository.js');
+    const { rebuildReportCounts } = await import('../../src/reports/counts/rebuild-report-counts.js');
     await rebuildReportCounts(db);
   },
 };

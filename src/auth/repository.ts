@@ -179,3 +179,21 @@ export async function userTotals(db: Kysely<Database>, now: number) {
     accounts: Number(accounts.n),
   };
 }
+
+export async function usersInAccount(
+  db: Kysely<Database>,
+  accountId: number,
+  userIds: readonly number[],
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', userIds)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function namesOfUsers(db: Kysely<Database>, userIds: readonly number[]) {
+  return db.selectFrom('users').select(['id', 'first_name', 'last_name']).where('id', 'in', userIds).execute();
+}

@@ -126,6 +126,26 @@ export async function createUser(db: Kysely<Database>, input: NewUserInput, now 
   }
 }
 
+/** Which of these users belong to the account (other modules refuse the others as unknown). */
+export async function usersInAccount(
+  db: Kysely<Database>,
+  accountId: number,
+  userIds: readonly number[],
+): Promise<Set<number>> {
+  if (userIds.length === 0) return new Set();
+  return new Set(await repo.usersInAccount(db, accountId, userIds));
+}
+
+/** First and last names of users, by id (ids that name no user are absent). */
+export async function namesOfUsers(
+  db: Kysely<Database>,
+  userIds: readonly number[],
+): Promise<Map<number, { first_name: string; last_name: string }>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await repo.namesOfUsers(db, [...new Set(userIds)]);
+  return new Map(rows.map((r) => [r.id, { first_name: r.first_name, last_name: r.last_name }]));
+}
+
 export async function getUser(db: Kysely<Database>, id: number): Promise<PublicUser | undefined> {
   const row = await repo.findUserById(db, id);
   return row && toPublicUser(row);

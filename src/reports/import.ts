@@ -7,8 +7,10 @@ import type { Database } from '../db/schema.js';
 import { AppError, invalidParams } from '../http/errors.js';
 import { pathOfNul } from '../http/nul-characters.js';
 import { AlertBody, DeliveriesBody, OpenBody, ReadBody, ReportBody } from './schemas.js';
+import { ReportChecker } from './report-checker.js';
 import * as reports from './service.js';
-import { CountDeltas, insertReports, type NewReport } from './repository.js';
+import { CountDeltas } from './counts/count-deltas.js';
+import { insertReports, type NewReport } from './repository.js';
 import { reserveIds } from '../db/dialect.js';
 
 const REPORT_BATCH = 1000;
@@ -123,7 +125,7 @@ export async function importNdjson(
     // Reports, the bulk of an import, take a bulk path: checked with remembered lookups, given
     // reserved ids (so later lines can name them), inserted 1,000 rows at a time, and counted in
     // memory; other lines go through the endpoints' own functions, after pending reports are in.
-    const reportChecker = new reports.ReportChecker(trx, caller);
+    const reportChecker = new ReportChecker(trx, caller);
     const counts = new CountDeltas();
     const pending: NewReport[] = [];
     let ids: number[] = [];

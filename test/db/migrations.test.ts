@@ -6,7 +6,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { connect, type Engine } from '../../src/db/connection.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
-import { rebuildReportCounts } from '../../src/reports/repository.js';
+import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createUser } from '../../src/auth/service.js';
 import { MAX_LINE_CHARS } from '../../src/reports/import.js';
-import { rebuildReportCounts } from '../../src/reports/repository.js';
+import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES } from '../helpers/engines.js';
 import { bearer, call, loginAs, startTestServer } from '../helpers/server.js';

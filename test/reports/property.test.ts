@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createUser } from '../../src/auth/service.js';
-import { rebuildReportCounts } from '../../src/reports/repository.js';
+import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { ENGINES } from '../helpers/engines.js';
 import { bearer, call, loginAs, startTestServer } from '../helpers/server.js';
 

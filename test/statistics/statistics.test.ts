@@ -399,7 +399,7 @@ for (const engine of ENGINES) {
       };
       assert.deepEqual(await figures(), [7, 2, 1, 1, png.length]);
       // The same figures when the totals are rebuilt from the rows, and when migration 0011 fills them.
-      const { rebuildReportCounts } = await import('../../src/reports/repository.js');
+      const { rebuildReportCounts } = await import('../../src/reports/counts/rebuild-report-counts.js');
       await rebuildReportCounts(db);
       assert.deepEqual(await figures(), [7, 2, 1, 1, png.length]);
       await db.schema.dropTable('report_channel_totals').execute();

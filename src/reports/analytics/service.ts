@@ -1,10 +1,19 @@
 import type { Kysely } from 'kysely';
-import type { AuthUser } from '../auth/service.js';
-import type { Database } from '../db/schema.js';
-import { AppError, invalidParams, notFound } from '../http/errors.js';
-import { parseInstant, toIso } from '../shared/time.js';
-import * as repo from './repository.js';
-import { getChannel, getField } from './service.js';
+import { namesOfUsers, type AuthUser } from '../../auth/service.js';
+import type { Database } from '../../db/schema.js';
+import { AppError, invalidParams, notFound } from '../../http/errors.js';
+import { parseInstant, toIso } from '../../shared/time.js';
+import { BUCKET_MS } from '../counts/levels.js';
+import * as repo from '../repository.js';
+import { getChannel, getField } from '../service.js';
+import { getAwarenessCounts } from './queries/get-awareness-counts.js';
+import { getCountsByKey } from './queries/get-counts-by-key.js';
+import { getCountsByLocalUnit, type LocalUnit, type OffsetRange } from './queries/get-counts-by-local-unit.js';
+import { getCountsByPiece } from './queries/get-counts-by-piece.js';
+import { getImagesBetween } from './queries/get-images-between.js';
+import { getOptionIdsBetween } from './queries/get-option-ids-between.js';
+import { getReadCounts } from './queries/get-read-counts.js';
+import { getReportsBetween } from './queries/get-reports-between.js';
 import { isTimeZone, localToUtc, offsetSegments, segmentOffset, type OffsetSegment } from './zone.js';
 
 /**
@@ -13,7 +22,7 @@ import { isTimeZone, localToUtc, offsetSegments, segmentOffset, type OffsetSegme
  * buckets at the window's edges; reads and alerts are exact counts over one index range each.
  */
 
-const B = repo.BUCKET_MS;
+const B = BUCKET_MS;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const MAX_RANGE_MS = 3653 * DAY; // 10 years
@@ -89,7 +98,7 @@ function edges(w: Window, unit: 'bucket' | 'hour' = 'bucket'): [number, number][
 }
 
 async function edgeReports(db: Kysely<Database>, w: Window, unit: 'bucket' | 'hour' = 'bucket') {
-  return repo.reportsBetween(db, w.channelId, edges(w, unit));
+  return getReportsBetween(db, w.channelId, edges(w, unit));
 }
 
 /** The whole hours of a window in quarter hours, as the per-key counts take them. */
@@ -99,18 +108,18 @@ const wholeHours = (w: Window): [number, number] => [w.firstHour * (HOUR / B), w
 async function foldByLocalUnit(
   db: Kysely<Database>,
   w: Window,
-  unit: repo.LocalUnit,
+  unit: LocalUnit,
   keyOf: (localUnit: number, offsetMs: number) => number,
 ): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
   const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
-  const ranges: repo.OffsetRange[] = [];
+  const ranges: OffsetRange[] = [];
   for (const segment of w.segments) {
     const from = Math.max(Math.ceil(segment.from / B), w.firstBucket);
     const to = Math.min(Math.ceil(segment.to / B), w.endBucket);
     if (from < to) ranges.push({ offsetMs: segment.offsetMs, from, to });
   }
-  const [whole, raw] = await Promise.all([repo.countsByLocalUnit(db, w.channelId, ranges, unit), edgeReports(db, w)]);
+  const [whole, raw] = await Promise.all([getCountsByLocalUnit(db, w.channelId, ranges, unit), edgeReports(db, w)]);
   for (const { offsetMs, k, n } of whole) add(keyOf(k, offsetMs), n);
   const unitMs = unit === 'hour' || unit === 'hourOfDay' ? HOUR : DAY;
   for (const r of raw) {
@@ -170,7 +179,7 @@ async function foldByPieces(
     from: Math.max(Math.ceil(utc / B), w.firstBucket),
     to: i + 1 < utcStarts.length ? Math.min(Math.ceil(utcStarts[i + 1]! / B), w.endBucket) : w.endBucket,
   }));
-  const [whole, raw] = await Promise.all([repo.countsByPiece(db, w.channelId, pieces), edgeReports(db, w)]);
+  const [whole, raw] = await Promise.all([getCountsByPiece(db, w.channelId, pieces), edgeReports(db, w)]);
   const counts = new Map<number, number>();
   for (const [i, n] of whole) counts.set(utcStarts[i]!, n);
   for (const r of raw) {
@@ -231,7 +240,7 @@ export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
 /** Counts per state or per user: time zones do not matter, only the window's instants. */
 async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): Promise<[number, number][]> {
   const counts = new Map<number, number>();
-  for (const { k, n } of await repo.countsByKey(db, by, w.channelId, ...wholeHours(w))) counts.set(k, n);
+  for (const { k, n } of await getCountsByKey(db, by, w.channelId, ...wholeHours(w))) counts.set(k, n);
   for (const r of await edgeReports(db, w, 'hour')) {
     const key = by === 'state' ? r.state_id : r.user_id;
     if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -268,10 +277,10 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
       `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`,
     );
   const counts = new Map<number, number>();
-  for (const { k, n } of await repo.countsByKey(db, 'option', fieldId, ...wholeHours(w))) counts.set(k, n);
+  for (const { k, n } of await getCountsByKey(db, 'option', fieldId, ...wholeHours(w))) counts.set(k, n);
   const options = await repo.optionsOfField(db, fieldId);
   const ofField = new Set(options.map((o) => o.id));
-  for (const r of await repo.optionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {
+  for (const r of await getOptionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {
     for (const id of JSON.parse(r.option_ids!) as number[])
       if (ofField.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
@@ -307,7 +316,7 @@ export function selectFields<F extends string>(raw: string | undefined, allowed:
 }
 
 export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly (typeof READ_FIELDS)[number][]) {
-  const counts = await repo.readCounts(db, w.channelId, w.start, w.end, fields);
+  const counts = await getReadCounts(db, w.channelId, w.start, w.end, fields);
   return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
 }
 
@@ -316,12 +325,16 @@ export async function userAwareness(
   w: Window,
   fields: readonly (typeof AWARENESS_FIELDS)[number][],
 ) {
-  const rows = await repo.awarenessCounts(db, w.channelId, w.start, w.end);
+  const rows = await getAwarenessCounts(db, w.channelId, w.start, w.end);
+  const names = await namesOfUsers(
+    db,
+    rows.map((r) => r.user_id),
+  );
   return rows.map((r) => ({
     ...Object.fromEntries(fields.map((f) => [f, r[f]])),
     user_id: r.user_id,
-    first_name: r.first_name,
-    last_name: r.last_name,
+    first_name: names.get(r.user_id)?.first_name ?? '',
+    last_name: names.get(r.user_id)?.last_name ?? '',
   }));
 }
 
@@ -329,5 +342,5 @@ export const MAX_IMAGES = 10_000;
 
 /** reports_images: images of the channel's reports created in the window, by report time then id. */
 export async function reportsImages(db: Kysely<Database>, w: Window, from: number, limit: number) {
-  return repo.imagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
+  return getImagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
 }

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requirePermission, requireUser } from '../auth/hooks.js';
-import { sendCachedJson } from '../http/cached-json.js';
-import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
-import { StringEnum } from '../shared/schema.js';
-import * as analytics from './analytics.js';
-import { ImageUrls } from './images.js';
-import { publicBase, Styles } from './images.routes.js';
-import { toIso } from '../shared/time.js';
+import { requirePermission, requireUser } from '../../auth/hooks.js';
+import { sendCachedJson } from '../../http/cached-json.js';
+import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
+import { StringEnum } from '../../shared/schema.js';
+import { toIso } from '../../shared/time.js';
+import { ImageUrls } from '../images.js';
+import { publicBase, Styles } from '../images.routes.js';
+import * as analytics from './service.js';
 
 const tags = ['reports v4: analytics'];
 const Window = {

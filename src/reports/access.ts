@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import { canAccessAccount, hasPermission } from '../auth/permissions.js';
+import { usersInAccount, type AuthUser } from '../auth/service.js';
+import type { Database } from '../db/schema.js';
+import { forbidden, invalidParams, notFound } from '../http/errors.js';
+import { parseInstant } from '../shared/time.js';
+import * as repo from './repository.js';
+
+/** Who may see what in Reports v4: rows of the caller's account, and the user an action is for. */
+
+export type Caller = Pick<AuthUser, 'userId' | 'accountId' | 'roles'>;
+
+/** A row of another account is "not found", exactly like a missing one (no existence leak). */
+export function visible<T extends { account_id: number }>(caller: Caller, row: T | undefined, what: string): T {
+  if (!row || !canAccessAccount(caller, row.account_id)) throw notFound(`${what} not found`);
+  return row;
+}
+
+export function instant(value: string | undefined, field: string, nowMs: number): number {
+  if (value === undefined) return nowMs;
+  const ms = parseInstant(value);
+  if (ms === undefined) throw invalidParams(`${field} must be an ISO 8601 timestamp with Z or an offset`, { field });
+  return ms;
+}
+
+/** The user an action is recorded for: the caller, or (with `permission`) another user of the account. */
+export async function actingUser(
+  db: Kysely<Database>,
+  caller: Caller,
+  accountId: number,
+  userId: number | undefined,
+  permission: 'manage-reports' | 'send-alerts',
+): Promise<number> {
+  if (userId === undefined || userId === caller.userId) return caller.userId;
+  if (!hasPermission(caller, permission)) throw forbidden(`acting for another user needs ${permission}`);
+  if (!(await usersInAccount(db, accountId, [userId])).has(userId)) throw notFound('user not found');
+  return userId;
+}
+
+export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) =>
+  visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
+
+/** A field of a visible channel's form (analytics take field ids). */
+export async function getField(db: Kysely<Database>, caller: Caller, id: number): Promise<repo.FieldRow> {
+  return visible(caller, await repo.findField(db, id), 'field');
+}
