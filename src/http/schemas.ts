@@ -16,7 +16,12 @@ export const reportsErrorResponses = {
   404: Type.Ref(ReportsError),
 };
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+/** A row id: a positive integer JavaScript holds exactly. */
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+export const IdParams = Type.Object({ id: Id });
+
+/** An instant in: ISO 8601 with Z or an offset (parsed by shared/time.ts). */
+export const Instant = (description = 'ISO 8601 with Z or an offset') => Type.String({ maxLength: 40, description });
 
 export const IsoTimestamp = Type.String({ format: 'date-time', description: 'ISO 8601 UTC with milliseconds' });
 

@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FIELD_TYPES } from '../db/schema.js';
-import { IsoTimestamp } from '../http/schemas.js';
+import { Id, Instant as InstantOf, IsoTimestamp } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 
-const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Instant = Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset' });
+const Instant = InstantOf();
 const UserIds = Type.Array(Id, { minItems: 1, maxItems: 10_000, uniqueItems: true });
 
 export const NamedBody = Type.Object({

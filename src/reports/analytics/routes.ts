@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
 import { sendCachedJson } from '../../http/cached-json.js';
@@ -8,23 +8,12 @@ import { StringEnum } from '../../shared/schema.js';
 import { toIso } from '../../shared/time.js';
 import { ImageUrls } from '../images.js';
 import { publicBase, Styles } from '../images.routes.js';
+import { AWARENESS_FIELDS, countsOf, Fields, READ_FIELDS, windowQuery, type WindowQuery } from './schemas.js';
 import * as analytics from './service.js';
 
 const tags = ['reports v4: analytics'];
-const Window = {
-  channel_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-  start_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; inclusive' }),
-  end_date: Type.String({ maxLength: 40, description: 'ISO 8601 with Z or an offset; exclusive' }),
-  time_zone: Type.Optional(
-    Type.String({ maxLength: 64, description: 'IANA time zone for hours, week days and buckets (default UTC)' }),
-  ),
-};
-const query = <E extends TProperties>(extra: E) => Type.Object({ ...Window, ...extra });
+const query = windowQuery;
 const Count = { account_id: Type.Integer(), report_count: Type.Integer() };
-const Fields = (names: readonly string[]) =>
-  Type.Optional(
-    Type.String({ maxLength: 200, description: `Comma-separated: ${names.join(', ')} (default: ${names[0]})` }),
-  );
 const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
 
 /** `GET /api/v4/analytics/*`: analysts, managers and admins (`view-analytics`), own account's channels. */
@@ -41,7 +30,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     extra: object,
     compute: (window: analytics.Window) => Promise<unknown>,
   ) => {
-    const window = await analytics.openWindow(app.db, request.user!, request.query as analytics.WindowQuery);
+    const window = await analytics.openWindow(app.db, request.user!, request.query as WindowQuery);
     const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
     return sendCachedJson(reply, key, () => compute(window));
   };
@@ -176,17 +165,12 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: schema(
         'Reads made in the window of the channel’s reports (exact)',
-        query({ fields: Fields(analytics.READ_FIELDS) }),
-        Type.Object({
-          total_reads: Type.Optional(Type.Integer()),
-          unique_reads: Type.Optional(Type.Integer()),
-          report_readers: Type.Optional(Type.Integer()),
-          reports_seen: Type.Optional(Type.Integer()),
-        }),
+        query({ fields: Fields(READ_FIELDS) }),
+        Type.Object(countsOf(READ_FIELDS)),
       ),
     },
     async (request, reply) => {
-      const fields = analytics.selectFields(request.query.fields, analytics.READ_FIELDS);
+      const fields = analytics.selectFields(request.query.fields, READ_FIELDS);
       return answer(request, reply, { fields }, (window) => analytics.reportsRead(app.db, window, fields));
     },
   );
@@ -195,13 +179,10 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: schema(
         'Per user alerted in the window: deliveries, distinct alerts, source reports, alerts opened (exact)',
-        query({ fields: Fields(analytics.AWARENESS_FIELDS) }),
+        query({ fields: Fields(AWARENESS_FIELDS) }),
         Type.Array(
           Type.Object({
-            total_alerts: Type.Optional(Type.Integer()),
-            unique_alerts: Type.Optional(Type.Integer()),
-            alert_source_reports: Type.Optional(Type.Integer()),
-            alerts_opened: Type.Optional(Type.Integer()),
+            ...countsOf(AWARENESS_FIELDS),
             user_id: Type.Integer(),
             first_name: Type.String(),
             last_name: Type.String(),
@@ -210,7 +191,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ),
     },
     async (request, reply) => {
-      const fields = analytics.selectFields(request.query.fields, analytics.AWARENESS_FIELDS);
+      const fields = analytics.selectFields(request.query.fields, AWARENESS_FIELDS);
       return answer(request, reply, { fields }, (window) => analytics.userAwareness(app.db, window, fields));
     },
   );

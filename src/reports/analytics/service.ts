@@ -13,6 +13,7 @@ import { getCountsByPiece } from './queries/get-counts-by-piece.js';
 import { getImagesBetween } from './queries/get-images-between.js';
 import { getOptionIdsBetween } from './queries/get-option-ids-between.js';
 import { getReadCounts } from './queries/get-read-counts.js';
+import type { AwarenessField, ReadField, WindowQuery } from './schemas.js';
 import { getReportsBetween } from './queries/get-reports-between.js';
 import { isTimeZone, localToUtc, offsetSegments, segmentOffset, type OffsetSegment } from './zone.js';
 
@@ -29,13 +30,6 @@ const MAX_RANGE_MS = 3653 * DAY; // 10 years
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
 type Caller = Pick<AuthUser, 'userId' | 'accountId' | 'roles'>;
-
-export interface WindowQuery {
-  channel_id: number;
-  start_date: string;
-  end_date: string;
-  time_zone?: string | undefined;
-}
 
 export interface Window {
   channelId: number;
@@ -296,9 +290,6 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
     .sort((a, b) => b.report_count - a.report_count);
 }
 
-export const READ_FIELDS = ['total_reads', 'unique_reads', 'report_readers', 'reports_seen'] as const;
-export const AWARENESS_FIELDS = ['total_alerts', 'unique_alerts', 'alert_source_reports', 'alerts_opened'] as const;
-
 /** `fields=a,b`: absent → only the first (default) field; otherwise exactly those asked; unknown → 400. */
 export function selectFields<F extends string>(raw: string | undefined, allowed: readonly F[]): F[] {
   if (raw === undefined) return [allowed[0]!];
@@ -315,16 +306,12 @@ export function selectFields<F extends string>(raw: string | undefined, allowed:
   return allowed.filter((f) => asked.includes(f));
 }
 
-export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly (typeof READ_FIELDS)[number][]) {
+export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly ReadField[]) {
   const counts = await getReadCounts(db, w.channelId, w.start, w.end, fields);
   return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
 }
 
-export async function userAwareness(
-  db: Kysely<Database>,
-  w: Window,
-  fields: readonly (typeof AWARENESS_FIELDS)[number][],
-) {
+export async function userAwareness(db: Kysely<Database>, w: Window, fields: readonly AwarenessField[]) {
   const rows = await getAwarenessCounts(db, w.channelId, w.start, w.end);
   const names = await namesOfUsers(
     db,

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-
-export type ReadField = 'total_reads' | 'unique_reads' | 'report_readers' | 'reports_seen';
+import type { ReadField } from '../schemas.js';
 
 /**
  * Reads made in [from, to) of a channel's reports: exact counts, only those asked. Each question
