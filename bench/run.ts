@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/db/schema.js';
-import { closeSessions } from '../src/analytics/service.js';
+import { closeSessions } from '../src/sessions/service.js';
 import { issueToken } from '../src/auth/service.js';
 import { LocalFileStorage } from '../src/storage/files.js';
 import { loadConfig } from '../src/config/index.js';

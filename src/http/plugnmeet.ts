@@ -1,4 +1,6 @@
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { plugnmeetSecurity } from './schemas.js';
 import { requireSignedApiCall } from '../auth/hooks.js';
 import { useFamilyErrors } from './families.js';
 import { captureRawJsonBody } from './raw-body.js';
@@ -32,4 +34,26 @@ export function normalizePlugnmeetBody(body: unknown, nested: readonly string[] 
     out[snake] = nested.includes(snake) ? normalizePlugnmeetBody(value) : value;
   }
   return out;
+}
+
+/** plugNmeet's success triple. */
+export const PLUGNMEET_OK = { status: true, msg: 'success', status_code: 'SUCCESS' } as const;
+
+/** The route schema of a signed plugNmeet call: a JSON body, one 200 reply, the API-KEY security. */
+export const plugnmeetSchema =
+  (tags: string[]) =>
+  <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({
+    tags,
+    summary,
+    security: plugnmeetSecurity,
+    body,
+    response: { 200: reply },
+  });
+
+/** Folds every body of a scope into snake_case without nulls (see normalizePlugnmeetBody). */
+export function normalizeBodies(scope: FastifyInstance, nested: readonly string[] = []): void {
+  // After the signature check (registered on the family scope), before validation.
+  scope.addHook('preValidation', async (request) => {
+    request.body = normalizePlugnmeetBody(request.body, nested);
+  });
 }

@@ -275,31 +275,27 @@ async function bumpCounters(
     .execute();
 }
 
-/** Inserts a recording and counts it, in one transaction. */
-export async function insertRecording(db: Kysely<Database>, recording: NewRecording): Promise<RecordingRow> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx.insertInto('recordings').values(recording).returningAll().executeTakeFirstOrThrow();
-    await bumpCounters(trx, row, 1);
-    return row;
-  });
+/** Inserts a recording and counts it (in the caller's transaction). */
+export async function insertRecording(trx: Kysely<Database>, recording: NewRecording): Promise<RecordingRow> {
+  const row = await trx.insertInto('recordings').values(recording).returningAll().executeTakeFirstOrThrow();
+  await bumpCounters(trx, row, 1);
+  return row;
 }
 
-/** Deletes a recording and uncounts it, in one transaction. Returns the deleted row. */
+/** Deletes a recording and uncounts it (in the caller's transaction). Returns the deleted row. */
 export async function deleteRecording(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   accountId: number,
   recordId: string,
 ): Promise<RecordingRow | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .deleteFrom('recordings')
-      .where('account_id', '=', accountId)
-      .where('record_id', '=', recordId)
-      .returningAll()
-      .executeTakeFirst();
-    if (row) await bumpCounters(trx, row, -1);
-    return row;
-  });
+  const row = await trx
+    .deleteFrom('recordings')
+    .where('account_id', '=', accountId)
+    .where('record_id', '=', recordId)
+    .returningAll()
+    .executeTakeFirst();
+  if (row) await bumpCounters(trx, row, -1);
+  return row;
 }
 
 export async function updateMetadata(db: Kysely<Database>, id: number, metadata: string): Promise<void> {

@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { sendCachedJson } from '../http/cached-json.js';
-import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
-import {
-  PlugnmeetStatusReply as StatusReply,
-  PlugnmeetTokenReply as TokenReply,
-  plugnmeetSecurity,
-} from '../http/schemas.js';
-import { sendStoredFile } from '../storage/download.js';
+import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
+import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
+import { downloadRoute } from '../storage/download.js';
 import {
   AddBody,
   FetchBody,
@@ -21,22 +17,13 @@ import {
 } from './schemas.js';
 import * as recordings from './service.js';
 
-const OK = { status: true, msg: 'success', status_code: 'SUCCESS' } as const;
+const OK = PLUGNMEET_OK;
 const tags = ['plugNmeet: recordings'];
+const schema = plugnmeetSchema(tags);
 
 /** `POST /auth/recording/*`: plugNmeet's recording API, signed with API-KEY + HASH-SIGNATURE. */
 export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // After the signature check (registered on the family scope), before validation.
-  app.addHook('preValidation', async (request) => {
-    request.body = normalizePlugnmeetBody(request.body, ['metadata']);
-  });
-  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({
-    tags,
-    summary,
-    security: plugnmeetSecurity,
-    body,
-    response: { 200: reply },
-  });
+  normalizeBodies(app, ['metadata']);
 
   app.post(
     '/auth/recording/fetch',
@@ -146,19 +133,15 @@ export const recordingFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  app.get(
-    '/download/recording/:token',
+  downloadRoute(
+    app,
     {
-      exposeHeadRoute: true,
-      schema: {
-        tags,
-        summary: 'Download a recording (HTTP Range supported); errors are text/plain',
-        params: TokenParams,
-        produces: ['application/octet-stream'],
-      },
+      prefix: '/download/recording',
+      tags,
+      summary: 'Download a recording (HTTP Range supported); errors are text/plain',
+      produces: ['application/octet-stream'],
     },
-    async (request, reply) =>
-      sendStoredFile(request, reply, app.storage, await recordings.fileOfDownloadToken(app.db, request.params.token)),
+    recordings.fileOfDownloadToken,
   );
 
   app.put(

@@ -1,7 +1,7 @@
 import { type Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { ApiClient } from '../auth/service.js';
-import { isUniqueViolation } from '../db/dialect.js';
+import { atomically, isUniqueViolation } from '../db/dialect.js';
 import type { Database, RecordingRow } from '../db/schema.js';
 import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
@@ -140,7 +140,7 @@ export async function deleteRecording(
   accountId: number,
   recordId: string,
 ): Promise<void> {
-  const row = await repo.deleteRecording(db, accountId, recordId);
+  const row = await atomically(db, (trx) => repo.deleteRecording(trx, accountId, recordId));
   if (!row) throw notFound('recording not found');
   await storage.remove(recordingFile(row)).catch(() => undefined);
 }
@@ -230,19 +230,21 @@ export async function registerRecording(
   if (owner) throw pathTaken(r.file_path, owner.record_id);
   const creation = r.creation_time ?? Math.floor(nowMs / 1000);
   try {
-    return await repo.insertRecording(db, {
-      account_id: accountId,
-      record_id: recordId,
-      room_id: r.room_id,
-      room_sid: r.room_sid,
-      room_title: r.room_title ?? '',
-      file_path: r.file_path,
-      file_size: r.file_size,
-      creation_time: creation,
-      room_creation_time: r.room_creation_time ?? creation,
-      metadata: JSON.stringify(patchMetadata(EMPTY_METADATA, r.metadata ?? {})),
-      created_at: nowMs,
-    });
+    return await atomically(db, (trx) =>
+      repo.insertRecording(trx, {
+        account_id: accountId,
+        record_id: recordId,
+        room_id: r.room_id,
+        room_sid: r.room_sid,
+        room_title: r.room_title ?? '',
+        file_path: r.file_path,
+        file_size: r.file_size,
+        creation_time: creation,
+        room_creation_time: r.room_creation_time ?? creation,
+        metadata: JSON.stringify(patchMetadata(EMPTY_METADATA, r.metadata ?? {})),
+        created_at: nowMs,
+      }),
+    );
   } catch (error) {
     // Two identical registrations at once: the loser answers like a retry.
     if (!isUniqueViolation(error)) throw error;

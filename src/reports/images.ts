@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import sharp from 'sharp';
 import { cachedInstanceSecret, type AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
+import { atomically } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { forbidden, invalidParams } from '../http/errors.js';
 import type { FileStorage } from '../storage/files.js';
@@ -114,18 +115,20 @@ export async function addReportImage(
       storage.writeBuffer(files[1]!, variants.thumb),
       storage.writeBuffer(files[2]!, variants.medium),
     ]);
-    return await repo.insertImage(db, {
-      account_id: report.account_id,
-      channel_id: report.channel_id,
-      report_id: report.id,
-      report_created_at: report.created_at,
-      created_at: nowMs,
-      path: dir,
-      format: variants.format,
-      width: variants.width,
-      height: variants.height,
-      bytes: body.length,
-    });
+    return await atomically(db, (trx) =>
+      repo.insertImage(trx, {
+        account_id: report.account_id,
+        channel_id: report.channel_id,
+        report_id: report.id,
+        report_created_at: report.created_at,
+        created_at: nowMs,
+        path: dir,
+        format: variants.format,
+        width: variants.width,
+        height: variants.height,
+        bytes: body.length,
+      }),
+    );
   } catch (error) {
     await Promise.all(files.map((file) => storage.remove(file).catch(() => undefined)));
     throw error;

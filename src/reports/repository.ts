@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
-import { atomically, bulkInsertValues, forUpdate } from '../db/dialect.js';
+import { bulkInsertValues, forUpdate } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type {
   Database,
@@ -251,36 +251,32 @@ export async function chosenOptions(
     .execute();
 }
 
-/** Moves a report to another state (or none), and its count with it, in one transaction. */
+/** Moves a report to another state (or none), and its count with it (in the caller's transaction). */
 export async function updateReportState(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   report: ReportRow,
   stateId: number | null,
 ): Promise<void> {
-  await atomically(db, async (trx) => {
-    // Re-read under the transaction: a concurrent change must not be counted twice.
-    const read = trx.selectFrom('reports').select('state_id').where('id', '=', report.id);
-    const current = await forUpdate(trx, read).executeTakeFirstOrThrow();
-    if (current.state_id === stateId) return;
-    await trx.updateTable('reports').set({ state_id: stateId }).where('id', '=', report.id).execute();
-    const counts = new CountDeltas();
-    if (current.state_id !== null)
-      counts.add('report_state_counts', report.channel_id, current.state_id, report.created_at, -1);
-    if (stateId !== null) counts.add('report_state_counts', report.channel_id, stateId, report.created_at, 1);
-    await counts.flush(trx);
-  });
+  // Re-read under the transaction: a concurrent change must not be counted twice.
+  const read = trx.selectFrom('reports').select('state_id').where('id', '=', report.id);
+  const current = await forUpdate(trx, read).executeTakeFirstOrThrow();
+  if (current.state_id === stateId) return;
+  await trx.updateTable('reports').set({ state_id: stateId }).where('id', '=', report.id).execute();
+  const counts = new CountDeltas();
+  if (current.state_id !== null)
+    counts.add('report_state_counts', report.channel_id, current.state_id, report.created_at, -1);
+  if (stateId !== null) counts.add('report_state_counts', report.channel_id, stateId, report.created_at, 1);
+  await counts.flush(trx);
 }
 
 export async function insertRead(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   accountId: number,
   row: { report_id: number; channel_id: number; user_id: number; read_at: number },
 ) {
-  return atomically(db, async (trx) => {
-    const read = await trx.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
-    await addChannelTotals(trx, row.channel_id, accountId, { reads: 1 });
-    return read;
-  });
+  const read = await trx.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
+  await addChannelTotals(trx, row.channel_id, accountId, { reads: 1 });
+  return read;
 }
 
 export async function insertAlert(
@@ -342,16 +338,14 @@ export async function optionsOfField(db: Kysely<Database>, fieldId: number): Pro
   return optionsOfFieldQuery(db, {}, { fieldId });
 }
 
-export async function insertImage(db: Kysely<Database>, row: Insertable<ReportImagesTable>) {
-  return atomically(db, async (trx) => {
-    const image = await trx
-      .insertInto('report_images')
-      .values(row)
-      .returning(['id', 'account_id', 'report_id', 'created_at', 'width', 'height'])
-      .executeTakeFirstOrThrow();
-    await addChannelTotals(trx, row.channel_id, row.account_id, { images: 1, image_bytes: row.bytes });
-    return image;
-  });
+export async function insertImage(trx: Kysely<Database>, row: Insertable<ReportImagesTable>) {
+  const image = await trx
+    .insertInto('report_images')
+    .values(row)
+    .returning(['id', 'account_id', 'report_id', 'created_at', 'width', 'height'])
+    .executeTakeFirstOrThrow();
+  await addChannelTotals(trx, row.channel_id, row.account_id, { images: 1, image_bytes: row.bytes });
+  return image;
 }
 
 export async function findImage(db: Kysely<Database>, id: number) {

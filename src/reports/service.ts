@@ -156,7 +156,7 @@ export async function setReportState(
     if (!state || state.account_id !== report.account_id)
       throw invalidParams(`state_id ${stateId} is not a state of this account`, { field: 'state_id' });
   }
-  await repo.updateReportState(db, report, stateId);
+  await atomically(db, (trx) => repo.updateReportState(trx, report, stateId));
   return reportView(db, { ...report, state_id: stateId });
 }
 
@@ -170,12 +170,14 @@ export async function addRead(
   const report = await getReport(db, caller, reportId);
   const readAt = instant(body.read_at, 'read_at', nowMs);
   const userId = await actingUser(db, caller, report.account_id, body.user_id, 'manage-reports');
-  return repo.insertRead(db, report.account_id, {
-    report_id: report.id,
-    channel_id: report.channel_id,
-    user_id: userId,
-    read_at: readAt,
-  });
+  return atomically(db, (trx) =>
+    repo.insertRead(trx, report.account_id, {
+      report_id: report.id,
+      channel_id: report.channel_id,
+      user_id: userId,
+      read_at: readAt,
+    }),
+  );
 }
 
 async function checkRecipients(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<void> {

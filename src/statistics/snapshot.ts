@@ -6,7 +6,7 @@ import { instanceIdentity, userStatistics } from '../auth/service.js';
 import { VERSION } from '../config/version.js';
 import type { Database } from '../db/schema.js';
 import { recordingStatistics } from '../recordings/service.js';
-import { analyticsStatistics } from '../analytics/service.js';
+import { analyticsStatistics } from '../sessions/service.js';
 import { reportStatistics } from '../reports/service.js';
 import * as repo from './repository.js';
 

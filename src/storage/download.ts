@@ -1,6 +1,7 @@
 import send from '@fastify/send';
+import { Type } from '@sinclair/typebox';
 import contentDisposition from 'content-disposition';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { posix } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -69,4 +70,25 @@ export async function sendStoredFile(
   reply.header('cache-control', 'private, no-store');
   if (result.statusCode === 416) return reply.type('text/plain; charset=utf-8').send('range not satisfiable');
   return reply.send(result.stream);
+}
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }) });
+
+/**
+ * Registers `GET|HEAD <prefix>/:token` for a kind of stored file: the token is the credential,
+ * `resolve` (the module's) turns it into the stored path.
+ */
+export function downloadRoute(
+  app: FastifyInstance,
+  route: { prefix: string; tags: string[]; summary: string; produces: string[] },
+  resolve: (db: Kysely<Database>, token: string) => Promise<ResolvedDownload>,
+): void {
+  app.get<{ Params: { token: string } }>(
+    `${route.prefix}/:token`,
+    {
+      exposeHeadRoute: true,
+      schema: { tags: route.tags, summary: route.summary, params: TokenParams, produces: route.produces },
+    },
+    async (request, reply) => sendStoredFile(request, reply, app.storage, await resolve(app.db, request.params.token)),
+  );
 }

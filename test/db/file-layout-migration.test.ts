@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { connect, type Engine } from '../../src/db/connection.js';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
-import { closeSessions } from '../../src/analytics/service.js';
+import { closeSessions } from '../../src/sessions/service.js';
 import { LocalFileStorage } from '../../src/storage/files.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { connect } from '../../src/db/connection.js';
-import { T0 } from '../analytics/fixtures.js';
+import { T0 } from '../sessions/fixtures.js';
 import { signedPost } from '../recordings/fixtures.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';

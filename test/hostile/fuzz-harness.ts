@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { downloadAnalytics, scriptedSession, sendEvents } from '../analytics/fixtures.js';
+import { downloadAnalytics, scriptedSession, sendEvents } from '../sessions/fixtures.js';
 import { placeFile, signedPost } from '../recordings/fixtures.js';
 import { ADMIN, API_KEY, bearer, call, loginAs } from '../helpers/server.js';
 import { fuzzRequest, Rand, type FuzzFamily, type FuzzRequest, type FuzzTargets } from './fuzz-cases.js';

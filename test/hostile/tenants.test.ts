@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { createSigner } from 'fast-jwt';
 import sharp from 'sharp';
 import { createAccount, createApiKey, revokeApiKey } from '../../src/auth/service.js';
-import { T0 } from '../analytics/fixtures.js';
+import { T0 } from '../sessions/fixtures.js';
 import { signedPost } from '../recordings/fixtures.js';
 import { ENGINES } from '../helpers/engines.js';
 import { ADMIN, API_KEY, bearer, call, loginAs, startTestServer } from '../helpers/server.js';

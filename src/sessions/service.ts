@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { ApiClient } from '../auth/service.js';
 import type { Engine } from '../db/connection.js';
-import { withExclusiveLock } from '../db/dialect.js';
+import { atomically, withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
 import type { FetchParams } from '../recordings/service.js';
@@ -221,7 +221,7 @@ export async function deleteAnalytics(
   accountId: number,
   fileId: string,
 ): Promise<void> {
-  const row = await repo.deleteAnalyticsFile(db, accountId, fileId);
+  const row = await atomically(db, (trx) => repo.deleteAnalyticsFile(trx, accountId, fileId));
   if (!row) throw notFound('analytics not found');
   await storage.remove(analyticsFile(row)).catch(() => undefined);
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AccessToken, WebhookEvent, TrackSource, TrackType, EgressStatus } from 'livekit-server-sdk';
-import type { AnalyticsFile } from '../../src/analytics/analytics-file.js';
+import type { AnalyticsFile } from '../../src/sessions/analytics-file.js';
 import { startServer } from '../../src/main.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 import { API_KEY, startTestServer, testConfig } from '../helpers/server.js';

@@ -1,36 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
-import { findApiClient } from '../auth/service.js';
+import { Type } from '@sinclair/typebox';
 import { sendCachedJson } from '../http/cached-json.js';
-import { AppError } from '../http/errors.js';
-import { normalizePlugnmeetBody } from '../http/plugnmeet.js';
-import {
-  PlugnmeetStatusReply as StatusReply,
-  PlugnmeetTokenReply as TokenReply,
-  plugnmeetSecurity,
-} from '../http/schemas.js';
-import { fetchParams, registerRecording } from '../recordings/service.js';
-import { isSafeRelativePath } from '../storage/files.js';
-import { sendStoredFile } from '../storage/download.js';
-import { webhookIssuer, mapWebhook, verifyWebhook } from './livekit.js';
+import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
+import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
+import { fetchParams } from '../recordings/service.js';
+import { downloadRoute } from '../storage/download.js';
+import { receiveLiveKitWebhook } from './livekit-webhook.js';
 import { AnalyticsFetchBody, AnalyticsFetchReply, EventsBody, EventsReply, FileIdBody } from './schemas.js';
 import * as analytics from './service.js';
 
-const OK = { status: true, msg: 'success', status_code: 'SUCCESS' } as const;
+const OK = PLUGNMEET_OK;
 const tags = ['plugNmeet: session analytics'];
+const schema = plugnmeetSchema(tags);
 
 /** `POST /auth/room/events` and `POST /auth/analytics/*`: signed with API-KEY + HASH-SIGNATURE. */
 export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('preValidation', async (request) => {
-    request.body = normalizePlugnmeetBody(request.body);
-  });
-  const schema = <B extends TSchema, R extends TSchema>(summary: string, body: B, reply: R) => ({
-    tags,
-    summary,
-    security: plugnmeetSecurity,
-    body,
-    response: { 200: reply },
-  });
+  normalizeBodies(app);
 
   app.post(
     '/auth/room/events',
@@ -94,23 +79,17 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }) });
-
 /** `GET|HEAD /download/analytics/:token`: the token is the credential. */
 export const analyticsFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(
-    '/download/analytics/:token',
+  downloadRoute(
+    app,
     {
-      exposeHeadRoute: true,
-      schema: {
-        tags,
-        summary: 'Download an analytics file (JSON); errors are text/plain',
-        params: TokenParams,
-        produces: ['application/json'],
-      },
+      prefix: '/download/analytics',
+      tags,
+      summary: 'Download an analytics file (JSON); errors are text/plain',
+      produces: ['application/json'],
     },
-    async (request, reply) =>
-      sendStoredFile(request, reply, app.storage, await analytics.fileOfDownloadToken(app.db, request.params.token)),
+    analytics.fileOfDownloadToken,
   );
 };
 
@@ -131,40 +110,8 @@ export const liveKitWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const authorization = request.headers.authorization;
-      const issuer = webhookIssuer(authorization);
-      const client = issuer ? await findApiClient(app.db, issuer) : undefined;
       const body = typeof request.body === 'string' ? request.body : '';
-      if (!client || !authorization) throw new AppError('unauthorized', 'invalid webhook signature');
-      const event = await verifyWebhook(client, body, authorization).catch(() => {
-        throw new AppError('unauthorized', 'invalid webhook signature or body hash');
-      });
-      const mapped = mapWebhook(event);
-      const result =
-        mapped.events.length > 0
-          ? await analytics.ingestEvents(app.db, client.accountId, mapped.events)
-          : { stored: 0, duplicates: 0, late: 0, ended: 0 };
-      if (mapped.recording) {
-        // Egress files are registered under the recordings directory, by their path relative to it.
-        const path = mapped.recording.filename.replace(/^\/+/, '');
-        if (isSafeRelativePath(path)) {
-          await registerRecording(app.db, client.accountId, {
-            record_id: mapped.recording.egressId,
-            room_id: mapped.recording.roomId,
-            room_sid: mapped.recording.roomSid,
-            file_path: path,
-            file_size: mapped.recording.size,
-            ...(mapped.recording.startedAt > 0 ? { creation_time: mapped.recording.startedAt } : {}),
-          });
-        } else {
-          request.log.warn(
-            { filename: mapped.recording.filename },
-            'egress file is outside the recordings directory: not registered',
-          );
-        }
-      }
-      if (result.ended > 0)
-        await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
+      const result = await receiveLiveKitWebhook(app, request.headers.authorization, body, request.log);
       return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
     },
   );

@@ -202,20 +202,18 @@ export async function findAnalyticsFileById(
 }
 
 export async function deleteAnalyticsFile(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   accountId: number,
   fileId: string,
 ): Promise<AnalyticsFileRow | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .deleteFrom('analytics_files')
-      .where('account_id', '=', accountId)
-      .where('file_id', '=', fileId)
-      .returningAll()
-      .executeTakeFirst();
-    if (row) await bumpTotals(trx, accountId, row.room_id, -1, row.file_size);
-    return row;
-  });
+  const row = await trx
+    .deleteFrom('analytics_files')
+    .where('account_id', '=', accountId)
+    .where('file_id', '=', fileId)
+    .returningAll()
+    .executeTakeFirst();
+  if (row) await bumpTotals(trx, accountId, row.room_id, -1, row.file_size);
+  return row;
 }
 
 const roomTotalsQuery = preparedQuery((db, _shape: QueryShape, v: { accountId: number; roomIds: readonly string[] }) =>
