@@ -200,7 +200,7 @@ async function main() {
   }
   // Sessions the room-events scenario of an earlier run left open would be closed by the first
   // server's sweeper while it is being measured: close them now, outside any measurement.
-  const leftOpen = await closeSessions(database.db, engine, new LocalFileStorage(join(target.dataDir, 'files')), 0);
+  const leftOpen = await closeSessions(database.db, new LocalFileStorage(join(target.dataDir, 'files')), 0);
   if (leftOpen > 0) log(`Closed ${leftOpen} session(s) an earlier run left open.`);
   const adminToken = (await issueToken(database.db, 1, 86_400_000, 'cli')).token;
   const context: BenchContext = {

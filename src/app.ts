@@ -89,7 +89,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   if (database.changeCounter)
     enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
   app.decorate('db', database.db);
-  app.decorate('engine', database.engine);
   app.decorate('config', config);
   app.decorate('storage', new LocalFileStorage(config.storageRoot));
   app.decorateRequest('rawBody', null);
@@ -158,7 +157,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Snapshots at start when due, then on the interval; stopped before the database closes.
   let scheduler: PeriodicTask | undefined;
   app.addHook('onReady', async () => {
-    scheduler = startStatisticsScheduler(app.db, app.engine, {
+    scheduler = startStatisticsScheduler(app.db, {
       intervalMs: app.config.statsIntervalMs,
       retentionDays: app.config.statsRetentionDays,
       onError: (error) => app.log.error({ err: error }, 'statistics snapshot failed'),
@@ -167,7 +166,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Sessions idle past RECAP_SESSION_IDLE_TIMEOUT are closed and pending files written, at start too.
   let sweeper: PeriodicTask | undefined;
   app.addHook('onReady', async () => {
-    sweeper = startSessionSweeper(app.db, app.engine, app.storage, {
+    sweeper = startSessionSweeper(app.db, app.storage, {
       idleMs: app.config.sessionIdleTimeoutMs,
       onError: (error) => app.log.error({ err: error }, 'closing room sessions failed'),
     });

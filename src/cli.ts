@@ -131,7 +131,7 @@ export function buildCli(): Command {
       const config = configFrom(command);
       const database = await connect(config.databaseUrl);
       try {
-        const applied = await migrateToLatest(database.db, database.engine, { storageRoot: config.storageRoot });
+        const applied = await migrateToLatest(database.db, { storageRoot: config.storageRoot });
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       } finally {
         await database.close();

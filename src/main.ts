@@ -18,8 +18,8 @@ export interface RunningServer {
 export async function prepareDatabase(config: Config) {
   const database = await connect(config.databaseUrl, { poolSize: config.dbPoolSize });
   try {
-    await migrateToLatest(database.db, database.engine, { storageRoot: config.storageRoot });
-    const firstStart = await bootstrap(database.db, database.engine, {
+    await migrateToLatest(database.db, { storageRoot: config.storageRoot });
+    const firstStart = await bootstrap(database.db, {
       adminUsername: config.admin.username,
       adminPassword: config.admin.password,
       apiKey: config.apiKey.key,

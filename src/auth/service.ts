@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type { Engine } from '../db/connection.js';
 import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
 import { cachedRead } from '../db/read-cache.js';
 import type { ApiKeyRow, Database, UserRow } from '../db/schema.js';
@@ -310,7 +309,6 @@ const BOOTSTRAP_LOCK = 0x7265_6361; // "reca"
  */
 export async function bootstrap(
   db: Kysely<Database>,
-  engine: Engine,
   options: {
     adminUsername?: string | undefined;
     adminPassword?: string | undefined;
@@ -319,7 +317,7 @@ export async function bootstrap(
   },
   now = Date.now(),
 ): Promise<BootstrapResult | undefined> {
-  return withExclusiveLock(db, engine, BOOTSTRAP_LOCK, async (trx) => {
+  return withExclusiveLock(db, BOOTSTRAP_LOCK, async (trx) => {
     if ((await repo.countUsers(trx)) > 0) return undefined;
     if (!(await repo.getInstanceSetting(trx, 'unique_id'))) {
       await repo.putInstanceSetting(trx, 'unique_id', randomUUID());

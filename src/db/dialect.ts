@@ -39,11 +39,10 @@ export function isUniqueViolation(error: unknown): boolean {
  */
 export async function withExclusiveLock<DB, T>(
   db: Kysely<DB>,
-  engine: Engine,
   key: number,
   fn: (trx: Kysely<DB>) => Promise<T>,
 ): Promise<T> {
-  if (engine === 'postgres') {
+  if (isPostgres(db)) {
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${key})`.execute(trx);
       return fn(trx);
@@ -60,8 +59,14 @@ export async function withExclusiveLock<DB, T>(
 /** `lower(column)` for case-insensitive lookups that use the matching expression index. */
 export const lower = (column: string): RawBuilder<string> => sql<string>`lower(${sql.ref(column)})`;
 
-/** Whether a Kysely instance (or transaction) talks to PostgreSQL. */
+/**
+ * Whether a Kysely instance (or transaction) talks to PostgreSQL: how every dialect difference
+ * is chosen, from the database handle itself (see dialectOf).
+ */
 export const isPostgres = <DB>(db: Kysely<DB>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** The engine behind a Kysely instance (migrations, which take it as an argument, get it from here). */
+export const dialectOf = <DB>(db: Kysely<DB>): Engine => (isPostgres(db) ? 'postgres' : 'sqlite');
 
 /** Runs `fn` in a transaction, or in the caller's when `db` already is one (e.g. a whole import). */
 export function atomically<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {

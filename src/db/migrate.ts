@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Engine } from './connection.js';
+import { dialectOf } from './dialect.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_identities.js';
 import * as m0002 from './migrations/0002_recordings.js';
@@ -58,21 +59,13 @@ export class MigrationError extends Error {
  * Brings the schema up to date. Idempotent. Safe with several instances starting at once: Kysely
  * holds a PostgreSQL advisory lock (SQLite: the database write lock) while it migrates.
  */
-export async function migrateToLatest(
-  db: Kysely<Database>,
-  engine: Engine,
-  context: MigrationContext,
-): Promise<string[]> {
-  return migrateTo(db, engine, LATEST_MIGRATION, context);
+export async function migrateToLatest(db: Kysely<Database>, context: MigrationContext): Promise<string[]> {
+  return migrateTo(db, LATEST_MIGRATION, context);
 }
 
 /** Applies the migrations up to and including `target` (tests of data-moving migrations start before one). */
-export async function migrateTo(
-  db: Kysely<Database>,
-  engine: Engine,
-  target: string,
-  context: MigrationContext,
-): Promise<string[]> {
+export async function migrateTo(db: Kysely<Database>, target: string, context: MigrationContext): Promise<string[]> {
+  const engine = dialectOf(db);
   if (!Object.hasOwn(MIGRATIONS, target)) throw new MigrationError(`no migration named ${target}`);
   // Kysely looks for its own tables in every schema unless told which: another schema's
   // kysely_migration (another app, or another Recap) would fool it. Pin them to ours.

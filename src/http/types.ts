@@ -1,14 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { ApiClient, AuthUser } from '../auth/service.js';
 import type { Config } from '../config/index.js';
-import type { Engine } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import type { FileStorage } from '../storage/files.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>;
-    engine: Engine;
     config: Config;
     storage: FileStorage;
   }

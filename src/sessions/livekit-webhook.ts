@@ -12,7 +12,7 @@ import { closeSessions, ingestEvents, type IngestResult } from './service.js';
  * writes the files of the sessions it ended.
  */
 export async function receiveLiveKitWebhook(
-  app: Pick<FastifyInstance, 'db' | 'engine' | 'storage' | 'config'>,
+  app: Pick<FastifyInstance, 'db' | 'storage' | 'config'>,
   authorization: string | undefined,
   body: string,
   log: FastifyBaseLogger,
@@ -47,6 +47,6 @@ export async function receiveLiveKitWebhook(
       );
     }
   }
-  if (result.ended > 0) await closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
+  if (result.ended > 0) await closeSessions(app.db, app.storage, app.config.sessionIdleTimeoutMs);
   return result;
 }

@@ -28,8 +28,7 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const result = await analytics.ingestEvents(app.db, request.apiClient!.accountId, request.body.events);
-      if (result.ended > 0)
-        await analytics.closeSessions(app.db, app.engine, app.storage, app.config.sessionIdleTimeoutMs);
+      if (result.ended > 0) await analytics.closeSessions(app.db, app.storage, app.config.sessionIdleTimeoutMs);
       return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
     },
   );

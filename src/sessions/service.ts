@@ -1,7 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { ApiClient } from '../auth/service.js';
-import type { Engine } from '../db/connection.js';
 import { atomically, withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
@@ -143,7 +142,6 @@ async function sessionEvents(db: Kysely<Database>, sessionId: number): Promise<S
  */
 export async function closeSessions(
   db: Kysely<Database>,
-  engine: Engine,
   storage: FileStorage,
   idleMs: number,
   nowMs = Date.now(),
@@ -159,7 +157,7 @@ export async function closeSessions(
       const events = await sessionEvents(db, session.id);
       const file = buildAnalyticsFile({ ...session, ended_at: session.ended_at ?? session.last_event_at }, events);
       const data = Buffer.from(JSON.stringify(file));
-      const done = await withExclusiveLock(db, engine, SWEEP_LOCK, async (trx) => {
+      const done = await withExclusiveLock(db, SWEEP_LOCK, async (trx) => {
         const fileId = session.room_sid;
         const fileName = `${session.room_sid}.json`;
         const filePath = `${encodeURIComponent(session.room_id)}/${encodeURIComponent(fileName)}`;
@@ -250,12 +248,11 @@ export async function analyticsStatistics(
 /** Closes idle sessions and writes pending files at start, then every quarter of the idle timeout (≤ 30 s). */
 export function startSessionSweeper(
   db: Kysely<Database>,
-  engine: Engine,
   storage: FileStorage,
   options: { idleMs: number; onError: (error: unknown) => void },
 ): PeriodicTask {
   return startPeriodic(
-    () => closeSessions(db, engine, storage, options.idleMs),
+    () => closeSessions(db, storage, options.idleMs),
     Math.max(50, Math.min(options.idleMs / 4, 30_000)),
     options.onError,
   );

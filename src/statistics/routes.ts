@@ -77,8 +77,8 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const snapshot =
         request.query.refresh === 'true'
-          ? await statistics.takeSnapshot(app.db, app.engine)
-          : await statistics.latestSnapshot(app.db, app.engine);
+          ? await statistics.takeSnapshot(app.db)
+          : await statistics.latestSnapshot(app.db);
       reply.header('cache-control', 'no-store');
       return { ...snapshot, success: true as const };
     },

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Query } from 'mingo/query';
 import { Context } from 'mingo';
-import type { Engine } from '../db/connection.js';
 import { withExclusiveLock } from '../db/dialect.js';
 import { invalidParams } from '../http/errors.js';
 import { startPeriodic, type PeriodicTask } from '../shared/periodic.js';
@@ -27,12 +26,8 @@ async function storeSnapshot(db: Kysely<Database>, nowMs: number): Promise<Snaps
 }
 
 /** `refresh=true`: a snapshot now, whatever the schedule. */
-export async function takeSnapshot(
-  db: Kysely<Database>,
-  engine: Engine,
-  nowMs = Date.now(),
-): Promise<SnapshotDocument> {
-  return withExclusiveLock(db, engine, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));
+export async function takeSnapshot(db: Kysely<Database>, nowMs = Date.now()): Promise<SnapshotDocument> {
+  return withExclusiveLock(db, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));
 }
 
 /**
@@ -42,12 +37,11 @@ export async function takeSnapshot(
  */
 export async function snapshotIfDue(
   db: Kysely<Database>,
-  engine: Engine,
   intervalMs: number,
   retentionDays: number,
   nowMs = Date.now(),
 ): Promise<SnapshotDocument | undefined> {
-  return withExclusiveLock(db, engine, SNAPSHOT_LOCK, async (trx) => {
+  return withExclusiveLock(db, SNAPSHOT_LOCK, async (trx) => {
     await repo.deleteSnapshotsBefore(trx, nowMs - retentionDays * 86_400_000);
     const newest = await repo.newestSnapshot(trx);
     if (newest && nowMs - newest.created_at < intervalMs) return undefined;
@@ -56,9 +50,9 @@ export async function snapshotIfDue(
 }
 
 /** The newest snapshot; one is taken if none exists yet. */
-export async function latestSnapshot(db: Kysely<Database>, engine: Engine): Promise<SnapshotDocument> {
+export async function latestSnapshot(db: Kysely<Database>): Promise<SnapshotDocument> {
   const newest = await repo.newestSnapshot(db);
-  return newest ? (JSON.parse(newest.document) as SnapshotDocument) : takeSnapshot(db, engine);
+  return newest ? (JSON.parse(newest.document) as SnapshotDocument) : takeSnapshot(db);
 }
 
 export interface ListRequest {
@@ -149,7 +143,6 @@ export async function listSnapshots(db: Kysely<Database>, request: ListRequest):
  */
 export function startStatisticsScheduler(
   db: Kysely<Database>,
-  engine: Engine,
   options: { intervalMs: number; retentionDays: number; onError: (error: unknown) => void },
 ): PeriodicTask {
   const instanceId = randomUUID();
@@ -159,7 +152,7 @@ export function startStatisticsScheduler(
     async () => {
       const now = Date.now();
       await repo.heartbeat(db, instanceId, startedAt, now);
-      await snapshotIfDue(db, engine, options.intervalMs, options.retentionDays, now);
+      await snapshotIfDue(db, options.intervalMs, options.retentionDays, now);
     },
     checkEveryMs,
     options.onError,

@@ -56,7 +56,7 @@ async function beforeTheLayout(t: TestContext, engine: Engine, accounts: number)
     await scratch.drop();
     rmSync(root, { recursive: true, force: true });
   });
-  await migrateTo(db, engine, '0015_report_keyed_hours', { storageRoot: root });
+  await migrateTo(db, '0015_report_keyed_hours', { storageRoot: root });
   await db
     .insertInto('accounts')
     .values(Array.from({ length: accounts }, (_, i) => ({ id: i + 1, name: `a${i + 1}`, created_at: 0 })))
@@ -116,7 +116,7 @@ for (const engine of ENGINES) {
           put(root, 'recordings/.layout-v2', '');
         }
 
-        await migrateToLatest(db, engine, { storageRoot: root });
+        await migrateToLatest(db, { storageRoot: root });
         const read = (path: string) => readFileSync(join(root, path), 'utf8');
         assert.equal(read('recordings/1/r1/a.mp4'), 'bytes of r1/a.mp4');
         assert.equal(read('recordings/2/r2/b.mp4'), 'bytes of r2/b.mp4');
@@ -173,7 +173,7 @@ for (const engine of ENGINES) {
             .executeTakeFirstOrThrow();
           assert.equal(Number(totals.total_size), statSync(join(root, path)).size);
         }
-        assert.deepEqual(await migrateToLatest(db, engine, { storageRoot: root }), []);
+        assert.deepEqual(await migrateToLatest(db, { storageRoot: root }), []);
       });
     }
 
@@ -233,7 +233,7 @@ for (const engine of ENGINES) {
       // The file as the old version left it: the later session's over the earlier one's.
       put(root, 'analytics/roomA/RM_1.json', oldAnalytics('only-in-2'));
 
-      await migrateToLatest(db, engine, { storageRoot: root });
+      await migrateToLatest(db, { storageRoot: root });
       assert.deepEqual(await db.selectFrom('analytics_files').select('account_id').execute(), []);
       assert.deepEqual(
         (await db.selectFrom('room_sessions').select('state').execute()).map((r) => r.state),
@@ -251,7 +251,7 @@ for (const engine of ENGINES) {
       );
 
       // What the session sweeper does at start.
-      await closeSessions(db, engine, new LocalFileStorage(root), 3_600_000);
+      await closeSessions(db, new LocalFileStorage(root), 3_600_000);
       for (const account of [1, 2]) {
         const file = JSON.parse(readFileSync(join(root, `analytics/${account}/roomA/RM_1.json`), 'utf8'));
         assert.deepEqual(

@@ -29,9 +29,9 @@ for (const engine of ENGINES) {
   describe(`migrations [${engine}]`, () => {
     test('apply all on an empty database, and twice in a row is a no-op', async (t) => {
       const database = await scratchConnection(t, engine);
-      const first = await migrateToLatest(database.db, engine, FILES);
+      const first = await migrateToLatest(database.db, FILES);
       assert.equal(first.at(-1), LATEST_MIGRATION);
-      assert.deepEqual(await migrateToLatest(database.db, engine, FILES), []);
+      assert.deepEqual(await migrateToLatest(database.db, FILES), []);
       const tables = (await database.db.introspection.getTables()).map((table) => table.name);
       for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings'])
         assert.ok(tables.includes(name), name);
@@ -39,7 +39,7 @@ for (const engine of ENGINES) {
 
     test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0002_recordings', FILES);
+      await migrateTo(database.db, '0002_recordings', FILES);
       const db = database.db;
       await db.insertInto('accounts').values({ id: 1, name: 'a', created_at: 0 }).execute();
       const days = [
@@ -56,7 +56,7 @@ for (const engine of ENGINES) {
           { account_id: 1, room_id: 'r2', total: 7 },
         ])
         .execute();
-      await migrateToLatest(db, engine, FILES);
+      await migrateToLatest(db, FILES);
       const spans = await db
         .selectFrom('recording_room_spans')
         .select(['room_id', 'span', 'total'])
@@ -85,7 +85,7 @@ for (const engine of ENGINES) {
 
     test('0012 derives the 8-day counts from the day counts of states, users and options', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0011_report_channel_totals', FILES);
+      await migrateTo(database.db, '0011_report_channel_totals', FILES);
       const db = database.db;
       const day = (bucket: number, total: number, key = 7) => ({
         channel_id: 3,
@@ -113,7 +113,7 @@ for (const engine of ENGINES) {
         .insertInto('report_option_counts')
         .values({ field_id: 5, level: 2, bucket: 20_015, option_id: 6, total: 1 })
         .execute();
-      await migrateToLatest(db, engine, FILES);
+      await migrateToLatest(db, FILES);
       const eightDays = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
         (await db.selectFrom(table).selectAll().where('level', '=', 4).execute()).map((r) =>
           Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])),
@@ -135,7 +135,7 @@ for (const engine of ENGINES) {
 
     test('0013 derives the channel totals per UTC day from the hour rows', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0012_report_count_eight_days', FILES);
+      await migrateTo(database.db, '0012_report_count_eight_days', FILES);
       const db = database.db;
       // Hours 480,000–480,023 are UTC day 20,000; 480,024 starts day 20,001. Quarter-hour rows are not read.
       const hour = (channel: number, bucket: number, total: number) => ({
@@ -154,7 +154,7 @@ for (const engine of ENGINES) {
           { channel_id: 3, level: 0, bucket: 1_920_000, total: 2 },
         ])
         .execute();
-      await migrateToLatest(db, engine, FILES);
+      await migrateToLatest(db, FILES);
       const days = (
         await db
           .selectFrom('report_counts')
@@ -173,7 +173,7 @@ for (const engine of ENGINES) {
 
     test('0014 moves report values and selections into the report rows, and the counts rebuild from them', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0013_report_count_days', FILES);
+      await migrateTo(database.db, '0013_report_count_days', FILES);
       const db = database.db;
       // The old tables are gone from the typed schema: raw SQL for the rows of 0013.
       for (const statement of [
@@ -189,7 +189,7 @@ for (const engine of ENGINES) {
       ]) {
         await statement.execute(db);
       }
-      await migrateToLatest(db, engine, FILES);
+      await migrateToLatest(db, FILES);
       const rows = await db.selectFrom('reports').select(['id', 'field_values', 'option_ids']).orderBy('id').execute();
       const parsed = rows.map((r) => ({
         id: r.id,
@@ -224,7 +224,7 @@ for (const engine of ENGINES) {
 
     test('0015 sums the quarter-hour counts of states, users and options into hours and drops them', async (t) => {
       const database = await scratchConnection(t, engine);
-      await migrateTo(database.db, engine, '0014_report_values_inline', FILES);
+      await migrateTo(database.db, '0014_report_values_inline', FILES);
       const db = database.db;
       // Quarter hours 2,000,000–2,000,003 are hour 500,000; 2,000,004 starts hour 500,001.
       const quarter = (bucket: number, total: number, key = 7) => ({
@@ -253,7 +253,7 @@ for (const engine of ENGINES) {
         .values({ field_id: 5, level: 0, bucket: 2_000_007, option_id: 6, total: 1 })
         .execute();
       await db.insertInto('report_counts').values({ channel_id: 3, level: 0, bucket: 2_000_000, total: 14 }).execute();
-      await migrateToLatest(db, engine, FILES);
+      await migrateToLatest(db, FILES);
       const rows = async (table: 'report_user_counts' | 'report_state_counts' | 'report_option_counts') =>
         (await db.selectFrom(table).selectAll().execute())
           .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])))
@@ -285,8 +285,8 @@ for (const engine of ENGINES) {
         await first.drop();
         await second.drop();
       });
-      await migrateToLatest(a.db, engine, FILES);
-      assert.equal((await migrateToLatest(b.db, engine, FILES)).at(-1), LATEST_MIGRATION);
+      await migrateToLatest(a.db, FILES);
+      assert.equal((await migrateToLatest(b.db, FILES)).at(-1), LATEST_MIGRATION);
     });
 
     test('three instances migrating at once apply each migration exactly once', async (t) => {
@@ -323,9 +323,9 @@ if (ENGINES.includes('postgres')) {
       await database.close();
       await scratch.drop();
     });
-    await migrateToLatest(database.db, 'postgres', FILES);
+    await migrateToLatest(database.db, FILES);
     for (let round = 0; round < 300; round++)
       await database.db.introspection.getTables({ withInternalKyselyTables: true });
-    assert.equal((await migrateToLatest(database.db, 'postgres', FILES)).length, 0);
+    assert.equal((await migrateToLatest(database.db, FILES)).length, 0);
   });
 }
