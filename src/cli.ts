@@ -14,8 +14,8 @@ import {
   listApiKeys,
   listUsers,
   revokeApiKey,
-  rotateInstanceSecrets,
 } from './auth/service.js';
+import { rotateInstanceSecrets } from './auth/instance.js';
 import { ConfigError, loadConfig, parseDuration, type Config, type RawConfig } from './config/index.js';
 import { connect, type DatabaseHandle } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';

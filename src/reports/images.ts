@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import sharp from 'sharp';
-import { cachedInstanceSecret, type AuthUser } from '../auth/service.js';
+import { cachedInstanceSecret } from '../auth/instance.js';
+import type { AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
 import { atomically } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';

@@ -1,6 +1,7 @@
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import type { Kysely } from 'kysely';
-import { cachedInstanceSecret, findApiClient, type ApiClient } from '../auth/service.js';
+import { cachedInstanceSecret } from '../auth/instance.js';
+import { findApiClient, type ApiClient } from '../auth/service.js';
 import type { Database } from '../db/schema.js';
 
 /**
