@@ -1,0 +1,271 @@
+import type { Kysely } from 'kysely';
+import * as auth from '../../src/auth/repository.js';
+import type { Database } from '../../src/db/schema.js';
+import * as recordings from '../../src/recordings/repository.js';
+import { getAwarenessCounts } from '../../src/reports/analytics/queries/get-awareness-counts.js';
+import { getCountsByKey } from '../../src/reports/analytics/queries/get-counts-by-key.js';
+import { getCountsByLocalUnit } from '../../src/reports/analytics/queries/get-counts-by-local-unit.js';
+import { getCountsByPiece } from '../../src/reports/analytics/queries/get-counts-by-piece.js';
+import { getImagesBetween } from '../../src/reports/analytics/queries/get-images-between.js';
+import { getOptionIdsBetween } from '../../src/reports/analytics/queries/get-option-ids-between.js';
+import { getReadCounts } from '../../src/reports/analytics/queries/get-read-counts.js';
+import { getReportsBetween } from '../../src/reports/analytics/queries/get-reports-between.js';
+import { CountDeltas } from '../../src/reports/counts/count-deltas.js';
+import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
+import * as reports from '../../src/reports/repository.js';
+import * as sessions from '../../src/sessions/repository.js';
+import * as statistics from '../../src/statistics/repository.js';
+
+/**
+ * Every repository query, called with representative values, by snapshot file. Queries built from
+ * a varying number of arms (rooms, ranges, ids) appear at a few shapes. A new repository function
+ * gets an entry here, and its SQL then shows in review as a change of test/sql/.
+ */
+type Call = (db: Kysely<Database>) => Promise<unknown>;
+
+const T = 1_760_000_000;
+const HOUR = 3_600_000;
+const drain = async <T>(rows: AsyncIterable<T>) => {
+  for await (const _row of rows) break;
+};
+const recording = {
+  account_id: 1,
+  record_id: 'rec-1',
+  room_id: 'room-1',
+  room_sid: 'sid-1',
+  room_title: '',
+  file_path: 'room-1/rec-1/a.webm',
+  file_size: 100,
+  creation_time: T,
+  room_creation_time: T,
+  metadata: '{}',
+  created_at: T * 1000,
+};
+const report = {
+  account_id: 1,
+  channel_id: 1,
+  form_id: 1,
+  user_id: 1,
+  state_id: 1,
+  created_at: T * 1000,
+  field_values: null,
+  option_ids: '[1]',
+};
+const page = { accountId: 1, direction: 'desc', offset: 0, limit: 20 } as const;
+
+export const QUERIES: Record<string, Record<string, Call>> = {
+  auth: {
+    insertAccount: (db) => auth.insertAccount(db, 'Acme', T),
+    findAccount: (db) => auth.findAccount(db, 1),
+    countUsers: (db) => auth.countUsers(db),
+    insertUser: (db) =>
+      auth.insertUser(db, {
+        account_id: 1,
+        username: 'ann',
+        first_name: 'Ann',
+        last_name: 'A',
+        password_hash: null,
+        roles: '[]',
+        created_at: T,
+        last_login_at: null,
+      }),
+    findUserById: (db) => auth.findUserById(db, 1),
+    findUserByUsername: (db) => auth.findUserByUsername(db, 'ann'),
+    'listUsers (every account)': (db) => auth.listUsers(db),
+    'listUsers (one account)': (db) => auth.listUsers(db, 1),
+    updateUserActive: (db) => auth.updateUserActive(db, 1, false),
+    updateLastLogin: (db) => auth.updateLastLogin(db, 1, T),
+    insertToken: (db) =>
+      auth.insertToken(db, { user_id: 1, token_hash: 'h', created_at: T, expires_at: T, origin: 'login' }),
+    findTokenWithUser: (db) => auth.findTokenWithUser(db, 'h'),
+    deleteToken: (db) => auth.deleteToken(db, 1),
+    deleteTokensOfUser: (db) => auth.deleteTokensOfUser(db, 1),
+    insertApiKey: (db) =>
+      auth.insertApiKey(db, { account_id: 1, api_key: 'k', api_secret: 's', description: '', created_at: T }),
+    findActiveApiKey: (db) => auth.findActiveApiKey(db, 'k'),
+    listApiKeys: (db) => auth.listApiKeys(db),
+    revokeApiKey: (db) => auth.revokeApiKey(db, 'k', T),
+    getInstanceSetting: (db) => auth.getInstanceSetting(db, 'unique_id'),
+    putInstanceSetting: (db) => auth.putInstanceSetting(db, 'unique_id', 'x'),
+    putInstanceSettingIfAbsent: (db) => auth.putInstanceSettingIfAbsent(db, 'secret:x', 'x'),
+    userTotals: (db) => auth.userTotals(db, T),
+    usersInAccount: (db) => auth.usersInAccount(db, 1, [1, 2]),
+    namesOfUsers: (db) => auth.namesOfUsers(db, [1, 2]),
+  },
+  recordings: {
+    'roomTotals (3 rooms)': (db) => recordings.roomTotals(db, 1, ['a', 'b', 'c']),
+    roomSpans: (db) => recordings.roomSpans(db, 1, ['a', 'b'], 'desc'),
+    spanDays: (db) => recordings.spanDays(db, 1, ['a', 'b'], 'asc', 640),
+    'pageByRooms (1 room)': (db) => recordings.pageByRooms(db, { ...page, roomIds: ['a'] }),
+    'pageByRooms (3 rooms, ascending, deep page)': (db) =>
+      recordings.pageByRooms(db, { ...page, direction: 'asc', roomIds: ['a', 'b', 'c'], notBefore: T }),
+    'pageByRooms (2 rooms, descending, deep page)': (db) =>
+      recordings.pageByRooms(db, { ...page, roomIds: ['a', 'b'], before: T }),
+    countBySession: (db) => recordings.countBySession(db, 1, 'sid-1'),
+    'countBySession (with rooms)': (db) => recordings.countBySession(db, 1, 'sid-1', ['a', 'b']),
+    pageBySession: (db) => recordings.pageBySession(db, { ...page, roomSid: 'sid-1' }),
+    findRecording: (db) => recordings.findRecording(db, 1, 'rec-1'),
+    findRecordingById: (db) => recordings.findRecordingById(db, 1, 1),
+    findRecordingByPath: (db) => recordings.findRecordingByPath(db, 1, 'room-1/rec-1/a.webm'),
+    insertRecording: (db) => recordings.insertRecording(db, recording),
+    deleteRecording: (db) => recordings.deleteRecording(db, 1, 'rec-1'),
+    updateMetadata: (db) => recordings.updateMetadata(db, 1, '{}'),
+    recordingTotals: (db) => recordings.recordingTotals(db),
+  },
+  sessions: {
+    findSessions: (db) => sessions.findSessions(db, 1, ['s1', 's2']),
+    openSession: (db) =>
+      sessions.openSession(db, {
+        account_id: 1,
+        room_id: 'r',
+        room_sid: 's',
+        room_title: '',
+        state: 'open',
+        started_at: T,
+        last_event_at: T,
+        last_seen_at: T,
+        ended_at: null,
+      }),
+    touchSession: (db) => sessions.touchSession(db, 1, T, T, 'Title'),
+    endSession: (db) => sessions.endSession(db, 1, T),
+    endIdleSessions: (db) => sessions.endIdleSessions(db, T),
+    endedSessions: (db) => sessions.endedSessions(db, 50),
+    closeSession: (db) => sessions.closeSession(db, 1),
+    insertEvents: (db) =>
+      sessions.insertEvents(db, [
+        {
+          account_id: 1,
+          session_id: 1,
+          event_id: 'e1',
+          event: 'public_chat',
+          time: T,
+          user_id: 'u',
+          name: null,
+          is_admin: null,
+          ex_user_id: null,
+          value: null,
+        },
+      ]),
+    existingEventIds: (db) => sessions.existingEventIds(db, 1, ['e1', 'e2']),
+    'sessionEventsPage (first)': (db) => sessions.sessionEventsPage(db, 1, undefined, 5000),
+    'sessionEventsPage (after)': (db) => sessions.sessionEventsPage(db, 1, { time: T, id: 1 }, 5000),
+    insertAnalyticsFile: (db) =>
+      sessions.insertAnalyticsFile(db, {
+        account_id: 1,
+        file_id: 'f',
+        room_id: 'r',
+        room_sid: 's',
+        file_name: 'f.json',
+        file_path: 'r/f.json',
+        file_size: 1,
+        creation_time: T,
+        room_creation_time: T,
+        created_at: T,
+      }),
+    findAnalyticsFile: (db) => sessions.findAnalyticsFile(db, 1, 'f'),
+    findAnalyticsFileById: (db) => sessions.findAnalyticsFileById(db, 1, 1),
+    deleteAnalyticsFile: (db) => sessions.deleteAnalyticsFile(db, 1, 'f'),
+    roomTotals: (db) => sessions.roomTotals(db, 1, ['a', 'b']),
+    'pageByRooms (1 room)': (db) => sessions.pageByRooms(db, { ...page, roomIds: ['a'] }),
+    'pageByRooms (3 rooms)': (db) => sessions.pageByRooms(db, { ...page, direction: 'asc', roomIds: ['a', 'b', 'c'] }),
+    analyticsTotals: (db) => sessions.analyticsTotals(db),
+  },
+  statistics: {
+    insertSnapshot: (db) => statistics.insertSnapshot(db, { id: 'a'.repeat(24), created_at: T, document: '{}' }),
+    newestSnapshot: (db) => statistics.newestSnapshot(db),
+    deleteSnapshotsBefore: (db) => statistics.deleteSnapshotsBefore(db, T),
+    'countSnapshots (no bounds)': (db) => statistics.countSnapshots(db, { complete: true }),
+    'countSnapshots (range and id)': (db) =>
+      statistics.countSnapshots(db, {
+        complete: true,
+        after: { ms: T, inclusive: true },
+        before: { ms: T + 1, inclusive: false },
+        id: 'a'.repeat(24),
+      }),
+    pageSnapshots: (db) =>
+      statistics.pageSnapshots(db, { complete: true, after: { ms: T, inclusive: false } }, 'desc', 0, 50),
+    scanSnapshots: (db) => drain(statistics.scanSnapshots(db, { complete: false }, 'asc')),
+    heartbeat: (db) => statistics.heartbeat(db, 'i', T, T),
+    removeInstance: (db) => statistics.removeInstance(db, 'i'),
+    liveInstances: (db) => statistics.liveInstances(db, T),
+  },
+  reports: {
+    insertNamed: (db) => reports.insertNamed(db, 'channels', { account_id: 1, name: 'North', created_at: T }),
+    findNamed: (db) => reports.findNamed(db, 'states', 1),
+    insertForm: (db) => reports.insertForm(db, { account_id: 1, channel_id: 1, name: 'F', created_at: T }),
+    insertField: (db) =>
+      reports.insertField(db, { account_id: 1, form_id: 1, name: 'kind', field_type: 'Radio', position: 0 }),
+    insertOptions: (db) => reports.insertOptions(db, [{ field_id: 1, name: 'a', value: 'a', position: 0 }]),
+    findForm: (db) => reports.findForm(db, 1),
+    formsOfChannel: (db) => reports.formsOfChannel(db, 1),
+    fieldsOfForms: (db) => reports.fieldsOfForms(db, [1, 2]),
+    findField: (db) => reports.findField(db, 1),
+    addChannelTotals: (db) => reports.addChannelTotals(db, 1, 1, { reports: 1 }),
+    reportTotals: (db) => reports.reportTotals(db),
+    insertReport: (db) => reports.insertReport(db, report, [{ field_id: 1, option_id: 1 }]),
+    insertReports: (db) =>
+      reports.insertReports(
+        db,
+        [{ id: 1, row: report, selections: [{ field_id: 1, option_id: 1 }] }],
+        new CountDeltas(),
+      ),
+    findReport: (db) => reports.findReport(db, 1),
+    chosenOptions: (db) => reports.chosenOptions(db, [1, 2]),
+    updateReportState: (db) => reports.updateReportState(db, { id: 1, ...report, state_id: 2 }, 1),
+    insertRead: (db) => reports.insertRead(db, 1, { report_id: 1, channel_id: 1, user_id: 1, read_at: T }),
+    insertAlert: (db) => reports.insertAlert(db, { account_id: 1, report_id: 1, channel_id: 1, created_at: T }),
+    findAlert: (db) => reports.findAlert(db, 1),
+    insertDeliveries: (db) => reports.insertDeliveries(db, { id: 1, report_id: 1, channel_id: 1 }, [1, 2], T),
+    insertOpen: (db) => reports.insertOpen(db, { alert_id: 1, user_id: 1, opened_at: T }),
+    stateNames: (db) => reports.stateNames(db, [1, 2]),
+    optionsOfField: (db) => reports.optionsOfField(db, 1),
+    insertImage: (db) =>
+      reports.insertImage(db, {
+        account_id: 1,
+        channel_id: 1,
+        report_id: 1,
+        report_created_at: T,
+        created_at: T,
+        path: 'p',
+        format: 'png',
+        width: 1,
+        height: 1,
+        bytes: 1,
+      }),
+    findImage: (db) => reports.findImage(db, 1),
+    rebuildReportCounts: (db) => rebuildReportCounts(db),
+  },
+  'reports-analytics': {
+    'getCountsByLocalUnit (hour of day, one whole-hour offset)': (db) =>
+      getCountsByLocalUnit(db, 1, [{ offsetMs: 3_600_000, from: 0, to: 96 * 3 + 2 }], 'hourOfDay'),
+    'getCountsByLocalUnit (week day, +05:45 across a DST change)': (db) =>
+      getCountsByLocalUnit(
+        db,
+        1,
+        [
+          { offsetMs: 20_700_000, from: 0, to: 8 },
+          { offsetMs: 24_300_000, from: 8, to: 16 },
+        ],
+        'dow',
+      ),
+    'getCountsByPiece (3 days of hours)': (db) =>
+      getCountsByPiece(
+        db,
+        1,
+        [0, 1, 2].map((d) => ({ from: d * 96, to: (d + 1) * 96 })),
+      ),
+    'getCountsByKey (states, a week)': (db) => getCountsByKey(db, 'state', 1, 4, 96 * 7 + 8),
+    'getCountsByKey (options, a year)': (db) => getCountsByKey(db, 'option', 1, 0, 96 * 365),
+    'getReportsBetween (two edges)': (db) =>
+      getReportsBetween(db, 1, [
+        [T * 1000, T * 1000 + HOUR / 4],
+        [T * 1000 + 2 * HOUR, T * 1000 + 3 * HOUR],
+      ]),
+    'getOptionIdsBetween (one edge)': (db) => getOptionIdsBetween(db, 1, 1, [[T * 1000, T * 1000 + HOUR]]),
+    'getReadCounts (total only)': (db) => getReadCounts(db, 1, T, T + HOUR, ['total_reads']),
+    'getReadCounts (every field)': (db) =>
+      getReadCounts(db, 1, T, T + HOUR, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
+    getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR),
+    getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
+  },
+};
