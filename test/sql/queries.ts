@@ -188,6 +188,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     heartbeat: (db) => statistics.heartbeat(db, 'i', T, T),
     removeInstance: (db) => statistics.removeInstance(db, 'i'),
     liveInstances: (db) => statistics.liveInstances(db, T),
+    migrationState: (db) => statistics.migrationState(db),
   },
   reports: {
     insertNamed: (db) => reports.insertNamed(db, 'channels', { account_id: 1, name: 'North', created_at: T }),

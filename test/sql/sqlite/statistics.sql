@@ -87,3 +87,14 @@ select
   count(*) as "n"
 from
   "instances";
+
+-- migrationState
+select
+  count(*) as n
+from
+  kysely_migration;
+
+select
+  is_locked
+from
+  kysely_migration_lock;
