@@ -130,6 +130,8 @@ export interface RoomSessionsTable {
   /** When the latest event arrived (server clock): idleness is judged on it. */
   last_seen_at: number;
   ended_at: number | null;
+  /** The webhook URL the session's events named ('' when none): plugNmeet's per-room webhook_url. */
+  webhook_url: ColumnType<string, string | undefined, string>;
 }
 
 export interface RoomEventsTable {

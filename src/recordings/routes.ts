@@ -52,18 +52,12 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/recording/info',
     { schema: schema('A recording and its room', RecordIdBody, InfoReply) },
     async (request) => {
-      const row = await recordings.getRecording(app.db, request.apiClient!.accountId, request.body.record_id);
+      const accountId = request.apiClient!.accountId;
+      const row = await recordings.getRecording(app.db, accountId, request.body.record_id);
       return {
         ...OK,
         recording_info: recordings.toRecordingInfo(row),
-        room_info: {
-          room_title: row.room_title,
-          room_id: row.room_id,
-          room_sid: row.room_sid,
-          joined_participants: 0,
-          created: row.room_creation_time,
-          ended: 0,
-        },
+        room_info: await recordings.roomOfRecording(app.db, accountId, row),
       };
     },
   );

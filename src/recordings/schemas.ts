@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PastRoomInfo } from '../sessions/schemas.js';
 import { PlugnmeetStatus as Success } from '../http/schemas.js';
 
 const RoomId = Type.String({ minLength: 1, maxLength: 256 });
@@ -107,14 +108,5 @@ export const RecordReply = Type.Object({
 export const InfoReply = Type.Object({
   ...Success,
   recording_info: Type.Optional(RecordingInfo),
-  room_info: Type.Optional(
-    Type.Object({
-      room_title: Type.String(),
-      room_id: Type.String(),
-      room_sid: Type.String(),
-      joined_participants: Type.Integer(),
-      created: Type.Integer(),
-      ended: Type.Integer(),
-    }),
-  ),
+  room_info: Type.Optional(PastRoomInfo),
 });

@@ -7,6 +7,8 @@ import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
 import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
+import { pastRoomOfSession } from '../sessions/past-rooms.js';
+import type { PastRoomInfo } from '../sessions/schemas.js';
 import * as repo from './repository.js';
 import type {
   AddBody,
@@ -125,6 +127,29 @@ function locate(periods: repo.CountedPeriod[], position: number): { period: numb
     skipped += Number(total);
   }
   throw new Error(`position ${position} is past the counted total ${skipped}: counters out of step with the rows`);
+}
+
+/**
+ * recording/info's room_info: the past room of the recording's session (plugNmeet-server's
+ * RecordingInfo), or, when Recap has no such session (an `add` of a file recorded elsewhere), the
+ * room as the recording names it.
+ */
+export async function roomOfRecording(
+  db: Kysely<Database>,
+  accountId: number,
+  row: RecordingRow,
+): Promise<PastRoomInfo> {
+  return (
+    (await pastRoomOfSession(db, accountId, row.room_sid)) ?? {
+      room_title: row.room_title,
+      room_id: row.room_id,
+      room_sid: row.room_sid,
+      joined_participants: 0,
+      webhook_url: '',
+      created: new Date(row.room_creation_time * 1000).toISOString().replace('T', ' ').replace('.000Z', ''),
+      ended: '',
+    }
+  );
 }
 
 export async function getRecording(db: Kysely<Database>, accountId: number, recordId: string): Promise<RecordingRow> {

@@ -47,14 +47,15 @@ export async function touchSession(
   id: number,
   lastEventAt: number,
   seenAt: number,
-  roomTitle: string | undefined,
+  changes: { roomTitle?: string | undefined; webhookUrl?: string | undefined },
 ): Promise<void> {
   await db
     .updateTable('room_sessions')
     .set((eb) => ({
       last_seen_at: seenAt,
       last_event_at: sql<number>`case when ${eb.ref('last_event_at')} > ${lastEventAt} then ${eb.ref('last_event_at')} else ${lastEventAt} end`,
-      ...(roomTitle ? { room_title: roomTitle } : {}),
+      ...(changes.roomTitle ? { room_title: changes.roomTitle } : {}),
+      ...(changes.webhookUrl ? { webhook_url: changes.webhookUrl } : {}),
     }))
     .where('id', '=', id)
     .execute();
@@ -284,4 +285,80 @@ export async function analyticsTotals(db: Kysely<Database>): Promise<{ files: nu
     ])
     .executeTakeFirstOrThrow();
   return { files: Number(row.files), bytes: Number(row.bytes) };
+}
+
+/** Sessions that have ended (plugNmeet's past rooms): of every room of the account, or of some. */
+function pastSessions(db: Kysely<Database>, accountId: number, roomIds: readonly string[]) {
+  let query = db.selectFrom('room_sessions').where('account_id', '=', accountId).where('state', '<>', 'open');
+  if (roomIds.length > 0) query = query.where('room_id', 'in', roomIds);
+  return query;
+}
+
+export async function countPastSessions(
+  db: Kysely<Database>,
+  accountId: number,
+  roomIds: readonly string[],
+): Promise<number> {
+  const row = await pastSessions(db, accountId, roomIds)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A page of past sessions in the order they opened (as plugNmeet orders its room rows by id). */
+export async function pagePastSessions(
+  db: Kysely<Database>,
+  q: { accountId: number; roomIds: readonly string[]; direction: Direction; offset: number; limit: number },
+): Promise<SessionRow[]> {
+  return pastSessions(db, q.accountId, q.roomIds)
+    .selectAll()
+    .orderBy('id', q.direction)
+    .limit(q.limit)
+    .offset(q.offset)
+    .execute();
+}
+
+export async function findSessionBySid(
+  db: Kysely<Database>,
+  accountId: number,
+  roomSid: string,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('room_sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('room_sid', '=', roomSid)
+    .executeTakeFirst();
+}
+
+/** Distinct users who joined each session. */
+export async function joinedParticipants(
+  db: Kysely<Database>,
+  sessionIds: readonly number[],
+): Promise<Map<number, number>> {
+  if (sessionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('room_events')
+    .select(['session_id', (eb) => eb.fn.count<number>('user_id').distinct().as('n')])
+    .where('session_id', 'in', sessionIds)
+    .where('event', '=', 'participant_joined')
+    .groupBy('session_id')
+    .execute();
+  return new Map(rows.map((r) => [Number(r.session_id), Number(r.n)]));
+}
+
+/** The analytics file ids of sessions (by room_sid) that have a file. */
+export async function analyticsFileIdsOfSessions(
+  db: Kysely<Database>,
+  accountId: number,
+  roomSids: readonly string[],
+): Promise<Map<string, string>> {
+  if (roomSids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('analytics_files')
+    .select(['room_sid', 'file_id'])
+    .where('account_id', '=', accountId)
+    .where('room_sid', 'in', roomSids)
+    .execute();
+  return new Map(rows.map((r) => [r.room_sid, r.file_id]));
 }

@@ -6,7 +6,16 @@ import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply 
 import { fetchParams } from '../recordings/service.js';
 import { downloadRoute } from '../storage/download.js';
 import { receiveLiveKitWebhook } from './livekit-webhook.js';
-import { AnalyticsFetchBody, AnalyticsFetchReply, EventsBody, EventsReply, FileIdBody } from './schemas.js';
+import { fetchPastRooms } from './past-rooms.js';
+import {
+  AnalyticsFetchBody,
+  AnalyticsFetchReply,
+  EventsBody,
+  EventsReply,
+  FileIdBody,
+  PastRoomsBody,
+  PastRoomsReply,
+} from './schemas.js';
 import * as analytics from './service.js';
 
 const OK = PLUGNMEET_OK;
@@ -30,6 +39,17 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const result = await analytics.ingestEvents(app.db, request.apiClient!.accountId, request.body.events);
       if (result.ended > 0) await analytics.closeSessions(app.db, app.storage, app.config.sessionIdleTimeoutMs);
       return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
+    },
+  );
+
+  app.post(
+    '/auth/room/fetchPastRooms',
+    { schema: schema('Past rooms (ended sessions) of some or all rooms, paged', PastRoomsBody, PastRoomsReply) },
+    async (request) => {
+      const page = await fetchPastRooms(app.db, request.apiClient!.accountId, request.body);
+      if (page.total === 0) return { status: false, msg: 'no room found', status_code: 'NOT_FOUND' };
+      const { total, from, limit, orderBy, rooms } = page;
+      return { ...OK, result: { total_rooms: total, from, limit, order_by: orderBy, rooms_list: rooms } };
     },
   );
 

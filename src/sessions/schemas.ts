@@ -25,6 +25,13 @@ export const RoomEvent = Type.Object({
   is_admin: Type.Optional(Type.Boolean()),
   ex_user_id: Type.Optional(Type.String({ maxLength: 256 })),
   value: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Number(), Type.Boolean()])),
+  webhook_url: Type.Optional(
+    Type.String({
+      maxLength: 2048,
+      pattern: '^https?://',
+      description: "The room's webhook URL (plugNmeet keeps it per room; fetchPastRooms shows it)",
+    }),
+  ),
 });
 export type RoomEvent = Static<typeof RoomEvent>;
 
@@ -73,3 +80,39 @@ export const AnalyticsFetchReply = Type.Object({
 });
 
 export const FileIdBody = Type.Object({ file_id: FileId });
+
+export const PastRoomsBody = Type.Object({
+  room_ids: Type.Optional(Type.Array(RoomId, { maxItems: 500, description: 'Absent or empty: every room' })),
+  from: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  order_by: Type.Optional(Type.String({ maxLength: 8 })),
+});
+export type PastRoomsBody = Static<typeof PastRoomsBody>;
+
+/** plugNmeet's PastRoomInfo; `analytics_file_id` only when the session's file exists. */
+export const PastRoomInfo = Type.Object({
+  room_title: Type.String(),
+  room_id: Type.String(),
+  room_sid: Type.String(),
+  joined_participants: Type.Integer({ description: 'Distinct users who joined' }),
+  webhook_url: Type.String(),
+  created: Type.String({ description: 'UTC: RFC 3339 in fetchPastRooms, "2006-01-02 15:04:05" in recording/info' }),
+  ended: Type.String(),
+  analytics_file_id: Type.Optional(Type.String()),
+});
+export type PastRoomInfo = Static<typeof PastRoomInfo>;
+
+export const PastRoomsReply = Type.Object({
+  status: Type.Boolean(),
+  msg: Type.String(),
+  status_code: Type.Optional(Type.String()),
+  result: Type.Optional(
+    Type.Object({
+      total_rooms: Type.Integer(),
+      from: Type.Integer(),
+      limit: Type.Integer(),
+      order_by: Type.String(),
+      rooms_list: Type.Array(PastRoomInfo),
+    }),
+  ),
+});

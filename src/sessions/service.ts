@@ -58,7 +58,7 @@ export async function ingestEvents(
       ]),
     );
     const rows: repo.NewEvent[] = [];
-    const touched = new Map<number, { last: number; title?: string | undefined }>();
+    const touched = new Map<number, { last: number; title?: string | undefined; webhookUrl?: string | undefined }>();
     let duplicates = 0;
     let late = 0;
     let ended = 0;
@@ -100,7 +100,11 @@ export async function ingestEvents(
         value: valueText(e.value),
       });
       const t = touched.get(session.id) ?? { last: 0 };
-      touched.set(session.id, { last: Math.max(t.last, e.time), title: e.room_title || t.title });
+      touched.set(session.id, {
+        last: Math.max(t.last, e.time),
+        title: e.room_title || t.title,
+        webhookUrl: e.webhook_url || t.webhookUrl,
+      });
       if (e.event === 'room_finished') {
         session.state = 'ended';
         session.ended_at = e.time;
@@ -109,7 +113,8 @@ export async function ingestEvents(
     }
     // The insert skips ids a concurrent batch stored after our check: count those as duplicates too.
     const stored = await repo.insertEvents(trx, rows);
-    for (const [id, t] of touched) await repo.touchSession(trx, id, t.last, nowMs, t.title);
+    for (const [id, t] of touched)
+      await repo.touchSession(trx, id, t.last, nowMs, { roomTitle: t.title, webhookUrl: t.webhookUrl });
     for (const session of sessions.values())
       if (session.state === 'ended' && session.ended_at !== null)
         await repo.endSession(trx, session.id, session.ended_at);

@@ -126,7 +126,8 @@ export const QUERIES: Record<string, Record<string, Call>> = {
         last_seen_at: T,
         ended_at: null,
       }),
-    touchSession: (db) => sessions.touchSession(db, 1, T, T, 'Title'),
+    touchSession: (db) =>
+      sessions.touchSession(db, 1, T, T, { roomTitle: 'Title', webhookUrl: 'https://example.com/hook' }),
     endSession: (db) => sessions.endSession(db, 1, T),
     endIdleSessions: (db) => sessions.endIdleSessions(db, T),
     endedSessions: (db) => sessions.endedSessions(db, 50),
@@ -169,6 +170,14 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     'pageByRooms (1 room)': (db) => sessions.pageByRooms(db, { ...page, roomIds: ['a'] }),
     'pageByRooms (3 rooms)': (db) => sessions.pageByRooms(db, { ...page, direction: 'asc', roomIds: ['a', 'b', 'c'] }),
     analyticsTotals: (db) => sessions.analyticsTotals(db),
+    'countPastSessions (every room)': (db) => sessions.countPastSessions(db, 1, []),
+    'countPastSessions (2 rooms)': (db) => sessions.countPastSessions(db, 1, ['a', 'b']),
+    'pagePastSessions (every room)': (db) => sessions.pagePastSessions(db, { ...page, roomIds: [] }),
+    'pagePastSessions (2 rooms, ascending)': (db) =>
+      sessions.pagePastSessions(db, { ...page, direction: 'asc', roomIds: ['a', 'b'] }),
+    findSessionBySid: (db) => sessions.findSessionBySid(db, 1, 's'),
+    joinedParticipants: (db) => sessions.joinedParticipants(db, [1, 2]),
+    analyticsFileIdsOfSessions: (db) => sessions.analyticsFileIdsOfSessions(db, 1, ['s1', 's2']),
   },
   statistics: {
     insertSnapshot: (db) => statistics.insertSnapshot(db, { id: 'a'.repeat(24), created_at: T, document: '{}' }),

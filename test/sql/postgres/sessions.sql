@@ -36,9 +36,10 @@ set
     when "last_event_at" > $2 then "last_event_at"
     else $3
   end,
-  "room_title" = $4
+  "room_title" = $4,
+  "webhook_url" = $5
 where
-  "id" = $5;
+  "id" = $6;
 
 -- endSession
 update "room_sessions"
@@ -348,3 +349,84 @@ select
   coalesce(sum("total_size"), 0) as "bytes"
 from
   "analytics_room_totals";
+
+-- countPastSessions (every room)
+select
+  count(*) as "n"
+from
+  "room_sessions"
+where
+  "account_id" = $1
+  and "state" <> $2;
+
+-- countPastSessions (2 rooms)
+select
+  count(*) as "n"
+from
+  "room_sessions"
+where
+  "account_id" = $1
+  and "state" <> $2
+  and "room_id" in ($3, $4);
+
+-- pagePastSessions (every room)
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = $1
+  and "state" <> $2
+order by
+  "id" desc
+limit
+  $3
+offset
+  $4;
+
+-- pagePastSessions (2 rooms, ascending)
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = $1
+  and "state" <> $2
+  and "room_id" in ($3, $4)
+order by
+  "id" asc
+limit
+  $5
+offset
+  $6;
+
+-- findSessionBySid
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = $1
+  and "room_sid" = $2;
+
+-- joinedParticipants
+select
+  "session_id",
+  count(distinct "user_id") as "n"
+from
+  "room_events"
+where
+  "session_id" in ($1, $2)
+  and "event" = $3
+group by
+  "session_id";
+
+-- analyticsFileIdsOfSessions
+select
+  "room_sid",
+  "file_id"
+from
+  "analytics_files"
+where
+  "account_id" = $1
+  and "room_sid" in ($2, $3);

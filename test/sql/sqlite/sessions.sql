@@ -36,7 +36,8 @@ set
     when "last_event_at" > ? then "last_event_at"
     else ?
   end,
-  "room_title" = ?
+  "room_title" = ?,
+  "webhook_url" = ?
 where
   "id" = ?;
 
@@ -336,3 +337,84 @@ select
   coalesce(sum("total_size"), 0) as "bytes"
 from
   "analytics_room_totals";
+
+-- countPastSessions (every room)
+select
+  count(*) as "n"
+from
+  "room_sessions"
+where
+  "account_id" = ?
+  and "state" <> ?;
+
+-- countPastSessions (2 rooms)
+select
+  count(*) as "n"
+from
+  "room_sessions"
+where
+  "account_id" = ?
+  and "state" <> ?
+  and "room_id" in (?, ?);
+
+-- pagePastSessions (every room)
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = ?
+  and "state" <> ?
+order by
+  "id" desc
+limit
+  ?
+offset
+  ?;
+
+-- pagePastSessions (2 rooms, ascending)
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = ?
+  and "state" <> ?
+  and "room_id" in (?, ?)
+order by
+  "id" asc
+limit
+  ?
+offset
+  ?;
+
+-- findSessionBySid
+select
+  *
+from
+  "room_sessions"
+where
+  "account_id" = ?
+  and "room_sid" = ?;
+
+-- joinedParticipants
+select
+  "session_id",
+  count(distinct "user_id") as "n"
+from
+  "room_events"
+where
+  "session_id" in (?, ?)
+  and "event" = ?
+group by
+  "session_id";
+
+-- analyticsFileIdsOfSessions
+select
+  "room_sid",
+  "file_id"
+from
+  "analytics_files"
+where
+  "account_id" = ?
+  and "room_sid" in (?, ?);

@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { invalidParams } from '../http/errors.js';
+import * as repo from './repository.js';
+import type { PastRoomInfo, PastRoomsBody } from './schemas.js';
+
+/**
+ * plugNmeet's past rooms over Recap's sessions: a room is past once its session has ended. Times
+ * are UTC, formatted as plugNmeet-server formats them: RFC 3339 in fetchPastRooms, and
+ * `2006-01-02 15:04:05` in recording/info's room_info.
+ */
+
+export type RoomTimeFormat = 'rfc3339' | 'sql';
+
+const formatTime = (ms: number | null, format: RoomTimeFormat): string => {
+  if (ms === null) return '';
+  const iso = new Date(Math.floor(ms / 1000) * 1000).toISOString();
+  return format === 'rfc3339' ? iso.replace('.000Z', 'Z') : iso.replace('T', ' ').replace('.000Z', '');
+};
+
+async function toPastRooms(
+  db: Kysely<Database>,
+  accountId: number,
+  sessions: readonly repo.SessionRow[],
+  format: RoomTimeFormat,
+): Promise<PastRoomInfo[]> {
+  const [joined, files] = await Promise.all([
+    repo.joinedParticipants(
+      db,
+      sessions.map((s) => s.id),
+    ),
+    repo.analyticsFileIdsOfSessions(
+      db,
+      accountId,
+      sessions.map((s) => s.room_sid),
+    ),
+  ]);
+  return sessions.map((s) => {
+    const fileId = files.get(s.room_sid);
+    return {
+      room_title: s.room_title,
+      room_id: s.room_id,
+      room_sid: s.room_sid,
+      joined_participants: joined.get(s.id) ?? 0,
+      webhook_url: s.webhook_url,
+      created: formatTime(s.started_at, format),
+      ended: formatTime(s.ended_at, format),
+      ...(fileId === undefined ? {} : { analytics_file_id: fileId }),
+    };
+  });
+}
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+
+/** `room/fetchPastRooms`: limit 0/absent → 20, > 100 → 100; order_by DESC (default) or ASC, any case. */
+export async function fetchPastRooms(db: Kysely<Database>, accountId: number, body: PastRoomsBody) {
+  const orderBy = (body.order_by ?? 'DESC').toUpperCase();
+  if (orderBy !== 'ASC' && orderBy !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
+  const from = body.from ?? 0;
+  const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
+  const roomIds = [...new Set(body.room_ids ?? [])];
+  const total = await repo.countPastSessions(db, accountId, roomIds);
+  const sessions =
+    total > from
+      ? await repo.pagePastSessions(db, {
+          accountId,
+          roomIds,
+          direction: orderBy === 'ASC' ? 'asc' : 'desc',
+          offset: from,
+          limit,
+        })
+      : [];
+  return { total, from, limit, orderBy, rooms: await toPastRooms(db, accountId, sessions, 'rfc3339') };
+}
+
+/** The past-room info of one session (recording/info's room_info), or undefined when Recap has no such session. */
+export async function pastRoomOfSession(
+  db: Kysely<Database>,
+  accountId: number,
+  roomSid: string,
+): Promise<PastRoomInfo | undefined> {
+  const session = await repo.findSessionBySid(db, accountId, roomSid);
+  return session && (await toPastRooms(db, accountId, [session], 'sql'))[0];
+}
