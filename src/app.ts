@@ -14,6 +14,7 @@ import { reportAnalyticsRoutes } from './reports/analytics/routes.js';
 import { reportImageRoutes } from './reports/images.routes.js';
 import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './sessions/routes.js';
 import { startSessionSweeper } from './sessions/service.js';
+import { artifactApiRoutes, artifactFileRoutes } from './sessions/artifact.routes.js';
 import { startStatisticsScheduler } from './statistics/service.js';
 import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
@@ -204,11 +205,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     usePlugnmeetFamily(scope);
     await scope.register(recordingApiRoutes);
     await scope.register(analyticsApiRoutes);
+    await scope.register(artifactApiRoutes);
   });
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'plugnmeet');
     await scope.register(recordingFileRoutes);
     await scope.register(analyticsFileRoutes);
+    await scope.register(artifactFileRoutes);
   });
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'plugnmeet');

@@ -362,3 +362,40 @@ export async function analyticsFileIdsOfSessions(
     .execute();
   return new Map(rows.map((r) => [r.room_sid, r.file_id]));
 }
+
+/** Analytics files as plugNmeet artifacts: of every room of the account, of some, or of one session. */
+function artifacts(
+  db: Kysely<Database>,
+  q: { accountId: number; roomIds: readonly string[]; roomSid?: string | undefined },
+) {
+  let query = db.selectFrom('analytics_files').where('account_id', '=', q.accountId);
+  if (q.roomIds.length > 0) query = query.where('room_id', 'in', q.roomIds);
+  // A session's analytics file has the room_sid as its file_id (unique per account).
+  if (q.roomSid !== undefined) query = query.where('file_id', '=', q.roomSid);
+  return query;
+}
+
+export async function countArtifacts(
+  db: Kysely<Database>,
+  q: { accountId: number; roomIds: readonly string[]; roomSid?: string | undefined },
+): Promise<number> {
+  const row = await artifacts(db, q)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A page of artifacts in the order they were written (plugNmeet orders its artifact rows by id). */
+export async function pageArtifacts(
+  db: Kysely<Database>,
+  q: {
+    accountId: number;
+    roomIds: readonly string[];
+    roomSid?: string | undefined;
+    direction: Direction;
+    offset: number;
+    limit: number;
+  },
+): Promise<AnalyticsFileRow[]> {
+  return artifacts(db, q).selectAll().orderBy('id', q.direction).limit(q.limit).offset(q.offset).execute();
+}

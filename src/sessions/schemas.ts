@@ -116,3 +116,59 @@ export const PastRoomsReply = Type.Object({
     }),
   ),
 });
+
+/** plugNmeet's RoomArtifactType: Recap keeps meeting analytics only. */
+export const ARTIFACT_TYPES = ['MEETING_ANALYTICS'] as const;
+
+export const ArtifactsFetchBody = Type.Object({
+  room_ids: Type.Optional(Type.Array(RoomId, { maxItems: 500, description: 'Absent or empty: every room' })),
+  room_sid: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  type: Type.Optional(
+    Type.Union([Type.String({ maxLength: 64 }), Type.Integer({ minimum: 0, maximum: 100 })], {
+      description: 'RoomArtifactType, by name or number; Recap keeps MEETING_ANALYTICS (1)',
+    }),
+  ),
+  from: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  order_by: Type.Optional(Type.String({ maxLength: 8 })),
+});
+export type ArtifactsFetchBody = Static<typeof ArtifactsFetchBody>;
+
+export const ArtifactInfo = Type.Object({
+  artifact_id: Type.String({ description: "The analytics file's file_id (its session's room_sid)" }),
+  room_id: Type.String(),
+  type: Type.String(),
+  created: Type.String({ description: 'RFC 3339, UTC' }),
+  metadata: Type.Object({
+    user_info: Type.Null(),
+    provider_job_info: Type.Null(),
+    file_info: Type.Object({ file_path: Type.String(), file_size: Type.Integer(), mime_type: Type.String() }),
+  }),
+});
+export type ArtifactInfo = Static<typeof ArtifactInfo>;
+
+export const ArtifactsFetchReply = Type.Object({
+  status: Type.Boolean(),
+  msg: Type.String(),
+  status_code: Type.Optional(Type.String()),
+  result: Type.Optional(
+    Type.Object({
+      total_artifacts: Type.Integer(),
+      from: Type.Integer(),
+      limit: Type.Integer(),
+      order_by: Type.String(),
+      type: Type.Optional(Type.String()),
+      artifacts_list: Type.Array(ArtifactInfo),
+    }),
+  ),
+});
+
+export const ArtifactIdBody = Type.Object({ artifact_id: FileId });
+
+export const ArtifactInfoReply = Type.Object({
+  status: Type.Boolean(),
+  msg: Type.String(),
+  status_code: Type.Optional(Type.String()),
+  artifact_info: Type.Optional(ArtifactInfo),
+  room_info: Type.Optional(PastRoomInfo),
+});

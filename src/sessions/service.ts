@@ -212,9 +212,10 @@ export async function getAnalyticsFile(
   db: Kysely<Database>,
   accountId: number,
   fileId: string,
+  missing = 'analytics not found',
 ): Promise<repo.AnalyticsFileRow> {
   const row = await repo.findAnalyticsFile(db, accountId, fileId);
-  if (!row) throw notFound('analytics not found');
+  if (!row) throw notFound(missing);
   return row;
 }
 
@@ -223,9 +224,10 @@ export async function deleteAnalytics(
   storage: FileStorage,
   accountId: number,
   fileId: string,
+  missing = 'analytics not found',
 ): Promise<void> {
   const row = await atomically(db, (trx) => repo.deleteAnalyticsFile(trx, accountId, fileId));
-  if (!row) throw notFound('analytics not found');
+  if (!row) throw notFound(missing);
   await storage.remove(analyticsFile(row)).catch(() => undefined);
 }
 

@@ -177,6 +177,10 @@ export const QUERIES: Record<string, Record<string, Call>> = {
       sessions.pagePastSessions(db, { ...page, direction: 'asc', roomIds: ['a', 'b'] }),
     findSessionBySid: (db) => sessions.findSessionBySid(db, 1, 's'),
     joinedParticipants: (db) => sessions.joinedParticipants(db, [1, 2]),
+    'countArtifacts (every room)': (db) => sessions.countArtifacts(db, { accountId: 1, roomIds: [] }),
+    'countArtifacts (2 rooms, one session)': (db) =>
+      sessions.countArtifacts(db, { accountId: 1, roomIds: ['a', 'b'], roomSid: 's' }),
+    pageArtifacts: (db) => sessions.pageArtifacts(db, { ...page, roomIds: ['a'] }),
     analyticsFileIdsOfSessions: (db) => sessions.analyticsFileIdsOfSessions(db, 1, ['s1', 's2']),
   },
   statistics: {

@@ -421,6 +421,39 @@ where
 group by
   "session_id";
 
+-- countArtifacts (every room)
+select
+  count(*) as "n"
+from
+  "analytics_files"
+where
+  "account_id" = $1;
+
+-- countArtifacts (2 rooms, one session)
+select
+  count(*) as "n"
+from
+  "analytics_files"
+where
+  "account_id" = $1
+  and "room_id" in ($2, $3)
+  and "file_id" = $4;
+
+-- pageArtifacts
+select
+  *
+from
+  "analytics_files"
+where
+  "account_id" = $1
+  and "room_id" in ($2)
+order by
+  "id" desc
+limit
+  $3
+offset
+  $4;
+
 -- analyticsFileIdsOfSessions
 select
   "room_sid",

@@ -409,6 +409,39 @@ where
 group by
   "session_id";
 
+-- countArtifacts (every room)
+select
+  count(*) as "n"
+from
+  "analytics_files"
+where
+  "account_id" = ?;
+
+-- countArtifacts (2 rooms, one session)
+select
+  count(*) as "n"
+from
+  "analytics_files"
+where
+  "account_id" = ?
+  and "room_id" in (?, ?)
+  and "file_id" = ?;
+
+-- pageArtifacts
+select
+  *
+from
+  "analytics_files"
+where
+  "account_id" = ?
+  and "room_id" in (?)
+order by
+  "id" desc
+limit
+  ?
+offset
+  ?;
+
 -- analyticsFileIdsOfSessions
 select
   "room_sid",
