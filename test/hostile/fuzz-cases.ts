@@ -333,6 +333,17 @@ function plugnmeetTemplates(t: FuzzTargets): Template[] {
     post('/auth/analytics/fetch', { room_ids: ['room-a'], from: 0, limit: 10 }),
     post('/auth/analytics/getDownloadToken', { file_id: t.analyticsFileId }),
     post('/auth/analytics/delete', { file_id: 'fuzz-nothing' }),
+    post('/auth/room/fetchPastRooms', { room_ids: ['room-a'], from: 0, limit: 20, order_by: 'DESC' }),
+    post('/auth/artifact/fetch', {
+      room_ids: ['room-a'],
+      room_sid: 'sid-a',
+      type: 'MEETING_ANALYTICS',
+      from: 0,
+      limit: 10,
+    }),
+    post('/auth/artifact/info', { artifact_id: t.analyticsFileId }),
+    post('/auth/artifact/getDownloadToken', { artifact_id: t.analyticsFileId }),
+    post('/auth/artifact/delete', { artifact_id: 'fuzz-nothing' }),
   ];
 }
 
@@ -358,7 +369,7 @@ function plugnmeetRequest(rand: Rand, t: FuzzTargets): FuzzRequest {
   if (move === 1)
     return {
       method: 'GET',
-      path: `/download/analytics/${forgedToken(rand, t, rand.pick([t.analyticsToken, t.downloadToken]))}`,
+      path: `/download/${rand.pick(['analytics', 'artifact'])}/${forgedToken(rand, t, rand.pick([t.analyticsToken, t.downloadToken]))}`,
       headers: {},
     };
   if (move === 2) {
