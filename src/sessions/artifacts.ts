@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
 import { pastRoomOfSession } from './past-rooms.js';
-import * as repo from './repository.js';
+import * as repo from './past-rooms.repository.js';
+import { findAnalyticsFile, type AnalyticsFileRow } from './repository.js';
 import type { ArtifactInfo, ArtifactsFetchBody } from './schemas.js';
 
 /**
@@ -25,7 +26,7 @@ function requestedType(type: string | number | undefined): { name?: string; none
   return { name: String(type), none: true };
 }
 
-const toArtifact = (row: repo.AnalyticsFileRow): ArtifactInfo => ({
+const toArtifact = (row: AnalyticsFileRow): ArtifactInfo => ({
   artifact_id: row.file_id,
   room_id: row.room_id,
   type: MEETING_ANALYTICS,
@@ -55,7 +56,7 @@ export async function fetchArtifacts(db: Kysely<Database>, accountId: number, bo
 
 /** `artifact/info`: the artifact and the past room of its session. */
 export async function artifactInfo(db: Kysely<Database>, accountId: number, artifactId: string) {
-  const row = await repo.findAnalyticsFile(db, accountId, artifactId);
+  const row = await findAnalyticsFile(db, accountId, artifactId);
   if (!row) throw notFound('artifact not found');
   const room = await pastRoomOfSession(db, accountId, row.room_sid);
   return { artifact_info: toArtifact(row), ...(room ? { room_info: room } : {}) };

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { invalidParams } from '../http/errors.js';
-import * as repo from './repository.js';
+import * as repo from './past-rooms.repository.js';
+import type { SessionRow } from './repository.js';
 import type { PastRoomInfo, PastRoomsBody } from './schemas.js';
 
 /**
@@ -21,7 +22,7 @@ const formatTime = (ms: number | null, format: RoomTimeFormat): string => {
 async function toPastRooms(
   db: Kysely<Database>,
   accountId: number,
-  sessions: readonly repo.SessionRow[],
+  sessions: readonly SessionRow[],
   format: RoomTimeFormat,
 ): Promise<PastRoomInfo[]> {
   const [joined, files] = await Promise.all([

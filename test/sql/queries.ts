@@ -13,6 +13,7 @@ import { getReportsBetween } from '../../src/reports/analytics/queries/get-repor
 import { CountDeltas } from '../../src/reports/counts/count-deltas.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import * as reports from '../../src/reports/repository.js';
+import * as pastRooms from '../../src/sessions/past-rooms.repository.js';
 import * as sessions from '../../src/sessions/repository.js';
 import * as statistics from '../../src/statistics/repository.js';
 
@@ -170,18 +171,18 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     'pageByRooms (1 room)': (db) => sessions.pageByRooms(db, { ...page, roomIds: ['a'] }),
     'pageByRooms (3 rooms)': (db) => sessions.pageByRooms(db, { ...page, direction: 'asc', roomIds: ['a', 'b', 'c'] }),
     analyticsTotals: (db) => sessions.analyticsTotals(db),
-    'countPastSessions (every room)': (db) => sessions.countPastSessions(db, 1, []),
-    'countPastSessions (2 rooms)': (db) => sessions.countPastSessions(db, 1, ['a', 'b']),
-    'pagePastSessions (every room)': (db) => sessions.pagePastSessions(db, { ...page, roomIds: [] }),
+    'countPastSessions (every room)': (db) => pastRooms.countPastSessions(db, 1, []),
+    'countPastSessions (2 rooms)': (db) => pastRooms.countPastSessions(db, 1, ['a', 'b']),
+    'pagePastSessions (every room)': (db) => pastRooms.pagePastSessions(db, { ...page, roomIds: [] }),
     'pagePastSessions (2 rooms, ascending)': (db) =>
-      sessions.pagePastSessions(db, { ...page, direction: 'asc', roomIds: ['a', 'b'] }),
-    findSessionBySid: (db) => sessions.findSessionBySid(db, 1, 's'),
-    joinedParticipants: (db) => sessions.joinedParticipants(db, [1, 2]),
-    'countArtifacts (every room)': (db) => sessions.countArtifacts(db, { accountId: 1, roomIds: [] }),
+      pastRooms.pagePastSessions(db, { ...page, direction: 'asc', roomIds: ['a', 'b'] }),
+    findSessionBySid: (db) => pastRooms.findSessionBySid(db, 1, 's'),
+    joinedParticipants: (db) => pastRooms.joinedParticipants(db, [1, 2]),
+    'countArtifacts (every room)': (db) => pastRooms.countArtifacts(db, { accountId: 1, roomIds: [] }),
     'countArtifacts (2 rooms, one session)': (db) =>
-      sessions.countArtifacts(db, { accountId: 1, roomIds: ['a', 'b'], roomSid: 's' }),
-    pageArtifacts: (db) => sessions.pageArtifacts(db, { ...page, roomIds: ['a'] }),
-    analyticsFileIdsOfSessions: (db) => sessions.analyticsFileIdsOfSessions(db, 1, ['s1', 's2']),
+      pastRooms.countArtifacts(db, { accountId: 1, roomIds: ['a', 'b'], roomSid: 's' }),
+    pageArtifacts: (db) => pastRooms.pageArtifacts(db, { ...page, roomIds: ['a'] }),
+    analyticsFileIdsOfSessions: (db) => pastRooms.analyticsFileIdsOfSessions(db, 1, ['s1', 's2']),
   },
   statistics: {
     insertSnapshot: (db) => statistics.insertSnapshot(db, { id: 'a'.repeat(24), created_at: T, document: '{}' }),
