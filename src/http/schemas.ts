@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TProperties } from '@sinclair/typebox';
 
 /** Shared schema pieces of the Reports v4 family. */
 export const ReportsError = Type.Object(
@@ -49,3 +49,7 @@ export const RocketChatError = Type.Object(
 export const PlugnmeetStatus = { status: Type.Boolean(), msg: Type.String(), status_code: Type.String() };
 export const PlugnmeetStatusReply = Type.Object(PlugnmeetStatus);
 export const PlugnmeetTokenReply = Type.Object({ ...PlugnmeetStatus, token: Type.Optional(Type.String()) });
+
+/** A plugNmeet reply whose status_code may be absent, with the fields a success adds. */
+export const plugnmeetReply = <P extends TProperties>(fields: P) =>
+  Type.Object({ status: Type.Boolean(), msg: Type.String(), status_code: Type.Optional(Type.String()), ...fields });

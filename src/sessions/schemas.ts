@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { plugnmeetReply } from '../http/schemas.js';
 
 const RoomId = Type.String({ minLength: 1, maxLength: 256 });
 const FileId = Type.String({ minLength: 1, maxLength: 256 });
@@ -38,10 +39,7 @@ export type RoomEvent = Static<typeof RoomEvent>;
 export const EventsBody = Type.Object({ events: Type.Array(RoomEvent, { minItems: 1, maxItems: 1000 }) });
 export type EventsBody = Static<typeof EventsBody>;
 
-export const EventsReply = Type.Object({
-  status: Type.Boolean(),
-  msg: Type.String(),
-  status_code: Type.Optional(Type.String()),
+export const EventsReply = plugnmeetReply({
   // Optional: a business error (HTTP 200, status:false) carries none of them.
   stored: Type.Optional(Type.Integer({ description: 'Events stored by this call' })),
   duplicates: Type.Optional(Type.Integer({ description: 'Events ignored: their id was seen before' })),
@@ -64,10 +62,7 @@ export const AnalyticsInfo = Type.Object({
   room_creation_time: Type.Integer({ description: 'Unix seconds: when the session started' }),
 });
 
-export const AnalyticsFetchReply = Type.Object({
-  status: Type.Boolean(),
-  msg: Type.String(),
-  status_code: Type.Optional(Type.String()),
+export const AnalyticsFetchReply = plugnmeetReply({
   result: Type.Optional(
     Type.Object({
       total_analytics: Type.Integer(),
@@ -102,10 +97,7 @@ export const PastRoomInfo = Type.Object({
 });
 export type PastRoomInfo = Static<typeof PastRoomInfo>;
 
-export const PastRoomsReply = Type.Object({
-  status: Type.Boolean(),
-  msg: Type.String(),
-  status_code: Type.Optional(Type.String()),
+export const PastRoomsReply = plugnmeetReply({
   result: Type.Optional(
     Type.Object({
       total_rooms: Type.Integer(),
@@ -147,10 +139,7 @@ export const ArtifactInfo = Type.Object({
 });
 export type ArtifactInfo = Static<typeof ArtifactInfo>;
 
-export const ArtifactsFetchReply = Type.Object({
-  status: Type.Boolean(),
-  msg: Type.String(),
-  status_code: Type.Optional(Type.String()),
+export const ArtifactsFetchReply = plugnmeetReply({
   result: Type.Optional(
     Type.Object({
       total_artifacts: Type.Integer(),
@@ -165,10 +154,7 @@ export const ArtifactsFetchReply = Type.Object({
 
 export const ArtifactIdBody = Type.Object({ artifact_id: FileId });
 
-export const ArtifactInfoReply = Type.Object({
-  status: Type.Boolean(),
-  msg: Type.String(),
-  status_code: Type.Optional(Type.String()),
+export const ArtifactInfoReply = plugnmeetReply({
   artifact_info: Type.Optional(ArtifactInfo),
   room_info: Type.Optional(PastRoomInfo),
 });
