@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { plugnmeetSecurity } from './schemas.js';
 import { requireSignedApiCall } from '../auth/hooks.js';
 import { useFamilyErrors } from './families.js';
+import { invalidParams } from './errors.js';
 import { captureRawJsonBody } from './raw-body.js';
 
 /**
@@ -56,4 +57,24 @@ export function normalizeBodies(scope: FastifyInstance, nested: readonly string[
   scope.addHook('preValidation', async (request) => {
     request.body = normalizePlugnmeetBody(request.body, nested);
   });
+}
+
+export interface PageParams {
+  from: number;
+  limit: number;
+  orderBy: 'ASC' | 'DESC';
+}
+
+/**
+ * plugNmeet's paging of every list (recordings, analytics, past rooms, artifacts): from 0 by
+ * default; limit 0 or absent → 20, over 100 → 100; order_by DESC (default) or ASC, in any case.
+ */
+export function pageParams(body: {
+  from?: number | undefined;
+  limit?: number | undefined;
+  order_by?: string | undefined;
+}): PageParams {
+  const orderBy = (body.order_by ?? 'DESC').toUpperCase();
+  if (orderBy !== 'ASC' && orderBy !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
+  return { from: body.from ?? 0, limit: !body.limit ? 20 : Math.min(body.limit, 100), orderBy };
 }

@@ -7,7 +7,8 @@ import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
 import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
-import { pastRoomOfSession } from '../sessions/past-rooms.js';
+import { formatRoomTime, pastRoomOfSession } from '../sessions/past-rooms.js';
+import { pageParams, type PageParams } from '../http/plugnmeet.js';
 import type { PastRoomInfo } from '../sessions/schemas.js';
 import * as repo from './repository.js';
 import type {
@@ -24,8 +25,6 @@ export const recordingFile = (row: Pick<RecordingRow, 'account_id' | 'file_path'
   accountPath('recordings', row.account_id, row.file_path);
 const accountDirectory = (accountId: number) => `recordings/${accountId}`;
 
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
 /** From this offset on, a page is located through the per-day counters instead of walking rows. */
 const DEEP_PAGE_OFFSET = 1000;
 
@@ -45,29 +44,17 @@ export function toRecordingInfo(row: repo.ListedRecording): RecordingInfo {
   };
 }
 
-export interface FetchParams {
+export interface FetchParams extends PageParams {
   roomIds: string[] | undefined;
   roomSid: string | undefined;
-  from: number;
-  limit: number;
-  orderBy: 'ASC' | 'DESC';
 }
 
-/** Applies plugNmeet's defaults and clamps: limit 0/absent → 20, > 100 → 100; order_by any case. */
+/** The rooms or session asked for, and plugNmeet's paging (pageParams). */
 export function fetchParams(
   body: Pick<FetchBody, 'room_ids' | 'from' | 'limit' | 'order_by'> & { room_sid?: string | undefined },
 ): FetchParams {
   if (!body.room_ids && !body.room_sid) throw invalidParams('room_ids is required (or room_sid)');
-  const order = (body.order_by ?? 'DESC').toUpperCase();
-  if (order !== 'ASC' && order !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
-  const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
-  return {
-    roomIds: body.room_ids && [...new Set(body.room_ids)],
-    roomSid: body.room_sid,
-    from: body.from ?? 0,
-    limit,
-    orderBy: order,
-  };
+  return { roomIds: body.room_ids && [...new Set(body.room_ids)], roomSid: body.room_sid, ...pageParams(body) };
 }
 
 /**
@@ -146,7 +133,7 @@ export async function roomOfRecording(
       room_sid: row.room_sid,
       joined_participants: 0,
       webhook_url: '',
-      created: new Date(row.room_creation_time * 1000).toISOString().replace('T', ' ').replace('.000Z', ''),
+      created: formatRoomTime(row.room_creation_time * 1000, 'sql'),
       ended: '',
     }
   );

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
-import { pastRoomOfSession } from './past-rooms.js';
+import { pageParams } from '../http/plugnmeet.js';
+import { formatRoomTime, pastRoomOfSession } from './past-rooms.js';
 import * as repo from './past-rooms.repository.js';
 import { findAnalyticsFile, type AnalyticsFileRow } from './repository.js';
 import type { ArtifactInfo, ArtifactsFetchBody } from './schemas.js';
@@ -14,8 +15,6 @@ import type { ArtifactInfo, ArtifactsFetchBody } from './schemas.js';
  */
 
 const MEETING_ANALYTICS = 'MEETING_ANALYTICS';
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
 
 /** The type filter: absent, MEETING_ANALYTICS (name or 1), or another known kind Recap keeps none of. */
 function requestedType(type: string | number | undefined): { name?: string; none: boolean } {
@@ -30,7 +29,7 @@ const toArtifact = (row: AnalyticsFileRow): ArtifactInfo => ({
   artifact_id: row.file_id,
   room_id: row.room_id,
   type: MEETING_ANALYTICS,
-  created: new Date(row.creation_time * 1000).toISOString().replace('.000Z', 'Z'),
+  created: formatRoomTime(row.creation_time * 1000, 'rfc3339'),
   metadata: {
     user_info: null,
     provider_job_info: null,
@@ -40,11 +39,8 @@ const toArtifact = (row: AnalyticsFileRow): ArtifactInfo => ({
 
 /** `artifact/fetch`: paging as fetchPastRooms; no match at all answers NOT_FOUND (the route's). */
 export async function fetchArtifacts(db: Kysely<Database>, accountId: number, body: ArtifactsFetchBody) {
-  const orderBy = (body.order_by ?? 'DESC').toUpperCase();
-  if (orderBy !== 'ASC' && orderBy !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
+  const { from, limit, orderBy } = pageParams(body);
   const type = requestedType(body.type);
-  const from = body.from ?? 0;
-  const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
   const q = { accountId, roomIds: [...new Set(body.room_ids ?? [])], roomSid: body.room_sid };
   const total = type.none ? 0 : await repo.countArtifacts(db, q);
   const rows =

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { invalidParams } from '../http/errors.js';
+import { pageParams } from '../http/plugnmeet.js';
 import * as repo from './past-rooms.repository.js';
 import type { SessionRow } from './repository.js';
 import type { PastRoomInfo, PastRoomsBody } from './schemas.js';
@@ -13,7 +13,8 @@ import type { PastRoomInfo, PastRoomsBody } from './schemas.js';
 
 export type RoomTimeFormat = 'rfc3339' | 'sql';
 
-const formatTime = (ms: number | null, format: RoomTimeFormat): string => {
+/** A unix-ms instant as plugNmeet-server formats room and artifact times; '' for none. */
+export const formatRoomTime = (ms: number | null, format: RoomTimeFormat): string => {
   if (ms === null) return '';
   const iso = new Date(Math.floor(ms / 1000) * 1000).toISOString();
   return format === 'rfc3339' ? iso.replace('.000Z', 'Z') : iso.replace('T', ' ').replace('.000Z', '');
@@ -44,22 +45,16 @@ async function toPastRooms(
       room_sid: s.room_sid,
       joined_participants: joined.get(s.id) ?? 0,
       webhook_url: s.webhook_url,
-      created: formatTime(s.started_at, format),
-      ended: formatTime(s.ended_at, format),
+      created: formatRoomTime(s.started_at, format),
+      ended: formatRoomTime(s.ended_at, format),
       ...(fileId === undefined ? {} : { analytics_file_id: fileId }),
     };
   });
 }
 
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
-
-/** `room/fetchPastRooms`: limit 0/absent → 20, > 100 → 100; order_by DESC (default) or ASC, any case. */
+/** `room/fetchPastRooms`, with plugNmeet's paging (pageParams). */
 export async function fetchPastRooms(db: Kysely<Database>, accountId: number, body: PastRoomsBody) {
-  const orderBy = (body.order_by ?? 'DESC').toUpperCase();
-  if (orderBy !== 'ASC' && orderBy !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
-  const from = body.from ?? 0;
-  const limit = !body.limit ? DEFAULT_LIMIT : Math.min(body.limit, MAX_LIMIT);
+  const { from, limit, orderBy } = pageParams(body);
   const roomIds = [...new Set(body.room_ids ?? [])];
   const total = await repo.countPastSessions(db, accountId, roomIds);
   const sessions =
