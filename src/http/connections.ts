@@ -44,20 +44,22 @@ export function connectionOptions(limits: ConnectionLimits): Pick<
   };
 }
 
+/** Node's client errors and their answers; any other is a request that is not valid HTTP. */
+const CLIENT_ERRORS: Record<string, { status: number; error: string; code: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    error: 'the request headers did not arrive in time',
+    code: 'request_timeout',
+  },
+  HPE_HEADER_OVERFLOW: { status: 431, error: 'the request headers are too large', code: 'headers_too_large' },
+};
+const NOT_HTTP = { status: 400, error: 'the request is not valid HTTP', code: 'invalid_params' };
+
 /** Fastify's default answer to a request Node could not parse, plus `Connection: close`. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message =
-    status === 408
-      ? 'the request headers did not arrive in time'
-      : status === 431
-        ? 'the request headers are too large'
-        : 'the request is not valid HTTP';
-  const body = JSON.stringify({
-    error: message,
-    code: status === 400 ? 'invalid_params' : status === 408 ? 'request_timeout' : 'headers_too_large',
-  });
+  const { status, ...answer } = (error.code && CLIENT_ERRORS[error.code]) || NOT_HTTP;
+  const body = JSON.stringify(answer);
   if (socket.writable) {
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -31,6 +31,21 @@ export interface FileTokenClaims {
 
 export const FILE_TOKEN_SECRET = 'file-tokens';
 
+/** The signer and verifier of a secret (synchronous: the key is a buffer, not a callback). */
+const jwtOf = (key: Buffer) => ({
+  sign: createSigner({ key, algorithm: 'HS256' }),
+  verify: createVerifier({ key, algorithms: ['HS256'] }),
+});
+const jwts = new WeakMap<Buffer, ReturnType<typeof jwtOf>>();
+
+/** The installation secret's signer and verifier, built once per secret (a download checks one). */
+async function fileTokenJwt(db: Kysely<Database>): Promise<ReturnType<typeof jwtOf>> {
+  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  let jwt = jwts.get(key);
+  if (!jwt) jwts.set(key, (jwt = jwtOf(key)));
+  return jwt;
+}
+
 export async function signFileToken(
   db: Kysely<Database>,
   client: ApiClient,
@@ -38,9 +53,8 @@ export async function signFileToken(
   ttlMs: number,
   nowMs = Date.now(),
 ): Promise<string> {
-  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  const { sign } = await fileTokenJwt(db);
   const now = Math.floor(nowMs / 1000);
-  const sign = createSigner({ key, algorithm: 'HS256' });
   return sign({ iss: client.apiKey, acc: client.accountId, ...claims, nbf: now, exp: now + Math.ceil(ttlMs / 1000) });
 }
 
@@ -62,10 +76,10 @@ export async function verifyFileToken(
   token: string,
   kind: FileTokenKind,
 ): Promise<FileTokenCheck> {
-  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  const { verify } = await fileTokenJwt(db);
   let claims: Record<string, unknown>;
   try {
-    claims = createVerifier({ key, algorithms: ['HS256'] })(token) as Record<string, unknown>;
+    claims = verify(token) as Record<string, unknown>;
   } catch (error) {
     const expired = error instanceof TokenError && error.code === TokenError.codes.expired;
     return { ok: false, reason: expired ? 'expired' : 'invalid' };
