@@ -42,8 +42,11 @@ export function cachedInstanceSecret(db: Kysely<Database>, name: string): Promis
   return secret;
 }
 
+/** The installation's secrets, by use: what signs download/upload tokens, and report image URLs. */
+export const SECRETS = { fileTokens: 'file-tokens', imageUrls: 'image-urls' } as const;
+
 /** The secrets `recap secrets rotate` replaces: every token and image URL signed so far stops working. */
-export const ROTATED_SECRETS = ['file-tokens', 'image-urls'] as const;
+export const ROTATED_SECRETS = Object.values(SECRETS);
 
 export async function rotateInstanceSecrets(db: Kysely<Database>): Promise<readonly string[]> {
   for (const name of ROTATED_SECRETS)

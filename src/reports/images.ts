@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import sharp from 'sharp';
-import { cachedInstanceSecret } from '../auth/instance.js';
+import { cachedInstanceSecret, SECRETS } from '../auth/instance.js';
 import type { AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
 import { atomically } from '../db/dialect.js';
@@ -139,7 +139,7 @@ export async function addReportImage(
 /** Signs and checks style URLs with the installation's secret. */
 export class ImageUrls {
   static async for(db: Kysely<Database>, ttlMs: number): Promise<ImageUrls> {
-    return new ImageUrls(await cachedInstanceSecret(db, 'image-urls'), ttlMs);
+    return new ImageUrls(await cachedInstanceSecret(db, SECRETS.imageUrls), ttlMs);
   }
 
   private constructor(

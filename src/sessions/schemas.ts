@@ -109,9 +109,6 @@ export const PastRoomsReply = plugnmeetReply({
   ),
 });
 
-/** plugNmeet's RoomArtifactType: Recap keeps meeting analytics only. */
-export const ARTIFACT_TYPES = ['MEETING_ANALYTICS'] as const;
-
 export const ArtifactsFetchBody = Type.Object({
   room_ids: Type.Optional(Type.Array(RoomId, { maxItems: 500, description: 'Absent or empty: every room' })),
   room_sid: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),

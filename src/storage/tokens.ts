@@ -1,6 +1,6 @@
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import type { Kysely } from 'kysely';
-import { cachedInstanceSecret } from '../auth/instance.js';
+import { cachedInstanceSecret, SECRETS } from '../auth/instance.js';
 import { findApiClient, type ApiClient } from '../auth/service.js';
 import type { Database } from '../db/schema.js';
 
@@ -29,8 +29,6 @@ export interface FileTokenClaims {
   exp: number;
 }
 
-export const FILE_TOKEN_SECRET = 'file-tokens';
-
 /** The signer and verifier of a secret (synchronous: the key is a buffer, not a callback). */
 const jwtOf = (key: Buffer) => ({
   sign: createSigner({ key, algorithm: 'HS256' }),
@@ -40,7 +38,7 @@ const jwts = new WeakMap<Buffer, ReturnType<typeof jwtOf>>();
 
 /** The installation secret's signer and verifier, built once per secret (a download checks one). */
 async function fileTokenJwt(db: Kysely<Database>): Promise<ReturnType<typeof jwtOf>> {
-  const key = await cachedInstanceSecret(db, FILE_TOKEN_SECRET);
+  const key = await cachedInstanceSecret(db, SECRETS.fileTokens);
   let jwt = jwts.get(key);
   if (!jwt) jwts.set(key, (jwt = jwtOf(key)));
   return jwt;

@@ -11,7 +11,6 @@ export const BUCKET_MS = 900_000;
 
 /** Stored level numbers, by name. */
 export const LEVEL = { quarterHour: 0, hour: 1, day: 2, thirtyTwoDays: 3, eightDays: 4 } as const;
-export type Level = (typeof LEVEL)[keyof typeof LEVEL];
 
 /** Width of each stored level, in quarter hours, by level number. */
 export const LEVEL_SIZES: Readonly<Record<number, number>> = {
