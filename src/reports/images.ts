@@ -7,7 +7,7 @@ import { hasPermission } from '../auth/permissions.js';
 import { atomically } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { forbidden, invalidParams } from '../http/errors.js';
-import type { FileStorage } from '../storage/files.js';
+import { accountPath, type FileStorage } from '../storage/files.js';
 import * as repo from './repository.js';
 import { getReport } from './service.js';
 
@@ -108,7 +108,7 @@ export async function addReportImage(
   if (body.length === 0) throw notAnImage('the body is empty');
   const variants = await renderVariants(body);
   // A fresh directory per upload: ids come from the database, names never from the client.
-  const dir = `report-images/${report.account_id}/${report.id}/${randomBytes(8).toString('hex')}`;
+  const dir = accountPath('report-images', report.account_id, `${report.id}/${randomBytes(8).toString('hex')}`);
   const files = [`${dir}/original.${variants.format}`, `${dir}/thumb.jpg`, `${dir}/medium.jpg`];
   try {
     await Promise.all([
