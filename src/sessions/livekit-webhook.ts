@@ -4,12 +4,12 @@ import { AppError } from '../http/errors.js';
 import { registerRecording } from '../recordings/service.js';
 import { isSafeRelativePath } from '../storage/files.js';
 import { mapWebhook, verifyWebhook, webhookIssuer } from './livekit.js';
-import { closeSessions, ingestEvents, type IngestResult } from './service.js';
+import { receiveRoomEvents, type IngestResult } from './service.js';
 
 /**
  * `POST /webhooks/livekit`: verifies the webhook with the API key pair its JWT names, stores the
- * room events it maps to, registers an egress file as a recording of that key's account, and
- * writes the files of the sessions it ended.
+ * room events it maps to (writing the files of the sessions they end), and registers an egress
+ * file as a recording of that key's account.
  */
 export async function receiveLiveKitWebhook(
   app: Pick<FastifyInstance, 'db' | 'storage' | 'config'>,
@@ -26,7 +26,7 @@ export async function receiveLiveKitWebhook(
   const mapped = mapWebhook(event);
   const result =
     mapped.events.length > 0
-      ? await ingestEvents(app.db, client.accountId, mapped.events)
+      ? await receiveRoomEvents(app.db, app.storage, app.config.sessionIdleTimeoutMs, client.accountId, mapped.events)
       : { stored: 0, duplicates: 0, late: 0, ended: 0 };
   if (mapped.recording) {
     // Egress file names are relative to the account's recordings directory.
@@ -47,6 +47,5 @@ export async function receiveLiveKitWebhook(
       );
     }
   }
-  if (result.ended > 0) await closeSessions(app.db, app.storage, app.config.sessionIdleTimeoutMs);
   return result;
 }

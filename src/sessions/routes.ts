@@ -36,8 +36,15 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ),
     },
     async (request) => {
-      const result = await analytics.ingestEvents(app.db, request.apiClient!.accountId, request.body.events);
-      if (result.ended > 0) await analytics.closeSessions(app.db, app.storage, app.config.sessionIdleTimeoutMs);
+      const { db, storage, config } = app;
+      const events = request.body.events;
+      const result = await analytics.receiveRoomEvents(
+        db,
+        storage,
+        config.sessionIdleTimeoutMs,
+        request.apiClient!.accountId,
+        events,
+      );
       return { ...OK, stored: result.stored, duplicates: result.duplicates, late: result.late };
     },
   );

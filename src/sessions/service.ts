@@ -122,6 +122,22 @@ export async function ingestEvents(
   });
 }
 
+/**
+ * `ingestEvents`, then the files of the sessions the batch ended (`room_finished`) are written
+ * before the caller answers, so a fetch right after lists them.
+ */
+export async function receiveRoomEvents(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  idleMs: number,
+  accountId: number,
+  events: readonly RoomEvent[],
+): Promise<IngestResult> {
+  const result = await ingestEvents(db, accountId, events);
+  if (result.ended > 0) await closeSessions(db, storage, idleMs);
+  return result;
+}
+
 const EVENTS_PAGE = 5_000;
 
 /**
