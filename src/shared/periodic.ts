@@ -1,5 +1,7 @@
 /** A task run now and then every `everyMs`, one run at a time; `stop()` waits for the current run. */
 export interface PeriodicTask {
+  /** Runs the task as soon as the current run ends, instead of at the next interval. */
+  trigger(): void;
   stop(): Promise<void>;
 }
 
@@ -10,14 +12,24 @@ export function startPeriodic(
 ): PeriodicTask {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  // Chained, so a slow run delays the next instead of overlapping it.
+  let queued = false;
+  // Chained, so a slow run delays the next instead of overlapping it; a run already waiting its
+  // turn stands for any number of later requests.
   const tick = () => {
-    running = running.then(task).catch(onError);
+    if (queued || stopped) return;
+    queued = true;
+    running = running
+      .then(() => {
+        queued = false;
+        return task();
+      })
+      .catch(onError);
   };
   tick();
-  const timer = setInterval(() => !stopped && tick(), everyMs);
+  const timer = setInterval(tick, everyMs);
   timer.unref();
   return {
+    trigger: tick,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -158,6 +158,7 @@ export function startStatisticsScheduler(
     options.onError,
   );
   return {
+    trigger: task.trigger,
     async stop() {
       await task.stop();
       await repo.removeInstance(db, instanceId).catch(options.onError);
