@@ -30,6 +30,8 @@ import { systemRoutes } from './http/system.routes.js';
 import { usePlugnmeetFamily } from './http/plugnmeet.js';
 import { recordingApiRoutes, recordingFileRoutes } from './recordings/routes.js';
 import { LocalFileStorage } from './storage/files.js';
+import { startWebhookDelivery, type DeliveryWorker } from './webhooks/delivery.js';
+import { webhookRoutes } from './webhooks/routes.js';
 import './http/types.js';
 
 export interface BuildOptions {
@@ -185,7 +187,16 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       (error) => app.log.error({ err: error }, 'sweeping partial files failed'),
     );
   });
+  // Webhooks queued by any instance are sent by whichever claims them first.
+  let webhooks: DeliveryWorker | undefined;
+  app.addHook('onReady', async () => {
+    webhooks = startWebhookDelivery(app.db, {
+      ...app.config.webhooks,
+      onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
+    });
+  });
   app.addHook('onClose', async () => {
+    await webhooks?.stop();
     await scheduler?.stop();
     await sweeper?.stop();
     await partials?.stop();
@@ -198,6 +209,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     await scope.register(reportDataRoutes);
     await scope.register(reportImageRoutes);
     await scope.register(reportAnalyticsRoutes);
+    await scope.register(webhookRoutes);
   });
 
   // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers

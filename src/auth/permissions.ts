@@ -9,6 +9,7 @@ export const PERMISSIONS = [
   'view-statistics',
   'manage-accounts',
   'manage-users',
+  'manage-webhooks',
   'manage-channels',
   'manage-forms',
   'manage-states',
@@ -25,6 +26,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
   manager: [
     'manage-users',
+    'manage-webhooks',
     'manage-channels',
     'manage-forms',
     'manage-states',

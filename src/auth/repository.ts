@@ -114,6 +114,18 @@ export async function findActiveApiKey(db: Kysely<Database>, apiKey: string): Pr
   return row;
 }
 
+/** An account's oldest API key that has not been revoked. */
+export async function oldestActiveApiKey(db: Kysely<Database>, accountId: number): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function listApiKeys(db: Kysely<Database>): Promise<ApiKeyRow[]> {
   return db.selectFrom('api_keys').selectAll().orderBy('id').execute();
 }

@@ -2,6 +2,7 @@ import { envSchema } from 'env-schema';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../shared/schema.js';
+import { parseAllowedHosts, type AllowedHosts } from '../webhooks/target-guard.js';
 
 /** Seconds as a plain number, or with a unit suffix: `30s`, `10m`, `6h`, `1d`. */
 const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$';
@@ -108,6 +109,16 @@ export const ConfigSchema = Type.Object({
     'A connection on which no byte moves for this long is closed (a stalled body or download); uploads run as long as bytes flow.',
   ),
   RECAP_KEEP_ALIVE_TIMEOUT: Duration('10s', 'An idle keep-alive connection is closed after this long.'),
+  RECAP_WEBHOOK_ALLOWED_HOSTS: Type.String({
+    default: '',
+    description:
+      'Comma-separated host names, addresses or CIDR ranges webhooks may reach although they are loopback, private or link-local (on-premises receivers). Others are refused.',
+  }),
+  RECAP_WEBHOOK_TIMEOUT: Duration('10s', 'A webhook delivery that has no answer after this long fails and is retried.'),
+  RECAP_WEBHOOK_RETRY_DELAY: Duration(
+    '10s',
+    'Delay before a failed webhook delivery’s first retry; it doubles with each failure, up to 1 h, for 24 h.',
+  ),
   RECAP_BENCH_ROUTES: Type.Boolean({
     default: false,
     description: 'Expose `/bench/static`, the HTTP-ceiling route used by `npm run bench`.',
@@ -129,6 +140,14 @@ export function parseDuration(value: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)?$/.exec(value.trim());
   if (!match) throw new ConfigError(`invalid duration "${value}" (use seconds or 30s, 10m, 6h, 1d)`);
   return Math.round(Number(match[1]) * (UNIT_SECONDS[match[2] ?? 's'] ?? 1) * 1000);
+}
+
+function allowedHosts(setting: string): AllowedHosts {
+  try {
+    return parseAllowedHosts(setting);
+  } catch (error) {
+    throw new ConfigError(`RECAP_WEBHOOK_ALLOWED_HOSTS: ${(error as Error).message}`);
+  }
 }
 
 function toConfig(raw: RawConfig) {
@@ -161,6 +180,11 @@ function toConfig(raw: RawConfig) {
       headersTimeoutMs: parseDuration(raw.RECAP_HEADERS_TIMEOUT),
       idleTimeoutMs: parseDuration(raw.RECAP_IDLE_TIMEOUT),
       keepAliveTimeoutMs: parseDuration(raw.RECAP_KEEP_ALIVE_TIMEOUT),
+    },
+    webhooks: {
+      allowedHosts: allowedHosts(raw.RECAP_WEBHOOK_ALLOWED_HOSTS),
+      timeoutMs: parseDuration(raw.RECAP_WEBHOOK_TIMEOUT),
+      retryDelayMs: parseDuration(raw.RECAP_WEBHOOK_RETRY_DELAY),
     },
     benchRoutes: raw.RECAP_BENCH_ROUTES,
   };

@@ -302,6 +302,39 @@ export interface ReportOptionCountsTable {
   total: number;
 }
 
+export interface WebhookSettingsTable {
+  account_id: number;
+  /** The account's default URL ('' when none): every event of the account goes there. */
+  url: ColumnType<string, string | undefined, string>;
+  /** The API key whose secret signs deliveries; null: the account's oldest active key. */
+  signing_api_key: string | null;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** The event's id: every URL an event goes to gets the same body. */
+  event_id: string;
+  event: string;
+  url: string;
+  /** The URL's host: the worker limits connections per host, so a dead one never holds them all. */
+  host: string;
+  /** The JSON body exactly as it is sent (and hashed into the signature). */
+  body: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When a pending row is due; a claim moves it forward by the lease. */
+  next_attempt_at: number;
+  /** Who holds the row while it is sent; only that holder records the outcome. */
+  claim: string | null;
+  created_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -334,6 +367,8 @@ export interface Database {
   report_state_counts: ReportStateCountsTable;
   report_user_counts: ReportUserCountsTable;
   report_option_counts: ReportOptionCountsTable;
+  webhook_settings: WebhookSettingsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -342,3 +377,5 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 
 export type RecordingRow = Selectable<RecordingsTable>;
 export type NewRecording = Insertable<RecordingsTable>;
+
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

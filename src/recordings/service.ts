@@ -7,7 +7,8 @@ import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
 import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
-import { formatRoomTime, pastRoomOfSession } from '../sessions/past-rooms.js';
+import { formatRoomTime, pastRoomOfSession, sessionWebhookUrl } from '../sessions/past-rooms.js';
+import { queueWebhookEvent } from '../webhooks/service.js';
 import { pageParams, type PageParams } from '../http/plugnmeet.js';
 import type { PastRoomInfo } from '../sessions/schemas.js';
 import * as repo from './repository.js';
@@ -242,8 +243,8 @@ export async function registerRecording(
   if (owner) throw pathTaken(r.file_path, owner.record_id);
   const creation = r.creation_time ?? Math.floor(nowMs / 1000);
   try {
-    return await atomically(db, (trx) =>
-      repo.insertRecording(trx, {
+    return await atomically(db, async (trx) => {
+      const row = await repo.insertRecording(trx, {
         account_id: accountId,
         record_id: recordId,
         room_id: r.room_id,
@@ -255,8 +256,22 @@ export async function registerRecording(
         room_creation_time: r.room_creation_time ?? creation,
         metadata: JSON.stringify(patchMetadata(EMPTY_METADATA, r.metadata ?? {})),
         created_at: nowMs,
-      }),
-    );
+      });
+      await queueWebhookEvent(
+        trx,
+        {
+          accountId,
+          event: 'recording_proceeded',
+          payload: {
+            room: { sid: row.room_sid, room_id: row.room_id },
+            recording_info: { record_id: row.record_id, file_path: row.file_path, file_size: row.file_size },
+          },
+          sessionUrl: await sessionWebhookUrl(trx, accountId, row.room_sid),
+        },
+        nowMs,
+      );
+      return row;
+    });
   } catch (error) {
     // Two identical registrations at once: the loser answers like a retry.
     if (!isUniqueViolation(error)) throw error;

@@ -12,6 +12,7 @@ import * as reports from './service.js';
 import { CountDeltas } from './counts/count-deltas.js';
 import { insertReports, type NewReport } from './repository.js';
 import { reserveIds } from '../db/dialect.js';
+import { queueWebhookEvent } from '../webhooks/service.js';
 
 const REPORT_BATCH = 1000;
 /** Count changes held in memory before they are written: a year of a hot channel's keys fits. */
@@ -122,6 +123,14 @@ export async function importNdjson(
 ): Promise<ImportResult> {
   return db.transaction().execute(async (trx) => {
     const result: ImportResult = { lines: 0, reports: 0, reads: 0, alerts: 0, deliveries: 0, opens: 0 };
+    // What each account received (an admin's file can span accounts): one `reports_imported` each.
+    const byAccount = new Map<number, Omit<ImportResult, 'lines'>>();
+    const tally = (accountId: number, what: keyof Omit<ImportResult, 'lines'>, n = 1) => {
+      let counts = byAccount.get(accountId);
+      if (!counts) byAccount.set(accountId, (counts = { reports: 0, reads: 0, alerts: 0, deliveries: 0, opens: 0 }));
+      counts[what] += n;
+      result[what] += n;
+    };
     // Reports, the bulk of an import, take a bulk path: checked with remembered lookups, given
     // reserved ids (so later lines can name them), inserted 1,000 rows at a time, and counted in
     // memory; other lines go through the endpoints' own functions, after pending reports are in.
@@ -195,16 +204,16 @@ export async function importNdjson(
               const ref = body.ref;
               if (pending.length >= REPORT_BATCH) await flushReports();
               if (ref !== undefined) reportRefs.set(ref, id);
-              result.reports++;
+              tally(checked.row.account_id, 'reports');
               break;
             }
             case 'read': {
               const { report_id, report_ref, user_id, read_at } = value as Static<(typeof LINE_TYPES)['read']>;
-              await reports.addRead(trx, caller, resolve(reportRefs, report_id, report_ref, 'report'), {
+              const read = await reports.addRead(trx, caller, resolve(reportRefs, report_id, report_ref, 'report'), {
                 user_id,
                 read_at,
               });
-              result.reads++;
+              tally(read.account_id, 'reads');
               break;
             }
             case 'alert': {
@@ -215,27 +224,31 @@ export async function importNdjson(
                 sent_at,
               });
               if (ref !== undefined) alertRefs.set(ref, alert.id);
-              result.alerts++;
-              result.deliveries += alert.deliveries;
+              tally(alert.account_id, 'alerts');
+              tally(alert.account_id, 'deliveries', alert.deliveries);
               break;
             }
             case 'alert_delivery': {
               const { alert_id, alert_ref, user_ids, sent_at } = value as Static<(typeof LINE_TYPES)['alert_delivery']>;
-              result.deliveries += (
-                await reports.addDeliveries(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), {
-                  user_ids,
-                  sent_at,
-                })
-              ).deliveries;
+              const alert = await reports.addDeliveries(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), {
+                user_ids,
+                sent_at,
+              });
+              tally(alert.account_id, 'deliveries', alert.deliveries);
               break;
             }
             case 'alert_open': {
               const { alert_id, alert_ref, user_id, opened_at } = value as Static<(typeof LINE_TYPES)['alert_open']>;
-              await reports.openAlert(trx, caller, resolve(alertRefs, alert_id, alert_ref, 'alert'), {
-                user_id,
-                opened_at,
-              });
-              result.opens++;
+              const { alert } = await reports.recordAlertOpen(
+                trx,
+                caller,
+                resolve(alertRefs, alert_id, alert_ref, 'alert'),
+                {
+                  user_id,
+                  opened_at,
+                },
+              );
+              tally(alert.account_id, 'opens');
               break;
             }
           }
@@ -249,6 +262,12 @@ export async function importNdjson(
     await flushReports();
     await counts.flush(trx);
     result.lines = line;
+    for (const [accountId, counts] of byAccount)
+      await queueWebhookEvent(trx, {
+        accountId,
+        event: 'reports_imported',
+        payload: { import: { account_id: accountId, lines: line, ...counts } },
+      });
     onProgress?.(line);
     return result;
   });

@@ -6,6 +6,8 @@ import { invalidParams } from '../http/errors.js';
 import { actingUser, getChannel, instant, visible, type Caller } from './access.js';
 import { CHOICE_TYPES, ReportChecker } from './report-checker.js';
 import * as repo from './repository.js';
+import { queueWebhookEvent } from '../webhooks/service.js';
+import { toIso } from '../shared/time.js';
 import type { FieldValue, FormBody, ReportBody } from './schemas.js';
 
 export { getChannel, getField } from './access.js';
@@ -137,7 +139,15 @@ export async function createReport(
   nowMs = Date.now(),
 ): Promise<ReportView> {
   const checked = await new ReportChecker(db, caller).check(body, nowMs);
-  const report = await atomically(db, (trx) => repo.insertReport(trx, checked.row, checked.selections));
+  const report = await atomically(db, async (trx) => {
+    const row = await repo.insertReport(trx, checked.row, checked.selections);
+    const { id, account_id, channel_id, form_id, user_id, state_id, created_at } = row;
+    const payload = {
+      report: { id, account_id, channel_id, form_id, user_id, state_id, created_at: toIso(created_at) },
+    };
+    await queueWebhookEvent(trx, { accountId: account_id, event: 'report_created', payload }, nowMs);
+    return row;
+  });
   return reportView(db, report);
 }
 
@@ -170,7 +180,7 @@ export async function addRead(
   const report = await getReport(db, caller, reportId);
   const readAt = instant(body.read_at, 'read_at', nowMs);
   const userId = await actingUser(db, caller, report.account_id, body.user_id, 'manage-reports');
-  return atomically(db, (trx) =>
+  const read = await atomically(db, (trx) =>
     repo.insertRead(trx, report.account_id, {
       report_id: report.id,
       channel_id: report.channel_id,
@@ -178,6 +188,7 @@ export async function addRead(
       read_at: readAt,
     }),
   );
+  return { ...read, account_id: report.account_id };
 }
 
 async function checkRecipients(db: Kysely<Database>, accountId: number, userIds: readonly number[]): Promise<void> {
@@ -227,7 +238,8 @@ export async function addDeliveries(
   return { ...alert, deliveries };
 }
 
-export async function openAlert(
+/** Records an open without telling anyone: the import sends one event for its whole file. */
+export async function recordAlertOpen(
   db: Kysely<Database>,
   caller: Caller,
   alertId: number,
@@ -237,7 +249,34 @@ export async function openAlert(
   const alert = await getAlert(db, caller, alertId);
   const openedAt = instant(body.opened_at, 'opened_at', nowMs);
   const userId = await actingUser(db, caller, alert.account_id, body.user_id, 'send-alerts');
-  return repo.insertOpen(db, { alert_id: alert.id, user_id: userId, opened_at: openedAt });
+  return { alert, open: await repo.insertOpen(db, { alert_id: alert.id, user_id: userId, opened_at: openedAt }) };
+}
+
+/** `POST /api/v4/alerts/:id/open`: records the open and queues `alert_opened` with it. */
+export async function openAlert(
+  db: Kysely<Database>,
+  caller: Caller,
+  alertId: number,
+  body: { user_id?: number | undefined; opened_at?: string | undefined },
+  nowMs = Date.now(),
+) {
+  return atomically(db, async (trx) => {
+    const { alert, open } = await recordAlertOpen(trx, caller, alertId, body, nowMs);
+    const alertOpen = {
+      alert_id: alert.id,
+      account_id: alert.account_id,
+      report_id: alert.report_id,
+      channel_id: alert.channel_id,
+      user_id: open.user_id,
+      opened_at: toIso(open.opened_at),
+    };
+    await queueWebhookEvent(
+      trx,
+      { accountId: alert.account_id, event: 'alert_opened', payload: { alert_open: alertOpen } },
+      nowMs,
+    );
+    return open;
+  });
 }
 
 /** Server statistics: reports, reads, alerts and images of every account (from per-channel totals). */

@@ -79,3 +79,8 @@ export async function pastRoomOfSession(
   const session = await repo.findSessionBySid(db, accountId, roomSid);
   return session && (await toPastRooms(db, accountId, [session], 'sql'))[0];
 }
+
+/** The webhook URL a session's events named ('' when none or no such session). */
+export async function sessionWebhookUrl(db: Kysely<Database>, accountId: number, roomSid: string): Promise<string> {
+  return (await repo.findSessionBySid(db, accountId, roomSid))?.webhook_url ?? '';
+}

@@ -12,6 +12,7 @@ import { signFileToken } from '../storage/tokens.js';
 import { buildAnalyticsFile, EVENT_NAMES, type StoredEvent } from './analytics-file.js';
 import * as repo from './repository.js';
 import type { RoomEvent } from './schemas.js';
+import { queueWebhookEvent } from '../webhooks/service.js';
 
 /** An account's analytics files live in `analytics/<account_id>/`; rows hold paths relative to it. */
 export const analyticsFile = (row: Pick<repo.AnalyticsFileRow, 'account_id' | 'file_path'>): string =>
@@ -199,6 +200,16 @@ export async function closeSessions(
           room_creation_time: Math.floor(session.started_at / 1000),
           created_at: nowMs,
         });
+        await queueWebhookEvent(
+          trx,
+          {
+            accountId: session.account_id,
+            event: 'analytics_proceeded',
+            payload: { room: { sid: session.room_sid, room_id: session.room_id }, analytics: { file_id: fileId } },
+            sessionUrl: session.webhook_url,
+          },
+          nowMs,
+        );
         return true;
       });
       if (done) closed++;

@@ -506,6 +506,9 @@ function reportsTemplates(t: FuzzTargets): Template[] {
     { method: 'GET', path: '/api/v4/analytics/user_awareness', query: { ...window, fields: 'total_alerts' } },
     { method: 'GET', path: '/api/v4/forms', query: { channel_id: String(t.channelId) } },
     { method: 'GET', path: '/api/v4/users/1' },
+    // An address the guard refuses before any lookup: the fuzz run sends nothing anywhere.
+    { method: 'PUT', path: '/api/v4/webhooks', body: { url: 'http://10.0.0.1/hook', signing_api_key: null } },
+    { method: 'GET', path: '/api/v4/webhooks/deliveries', query: { limit: '5', event: 'report_created' } },
   ];
 }
 

@@ -16,6 +16,7 @@ import * as reports from '../../src/reports/repository.js';
 import * as pastRooms from '../../src/sessions/past-rooms.repository.js';
 import * as sessions from '../../src/sessions/repository.js';
 import * as statistics from '../../src/statistics/repository.js';
+import * as webhooks from '../../src/webhooks/repository.js';
 
 /**
  * Every repository query, called with representative values, by snapshot file. Queries built from
@@ -84,6 +85,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     insertApiKey: (db) =>
       auth.insertApiKey(db, { account_id: 1, api_key: 'k', api_secret: 's', description: '', created_at: T }),
     findActiveApiKey: (db) => auth.findActiveApiKey(db, 'k'),
+    oldestActiveApiKey: (db) => auth.oldestActiveApiKey(db, 1),
     listApiKeys: (db) => auth.listApiKeys(db),
     revokeApiKey: (db) => auth.revokeApiKey(db, 'k', T),
     getInstanceSetting: (db) => auth.getInstanceSetting(db, 'unique_id'),
@@ -282,5 +284,40 @@ export const QUERIES: Record<string, Record<string, Call>> = {
       getReadCounts(db, 1, T, T + HOUR, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR),
     getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
+  },
+  webhooks: {
+    findSettings: (db) => webhooks.findSettings(db, 1),
+    putSettings: (db) =>
+      webhooks.putSettings(db, { account_id: 1, url: 'https://hooks.example/', signing_api_key: null, updated_at: T }),
+    insertDeliveries: (db) =>
+      webhooks.insertDeliveries(db, [
+        {
+          account_id: 1,
+          event_id: 'e-1',
+          event: 'recording_proceeded',
+          url: 'https://hooks.example/',
+          host: 'hooks.example',
+          body: '{}',
+          state: 'pending',
+          next_attempt_at: T,
+          created_at: T,
+        },
+      ]),
+    'firstDue (no busy host)': (db) => webhooks.firstDue(db, { now: T, busyHosts: [] }),
+    'firstDue (busy hosts)': (db) => webhooks.firstDue(db, { now: T, busyHosts: ['a', 'b'] }),
+    claimDelivery: (db) => webhooks.claimDelivery(db, { id: 1, now: T, leaseUntil: T + 20_000, claim: 'c-1' }),
+    'recordAttempt (delivered)': (db) =>
+      webhooks.recordAttempt(db, 1, 'c-1', { state: 'delivered', status: 204, at: T }),
+    'recordAttempt (retry)': (db) =>
+      webhooks.recordAttempt(db, 1, 'c-1', {
+        state: 'pending',
+        status: 500,
+        error: 'HTTP 500',
+        at: T,
+        nextAttemptAt: T,
+      }),
+    pageDeliveries: (db) =>
+      webhooks.pageDeliveries(db, { accountId: 1, before: 100, limit: 50, event: 'report_created' }),
+    deleteOldDeliveries: (db) => webhooks.deleteOldDeliveries(db, T, 1000),
   },
 };

@@ -151,6 +151,19 @@ where
   "api_key" = $1
   and "revoked_at" is null;
 
+-- oldestActiveApiKey
+select
+  *
+from
+  "api_keys"
+where
+  "account_id" = $1
+  and "revoked_at" is null
+order by
+  "id"
+limit
+  $2;
+
 -- listApiKeys
 select
   *

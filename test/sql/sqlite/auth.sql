@@ -151,6 +151,19 @@ where
   "api_key" = ?
   and "revoked_at" is null;
 
+-- oldestActiveApiKey
+select
+  *
+from
+  "api_keys"
+where
+  "account_id" = ?
+  and "revoked_at" is null
+order by
+  "id"
+limit
+  ?;
+
 -- listApiKeys
 select
   *
