@@ -6,7 +6,8 @@ import { AccessToken, WebhookEvent, TrackSource, TrackType, EgressStatus } from 
 import type { AnalyticsFile } from '../../src/sessions/analytics-file.js';
 import { startServer } from '../../src/main.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
-import { API_KEY, startTestServer, testConfig } from '../helpers/server.js';
+import { ADMIN, API_KEY, bearer, call, loginAs, startTestServer, testConfig } from '../helpers/server.js';
+import { startReceiver } from '../helpers/webhook-receiver.js';
 import { signedPost } from '../recordings/fixtures.js';
 import { downloadAnalytics, expectedFile, ROOM, scriptedSession, sendEvents, T0 } from './fixtures.js';
 
@@ -206,7 +207,11 @@ for (const engine of ENGINES) {
     });
 
     test('LiveKit webhooks: the same session, signed, gives the equivalent file; a bad signature or body hash changes nothing; egress registers a recording', async (t) => {
-      const server = await startTestServer(t, engine);
+      const server = await startTestServer(t, engine, { RECAP_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
+      // The application hears of the egress's recording and the session's file, as from plugNmeet.
+      const receiver = await startReceiver(t);
+      const admin = bearer(await loginAs(server.url, ADMIN.username, ADMIN.password));
+      await call(server.url, 'PUT', '/api/v4/webhooks', { headers: admin, body: { url: receiver.url } });
       const room = { name: 'room-lk', sid: 'RM_lk_1' };
       const ann = { identity: 'u1', name: 'Ann', metadata: JSON.stringify({ isAdmin: true, exUserId: 'ext-1' }) };
       const bob = { identity: 'u2', name: 'Bob', metadata: '{}' };
@@ -290,6 +295,11 @@ for (const engine of ENGINES) {
       });
       assert.deepEqual(file.users.map(liveKitKnows), expected.users.map(liveKitKnows));
 
+      const told = (await receiver.waitFor(2)).map((r) => r.json);
+      assert.deepEqual(told.map((e) => [e.event, e.recording_info?.record_id ?? e.analytics?.file_id]).sort(), [
+        ['analytics_proceeded', room.sid],
+        ['recording_proceeded', 'EG_1'],
+      ]);
       const recording = await signedPost(server.url, '/auth/recording/info', { record_id: 'EG_1' });
       assert.deepEqual(
         [
