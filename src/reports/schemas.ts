@@ -80,6 +80,7 @@ export const Report = Type.Object({
 export const ReportPatch = Type.Object({ state_id: Type.Union([Id, Type.Null()]) });
 
 export const ReadBody = Type.Object({ user_id: Type.Optional(Id), read_at: Type.Optional(Instant) });
+export type ReadBody = Static<typeof ReadBody>;
 export const Read = Type.Object({
   id: Type.Integer(),
   report_id: Type.Integer(),
@@ -88,7 +89,9 @@ export const Read = Type.Object({
 });
 
 export const AlertBody = Type.Object({ report_id: Id, user_ids: UserIds, sent_at: Type.Optional(Instant) });
+export type AlertBody = Static<typeof AlertBody>;
 export const DeliveriesBody = Type.Object({ user_ids: UserIds, sent_at: Type.Optional(Instant) });
+export type DeliveriesBody = Static<typeof DeliveriesBody>;
 export const Alert = Type.Object({
   id: Type.Integer(),
   account_id: Type.Integer(),
@@ -97,6 +100,7 @@ export const Alert = Type.Object({
   deliveries: Type.Integer({ description: 'Deliveries made by this call' }),
 });
 export const OpenBody = Type.Object({ user_id: Type.Optional(Id), opened_at: Type.Optional(Instant) });
+export type OpenBody = Static<typeof OpenBody>;
 export const Open = Type.Object({
   id: Type.Integer(),
   alert_id: Type.Integer(),

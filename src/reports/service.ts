@@ -8,7 +8,7 @@ import { CHOICE_TYPES, ReportChecker } from './report-checker.js';
 import * as repo from './repository.js';
 import { queueWebhookEvent } from '../webhooks/service.js';
 import { toIso } from '../shared/time.js';
-import type { FieldValue, FormBody, ReportBody } from './schemas.js';
+import type { AlertBody, DeliveriesBody, FieldValue, FormBody, OpenBody, ReadBody, ReportBody } from './schemas.js';
 
 export { getChannel, getField } from './access.js';
 
@@ -174,7 +174,7 @@ export async function addRead(
   db: Kysely<Database>,
   caller: Caller,
   reportId: number,
-  body: { user_id?: number | undefined; read_at?: string | undefined },
+  body: ReadBody,
   nowMs = Date.now(),
 ) {
   const report = await getReport(db, caller, reportId);
@@ -200,12 +200,7 @@ async function checkRecipients(db: Kysely<Database>, accountId: number, userIds:
     });
 }
 
-export async function createAlert(
-  db: Kysely<Database>,
-  caller: Caller,
-  body: { report_id: number; user_ids: number[]; sent_at?: string | undefined },
-  nowMs = Date.now(),
-) {
+export async function createAlert(db: Kysely<Database>, caller: Caller, body: AlertBody, nowMs = Date.now()) {
   const report = await getReport(db, caller, body.report_id);
   const sentAt = instant(body.sent_at, 'sent_at', nowMs);
   await checkRecipients(db, report.account_id, body.user_ids);
@@ -228,7 +223,7 @@ export async function addDeliveries(
   db: Kysely<Database>,
   caller: Caller,
   alertId: number,
-  body: { user_ids: number[]; sent_at?: string | undefined },
+  body: DeliveriesBody,
   nowMs = Date.now(),
 ) {
   const alert = await getAlert(db, caller, alertId);
@@ -243,7 +238,7 @@ export async function recordAlertOpen(
   db: Kysely<Database>,
   caller: Caller,
   alertId: number,
-  body: { user_id?: number | undefined; opened_at?: string | undefined },
+  body: OpenBody,
   nowMs = Date.now(),
 ) {
   const alert = await getAlert(db, caller, alertId);
@@ -257,7 +252,7 @@ export async function openAlert(
   db: Kysely<Database>,
   caller: Caller,
   alertId: number,
-  body: { user_id?: number | undefined; opened_at?: string | undefined },
+  body: OpenBody,
   nowMs = Date.now(),
 ) {
   return atomically(db, async (trx) => {
