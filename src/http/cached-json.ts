@@ -11,10 +11,11 @@ export async function sendCachedJsonText(
   reply: FastifyReply,
   key: string,
   computeText: () => Promise<string>,
+  type = 'application/json; charset=utf-8',
 ): Promise<FastifyReply> {
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
-  const body = await cachedRead(reply.server.db, `${route}|${key}`, computeText, stringBytes);
-  return reply.type('application/json; charset=utf-8').send(body);
+  const body = await cachedRead(reply.server.db, `${route}|${type}|${key}`, computeText, stringBytes);
+  return reply.type(type).send(body);
 }
 
 /** sendCachedJsonText for an answer the route's response schema serializes. */

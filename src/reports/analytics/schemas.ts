@@ -1,5 +1,6 @@
 import { Type, type Static, type TInteger, type TOptional, type TProperties } from '@sinclair/typebox';
 import { Id, Instant } from '../../http/schemas.js';
+import { StringEnum } from '../../shared/schema.js';
 
 /** The window every analytics endpoint reads: one channel, [start_date, end_date), a time zone. */
 export const WindowQuery = Type.Object({
@@ -9,6 +10,7 @@ export const WindowQuery = Type.Object({
   time_zone: Type.Optional(
     Type.String({ maxLength: 64, description: 'IANA time zone for hours, week days and buckets (default UTC)' }),
   ),
+  format: Type.Optional(StringEnum(['json', 'csv'], { description: 'csv: the same answer as CSV (default json)' })),
 });
 export type WindowQuery = Static<typeof WindowQuery>;
 
