@@ -5,7 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
 import { accountRoutes } from './auth/accounts.routes.js';
+import { consoleAuthRoutes } from './auth/console.routes.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { rocketChatAuthRoutes } from './auth/rocketchat.routes.js';
 import { VERSION } from './config/version.js';
 import { statisticsRoutes } from './statistics/routes.js';
@@ -94,6 +97,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('db', database.db);
   app.decorate('config', config);
   app.decorate('storage', new LocalFileStorage(config.storageRoot));
+  app.decorate('loginThrottle', new LoginThrottle());
+  await app.register(cookie);
   app.decorateRequest('rawBody', null);
   app.decorateRequest('bodyParseError', null);
   app.decorateRequest('user', null);
@@ -205,6 +210,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Reports Analytics API v4 family: /api/v4/*
   await app.register(async (scope) => {
     useFamilyErrors(scope, 'reports');
+    await scope.register(consoleAuthRoutes);
     await scope.register(accountRoutes);
     await scope.register(reportDataRoutes);
     await scope.register(reportImageRoutes);

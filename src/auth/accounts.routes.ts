@@ -3,10 +3,18 @@ import { Type } from '@sinclair/typebox';
 import { forbidden, notFound } from '../http/errors.js';
 import { bearerSecurity, IdParams, reportsErrorResponses } from '../http/schemas.js';
 import { toIso } from '../shared/time.js';
-import { Account, AccountBody, User, UserBody, UsersQuery } from './accounts.schemas.js';
+import { Account, AccountBody, User, UserBody, UserName, UserNamesQuery, UsersQuery } from './accounts.schemas.js';
 import { actingAccountId, requirePermission, requireUser } from './hooks.js';
 import { canAccessAccount } from './permissions.js';
-import { createAccount, createUser, getAccount, getUser, listUsers, type PublicUser } from './service.js';
+import {
+  createAccount,
+  createUser,
+  getAccount,
+  getUser,
+  listUsers,
+  userNamesInAccount,
+  type PublicUser,
+} from './service.js';
 
 const userJson = (u: PublicUser) => ({
   id: u.id,
@@ -106,6 +114,26 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       (await listUsers(app.db, await actingAccountId(request, request.query.account_id))).map(userJson),
+  );
+
+  app.get(
+    '/api/v4/users/names',
+    {
+      preHandler: requirePermission('view-analytics'),
+      schema: {
+        tags,
+        summary: 'Names of users of the account, by id (for readers of analytics such as reports_per_user)',
+        security: bearerSecurity,
+        querystring: UserNamesQuery,
+        response: { 200: Type.Array(UserName), ...reportsErrorResponses },
+      },
+    },
+    async (request) =>
+      userNamesInAccount(
+        app.db,
+        await actingAccountId(request, request.query.account_id),
+        request.query.ids.split(',').map(Number),
+      ),
   );
 
   app.get(

@@ -36,3 +36,17 @@ export const User = Type.Object({
 });
 
 export const UsersQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1 })) });
+
+export const UserNamesQuery = Type.Object({
+  account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
+  ids: Type.String({
+    pattern: '^[0-9]{1,15}(,[0-9]{1,15}){0,199}$',
+    description: 'Comma-separated user ids, at most 200',
+  }),
+});
+export const UserName = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+});

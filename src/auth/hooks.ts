@@ -16,14 +16,35 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Accepts `X-User-Id` + `X-Auth-Token` (Rocket.Chat) or `Authorization: Bearer <token>`. */
+/** The console's session cookie: HttpOnly, so page scripts never see the token it holds. */
+export const SESSION_COOKIE = 'recap_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A browser's write must come from Recap's own pages: its `Origin` must be this server's. SameSite
+ * already keeps the cookie off other sites' requests; this also refuses a request sent without it.
+ */
+export function requireSameOrigin(request: FastifyRequest): void {
+  const origin = header(request, 'origin');
+  if (origin !== `${request.protocol}://${request.host}`) throw forbidden('cross-origin request refused');
+}
+
+/**
+ * Accepts `X-User-Id` + `X-Auth-Token` (Rocket.Chat), `Authorization: Bearer <token>`, or the
+ * console's session cookie (writes with the cookie must pass requireSameOrigin).
+ */
 export async function requireUser(request: FastifyRequest): Promise<void> {
   const userId = header(request, 'x-user-id');
   const rcToken = header(request, 'x-auth-token');
   const bearer = BEARER.exec(header(request, 'authorization') ?? '')?.[1];
+  const cookie = request.cookies[SESSION_COOKIE];
   let user;
   if (userId !== undefined && rcToken !== undefined) user = await authenticateToken(request.server.db, rcToken, userId);
   else if (bearer !== undefined) user = await authenticateToken(request.server.db, bearer);
+  else if (cookie !== undefined) {
+    user = await authenticateToken(request.server.db, cookie);
+    if (user && !SAFE_METHODS.has(request.method)) requireSameOrigin(request);
+  }
   if (!user) throw unauthorized('You must be logged in to do this.');
   request.user = user;
 }

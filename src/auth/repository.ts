@@ -209,3 +209,14 @@ export async function usersInAccount(
 export async function namesOfUsers(db: Kysely<Database>, userIds: readonly number[]) {
   return db.selectFrom('users').select(['id', 'first_name', 'last_name']).where('id', 'in', userIds).execute();
 }
+
+/** Usernames and names of some users of one account (others are left out). */
+export async function userNamesInAccount(db: Kysely<Database>, accountId: number, userIds: readonly number[]) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'first_name', 'last_name'])
+    .where('account_id', '=', accountId)
+    .where('id', 'in', userIds)
+    .orderBy('id')
+    .execute();
+}

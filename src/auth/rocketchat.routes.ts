@@ -34,14 +34,19 @@ export const rocketChatAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['rocket.chat'],
         summary: 'Log in with username and password; returns userId and authToken',
         body: LoginBody,
-        response: { 200: LoginReply, 400: RocketChatError, 401: LoginFailure },
+        response: { 200: LoginReply, 400: RocketChatError, 401: LoginFailure, 429: RocketChatError },
       },
     },
     async (request, reply) => {
       const { user, username, email, password } = request.body;
       const name = user ?? username ?? email;
+      if (name) app.loginThrottle.check(request.ip, name);
       const result = name ? await login(app.db, name, password, app.config.loginTokenTtlMs) : undefined;
-      if (!result) return reply.code(401).send(UNAUTHORIZED_LOGIN);
+      if (!result) {
+        if (name) app.loginThrottle.failed(request.ip, name);
+        return reply.code(401).send(UNAUTHORIZED_LOGIN);
+      }
+      app.loginThrottle.succeeded(request.ip, name!);
       return {
         status: 'success' as const,
         data: { userId: String(result.user.id), authToken: result.token, me: toRocketChatUser(result.user) },

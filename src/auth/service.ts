@@ -148,6 +148,11 @@ export async function namesOfUsers(
   return new Map(rows.map((r) => [r.id, { first_name: r.first_name, last_name: r.last_name }]));
 }
 
+/** Names of some users of an account, for readers of analytics (ids of other accounts are left out). */
+export async function userNamesInAccount(db: Kysely<Database>, accountId: number, userIds: readonly number[]) {
+  return userIds.length === 0 ? [] : repo.userNamesInAccount(db, accountId, [...new Set(userIds)]);
+}
+
 export async function getUser(db: Kysely<Database>, id: number): Promise<PublicUser | undefined> {
   const row = await repo.findUserById(db, id);
   return row && toPublicUser(row);
@@ -174,11 +179,14 @@ export async function deactivateUser(db: Kysely<Database>, username: string): Pr
 }
 
 /** Issues a new token for a user; only its hash is stored. */
+/** Where a token came from: `POST /api/v1/login`, the console's login (a cookie), or `recap users token`. */
+export type TokenOrigin = 'login' | 'console' | 'cli';
+
 export async function issueToken(
   db: Kysely<Database>,
   userId: number,
   ttlMs: number,
-  origin: 'login' | 'cli',
+  origin: TokenOrigin,
   now = Date.now(),
 ) {
   const token = generateToken();
@@ -196,12 +204,19 @@ export async function issueToken(
  * Username + password → a new token. Returns undefined for any failure (unknown user, wrong
  * password, deactivated, no password), taking the same time in each case.
  */
-export async function login(db: Kysely<Database>, username: string, password: string, ttlMs: number, now = Date.now()) {
+export async function login(
+  db: Kysely<Database>,
+  username: string,
+  password: string,
+  ttlMs: number,
+  origin: 'login' | 'console' = 'login',
+  now = Date.now(),
+) {
   const row = await repo.findUserByUsername(db, username);
   const hash = row?.password_hash ?? (await dummyPasswordHash());
   const ok = await verifyPassword(password, hash);
   if (!row || !ok || row.active !== 1 || row.password_hash === null) return undefined;
-  const issued = await issueToken(db, row.id, ttlMs, 'login', now);
+  const issued = await issueToken(db, row.id, ttlMs, origin, now);
   await repo.updateLastLogin(db, row.id, now);
   return { user: toPublicUser({ ...row, last_login_at: now }), token: issued.token };
 }

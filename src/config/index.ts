@@ -61,6 +61,7 @@ export const ConfigSchema = Type.Object({
   ),
   RECAP_LOGIN_TOKEN_TTL: Duration('90d', 'Validity of user tokens from login.'),
   RECAP_TOKEN_TTL: Duration('30m', 'Validity of download and upload tokens.'),
+  RECAP_CONSOLE_SESSION_TTL: Duration('12h', 'Validity of a console sign-in (its session cookie).'),
   RECAP_STATS_INTERVAL: Duration('24h', 'Interval between statistics snapshots.'),
   RECAP_STATS_RETENTION_DAYS: Type.Integer({
     default: 365,
@@ -167,6 +168,7 @@ function toConfig(raw: RawConfig) {
     apiKey: { key: raw.RECAP_API_KEY, secret: raw.RECAP_API_SECRET },
     loginTokenTtlMs: parseDuration(raw.RECAP_LOGIN_TOKEN_TTL),
     tokenTtlMs: parseDuration(raw.RECAP_TOKEN_TTL),
+    consoleSessionTtlMs: parseDuration(raw.RECAP_CONSOLE_SESSION_TTL),
     statsIntervalMs: parseDuration(raw.RECAP_STATS_INTERVAL),
     statsRetentionDays: raw.RECAP_STATS_RETENTION_DAYS,
     statsUnsafeParams: raw.RECAP_STATS_UNSAFE_PARAMS,

@@ -65,6 +65,13 @@ export const lower = (column: string): RawBuilder<string> => sql<string>`lower($
  */
 export const isPostgres = <DB>(db: Kysely<DB>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
+/**
+ * A name to sort by, any letter case, in code-point order on both engines (PostgreSQL would
+ * otherwise use the database's collation, which orders punctuation and case differently).
+ */
+export const nameOrder = <DB>(db: Kysely<DB>, column: string): RawBuilder<string> =>
+  isPostgres(db) ? sql<string>`lower(${sql.ref(column)}) collate "C"` : sql<string>`lower(${sql.ref(column)})`;
+
 /** The engine behind a Kysely instance (migrations, which take it as an argument, get it from here). */
 export const dialectOf = <DB>(db: Kysely<DB>): Engine => (isPostgres(db) ? 'postgres' : 'sqlite');
 

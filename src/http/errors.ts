@@ -10,7 +10,8 @@ export type ErrorKind =
   | 'conflict'
   | 'unprocessable'
   | 'payload_too_large'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'too_many_requests';
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid_params: 400,
@@ -21,6 +22,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   unprocessable: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
 };
 
 export class AppError extends Error {

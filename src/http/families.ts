@@ -34,6 +34,8 @@ const RENDERERS: Record<Family, Render> = {
     // Rocket.Chat answers a missing permission with 400 error-not-allowed, not 403.
     if (e.kind === 'forbidden') return { status: 400, body: { success: false, error: 'error-not-allowed' } };
     if (e.kind === 'not_found') return { status: 404, body: { success: false, error: e.message } };
+    if (e.kind === 'too_many_requests')
+      return { status: 429, body: { success: false, error: `${e.message} [error-too-many-requests]` } };
     const errorType = typeof e.details.errorType === 'string' ? e.details.errorType : 'error-invalid-params';
     // Rocket.Chat's own validation answers carry ajv's bare message ("must be number").
     const message = typeof e.details.ajvMessage === 'string' ? e.details.ajvMessage : e.message;
@@ -67,6 +69,7 @@ export function sendError(family: Family, error: unknown, request: FastifyReques
     return reply.code(500).type('application/json').send(SERVER_FAULT[family]);
   }
   const { status, body } = RENDERERS[family](known);
+  if (typeof known.details.retryAfter === 'number') reply.header('retry-after', String(known.details.retryAfter));
   return reply.code(status).type('application/json').send(body);
 }
 

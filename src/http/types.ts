@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { ApiClient, AuthUser } from '../auth/service.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/schema.js';
@@ -9,6 +10,8 @@ declare module 'fastify' {
     db: Kysely<Database>;
     config: Config;
     storage: FileStorage;
+    /** Failed logins per address and username (console and Rocket.Chat login). */
+    loginThrottle: LoginThrottle;
   }
   interface FastifyRequest {
     /** The exact request body bytes, in scopes that verify body signatures (plugNmeet, webhooks). */

@@ -6,6 +6,8 @@ import { toIso } from '../shared/time.js';
 import {
   Alert,
   AlertBody,
+  ChannelPage,
+  ChannelsQuery,
   DeliveriesBody,
   Form,
   FormBody,
@@ -115,6 +117,24 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(created(await reports.createForm(app.db, request.user!, request.body))),
+  );
+
+  app.get(
+    '/api/v4/channels',
+    {
+      schema: {
+        tags,
+        summary: 'The account’s channels by name, paged and searchable, with their recent report counts',
+        security,
+        querystring: ChannelsQuery,
+        response: { 200: ChannelPage, ...reportsErrorResponses },
+      },
+    },
+    async (request) => {
+      const { account_id, ...query } = request.query;
+      const page = await reports.listChannels(app.db, await actingAccountId(request, account_id), query);
+      return { total: page.total, items: page.items.map(created) };
+    },
   );
 
   app.get(

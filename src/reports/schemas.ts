@@ -19,6 +19,23 @@ export const Named = Type.Object({
   created_at: IsoTimestamp,
 });
 
+export const ChannelsQuery = Type.Object({
+  account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name, any letter case' })),
+  from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+});
+export type ChannelsQuery = Static<typeof ChannelsQuery>;
+export const ChannelPage = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      ...Named.properties,
+      reports_last_30_days: Type.Integer({ description: 'Reports of the last 30 UTC days, today included' }),
+    }),
+  ),
+});
+
 export const OptionBody = Type.Object({
   name: Name,
   value: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

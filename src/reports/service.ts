@@ -6,9 +6,19 @@ import { invalidParams } from '../http/errors.js';
 import { actingUser, getChannel, instant, visible, type Caller } from './access.js';
 import { CHOICE_TYPES, ReportChecker } from './report-checker.js';
 import * as repo from './repository.js';
+import * as channelsRepo from './channels.repository.js';
 import { queueWebhookEvent } from '../webhooks/service.js';
 import { toIso } from '../shared/time.js';
-import type { AlertBody, DeliveriesBody, FieldValue, FormBody, OpenBody, ReadBody, ReportBody } from './schemas.js';
+import type {
+  AlertBody,
+  ChannelsQuery,
+  DeliveriesBody,
+  FieldValue,
+  FormBody,
+  OpenBody,
+  ReadBody,
+  ReportBody,
+} from './schemas.js';
 
 export { getChannel, getField } from './access.js';
 
@@ -272,6 +282,30 @@ export async function openAlert(
     );
     return open;
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/** A page of an account's channels by name, each with its reports of the last 30 UTC days. */
+export async function listChannels(
+  db: Kysely<Database>,
+  accountId: number,
+  q: Omit<ChannelsQuery, 'account_id'>,
+  nowMs = Date.now(),
+) {
+  const page = { accountId, search: q.q, offset: q.from, limit: q.limit };
+  const [total, rows] = await Promise.all([
+    channelsRepo.countChannels(db, accountId, q.q),
+    channelsRepo.pageChannels(db, page),
+  ]);
+  const today = Math.floor(nowMs / DAY_MS);
+  const recent = await channelsRepo.reportsOnDays(
+    db,
+    rows.map((r) => r.id),
+    today - 29,
+    today,
+  );
+  return { total, items: rows.map((r) => ({ ...r, reports_last_30_days: recent.get(r.id) ?? 0 })) };
 }
 
 /** Server statistics: reports, reads, alerts and images of every account (from per-channel totals). */

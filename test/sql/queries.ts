@@ -13,6 +13,7 @@ import { getReportsBetween } from '../../src/reports/analytics/queries/get-repor
 import { CountDeltas } from '../../src/reports/counts/count-deltas.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import * as reports from '../../src/reports/repository.js';
+import * as channels from '../../src/reports/channels.repository.js';
 import * as pastRooms from '../../src/sessions/past-rooms.repository.js';
 import * as sessions from '../../src/sessions/repository.js';
 import * as statistics from '../../src/statistics/repository.js';
@@ -87,6 +88,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     findActiveApiKey: (db) => auth.findActiveApiKey(db, 'k'),
     oldestActiveApiKey: (db) => auth.oldestActiveApiKey(db, 1),
     listApiKeys: (db) => auth.listApiKeys(db),
+    userNamesInAccount: (db) => auth.userNamesInAccount(db, 1, [1, 2]),
     revokeApiKey: (db) => auth.revokeApiKey(db, 'k', T),
     getInstanceSetting: (db) => auth.getInstanceSetting(db, 'unique_id'),
     putInstanceSetting: (db) => auth.putInstanceSetting(db, 'unique_id', 'x'),
@@ -284,6 +286,9 @@ export const QUERIES: Record<string, Record<string, Call>> = {
       getReadCounts(db, 1, T, T + HOUR, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR),
     getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
+    'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),
+    pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),
+    reportsOnDays: (db) => channels.reportsOnDays(db, [1, 2], 20_000, 20_029),
   },
   webhooks: {
     findSettings: (db) => webhooks.findSettings(db, 1),

@@ -172,6 +172,20 @@ from
 order by
   "id";
 
+-- userNamesInAccount
+select
+  "id",
+  "username",
+  "first_name",
+  "last_name"
+from
+  "users"
+where
+  "account_id" = $1
+  and "id" in ($2, $3)
+order by
+  "id";
+
 -- revokeApiKey
 update "api_keys"
 set

@@ -315,3 +315,41 @@ limit
   $4
 offset
   $5;
+
+-- countChannels (search)
+select
+  count(*) as "n"
+from
+  "channels"
+where
+  "account_id" = $1
+  and lower(name) like $2 escape '\';
+
+-- pageChannels
+select
+  *
+from
+  "channels"
+where
+  "account_id" = $1
+order by
+  lower("name") collate "C",
+  "id"
+limit
+  $2
+offset
+  $3;
+
+-- reportsOnDays
+select
+  "channel_id",
+  sum("total") as "n"
+from
+  "report_counts"
+where
+  "level" = $1
+  and "channel_id" in ($2, $3)
+  and "bucket" >= $4
+  and "bucket" <= $5
+group by
+  "channel_id";

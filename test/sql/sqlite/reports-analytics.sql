@@ -332,3 +332,41 @@ limit
   ?
 offset
   ?;
+
+-- countChannels (search)
+select
+  count(*) as "n"
+from
+  "channels"
+where
+  "account_id" = ?
+  and lower(name) like ? escape '\';
+
+-- pageChannels
+select
+  *
+from
+  "channels"
+where
+  "account_id" = ?
+order by
+  lower("name"),
+  "id"
+limit
+  ?
+offset
+  ?;
+
+-- reportsOnDays
+select
+  "channel_id",
+  sum("total") as "n"
+from
+  "report_counts"
+where
+  "level" = ?
+  and "channel_id" in (?, ?)
+  and "bucket" >= ?
+  and "bucket" <= ?
+group by
+  "channel_id";
