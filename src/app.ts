@@ -30,6 +30,7 @@ import { refuseNulCharacters } from './http/nul-characters.js';
 import { registerMetrics } from './http/metrics.js';
 import { ReportsError } from './http/schemas.js';
 import { systemRoutes } from './http/system.routes.js';
+import { consoleRoutes } from './http/console.js';
 import { usePlugnmeetFamily } from './http/plugnmeet.js';
 import { recordingApiRoutes, recordingFileRoutes } from './recordings/routes.js';
 import { LocalFileStorage } from './storage/files.js';
@@ -235,6 +236,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     useFamilyErrors(scope, 'plugnmeet');
     await scope.register(liveKitWebhookRoutes);
   });
+
+  // The console's pages and assets (built by `npm run build`).
+  await app.register(consoleRoutes);
 
   return app;
 }

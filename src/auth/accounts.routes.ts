@@ -11,6 +11,7 @@ import {
   createUser,
   getAccount,
   getUser,
+  listAccounts,
   listUsers,
   userNamesInAccount,
   type PublicUser,
@@ -48,6 +49,20 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const account = await createAccount(app.db, request.body.name);
       return reply.code(201).send({ id: account.id, name: account.name, created_at: toIso(account.createdAt) });
     },
+  );
+
+  app.get(
+    '/api/v4/accounts',
+    {
+      preHandler: requirePermission('manage-accounts'),
+      schema: {
+        tags,
+        summary: 'Every account (admin)',
+        security: bearerSecurity,
+        response: { 200: Type.Array(Account), ...reportsErrorResponses },
+      },
+    },
+    async () => (await listAccounts(app.db)).map((a) => ({ id: a.id, name: a.name, created_at: toIso(a.createdAt) })),
   );
 
   app.get(

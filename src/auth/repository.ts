@@ -17,6 +17,10 @@ export async function findAccount(db: Kysely<Database>, id: number) {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function listAccounts(db: Kysely<Database>) {
+  return db.selectFrom('accounts').selectAll().orderBy('id').execute();
+}
+
 export async function countUsers(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('users')

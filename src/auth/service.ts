@@ -89,6 +89,10 @@ export async function getAccount(db: Kysely<Database>, id: number) {
 }
 
 /** Creates a user; the password, when given, is stored only as a scrypt hash. */
+export async function listAccounts(db: Kysely<Database>) {
+  return (await repo.listAccounts(db)).map((a) => ({ id: a.id, name: a.name, createdAt: a.created_at }));
+}
+
 export async function createUser(db: Kysely<Database>, input: NewUserInput, now = Date.now()): Promise<PublicUser> {
   if (!USERNAME_RE.test(input.username)) {
     throw invalidParams('username must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', {

@@ -138,6 +138,20 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/api/v4/channels/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A channel of the caller’s account (any account for admins)',
+        security,
+        params: IdParams,
+        response: { 200: Named, ...reportsErrorResponses },
+      },
+    },
+    async (request) => created(await reports.getChannel(app.db, request.user!, request.params.id)),
+  );
+
+  app.get(
     '/api/v4/forms',
     {
       schema: {

@@ -60,6 +60,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
   auth: {
     insertAccount: (db) => auth.insertAccount(db, 'Acme', T),
     findAccount: (db) => auth.findAccount(db, 1),
+    listAccounts: (db) => auth.listAccounts(db),
     countUsers: (db) => auth.countUsers(db),
     insertUser: (db) =>
       auth.insertUser(db, {

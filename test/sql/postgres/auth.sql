@@ -16,6 +16,14 @@ from
 where
   "id" = $1;
 
+-- listAccounts
+select
+  *
+from
+  "accounts"
+order by
+  "id";
+
 -- countUsers
 select
   count(*) as "n"

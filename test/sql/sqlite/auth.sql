@@ -16,6 +16,14 @@ from
 where
   "id" = ?;
 
+-- listAccounts
+select
+  *
+from
+  "accounts"
+order by
+  "id";
+
 -- countUsers
 select
   count(*) as "n"

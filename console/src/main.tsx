@@ -1,0 +1,58 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
+import { api, ApiError, onSignedOut } from './api';
+import { Layout } from './components/layout';
+import { ChannelDashboard } from './pages/channel-dashboard';
+import { ChannelList } from './pages/channel-list';
+import { SignIn } from './pages/sign-in';
+import { MeContext, type Me } from './session';
+import './styles.css';
+
+function Home() {
+  const { route } = useLocation();
+  useEffect(() => route('/console/reports', true), []);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <section class="panel">
+      <h1>Not found</h1>
+      <p>
+        This page does not exist. <a href="/console/reports">Go to the channels</a>.
+      </p>
+    </section>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  useEffect(() => {
+    api<Me>('/api/v4/console/me')
+      .then(setMe)
+      .catch((error: unknown) => setMe(error instanceof ApiError && error.status === 401 ? null : null));
+    return onSignedOut(() => setMe(null));
+  }, []);
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  if (me === null) return <SignIn onSignedIn={setMe} />;
+  return (
+    <MeContext.Provider value={me}>
+      <Layout onSignedOut={() => setMe(null)}>
+        <Router>
+          <Route path="/console" component={Home} />
+          <Route path="/console/reports" component={ChannelList} />
+          <Route path="/console/reports/:channelId" component={ChannelDashboard} />
+          <Route default component={NotFound} />
+        </Router>
+      </Layout>
+    </MeContext.Provider>
+  );
+}
+
+render(
+  <LocationProvider>
+    <App />
+  </LocationProvider>,
+  document.getElementById('app')!,
+);
