@@ -18,6 +18,7 @@ import { reportImageRoutes } from './reports/images.routes.js';
 import { analyticsApiRoutes, analyticsFileRoutes, liveKitWebhookRoutes } from './sessions/routes.js';
 import { startSessionSweeper } from './sessions/service.js';
 import { artifactApiRoutes, artifactFileRoutes } from './sessions/artifact.routes.js';
+import { analyticsUserRoutes } from './sessions/user.routes.js';
 import { startStatisticsScheduler } from './statistics/service.js';
 import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
@@ -33,6 +34,7 @@ import { systemRoutes } from './http/system.routes.js';
 import { consoleRoutes } from './http/console.js';
 import { usePlugnmeetFamily } from './http/plugnmeet.js';
 import { recordingApiRoutes, recordingFileRoutes } from './recordings/routes.js';
+import { recordingUserRoutes } from './recordings/user.routes.js';
 import { LocalFileStorage } from './storage/files.js';
 import { startWebhookDelivery, type DeliveryWorker } from './webhooks/delivery.js';
 import { webhookRoutes } from './webhooks/routes.js';
@@ -217,6 +219,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     await scope.register(reportImageRoutes);
     await scope.register(reportAnalyticsRoutes);
     await scope.register(webhookRoutes);
+    await scope.register(recordingUserRoutes);
+    await scope.register(analyticsUserRoutes);
   });
 
   // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers

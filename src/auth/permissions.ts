@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'send-alerts',
   'open-alerts',
   'view-analytics',
+  'view-records',
+  'manage-records',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -36,8 +38,10 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'send-alerts',
     'open-alerts',
     'view-analytics',
+    'view-records',
+    'manage-records',
   ],
-  analyst: ['view-analytics'],
+  analyst: ['view-analytics', 'view-records'],
   reporter: ['post-reports', 'post-reads', 'open-alerts'],
 };
 

@@ -317,3 +317,36 @@ export async function recordingTotals(
     .executeTakeFirstOrThrow();
   return { recordings: Number(row.recordings), bytes: Number(row.bytes), rooms: Number(row.rooms) };
 }
+
+function roomsWithRecordings(db: Kysely<Database>, accountId: number) {
+  return db.selectFrom('recording_room_totals').where('account_id', '=', accountId).where('total', '>', 0);
+}
+
+export async function countRecordingRooms(db: Kysely<Database>, accountId: number): Promise<number> {
+  const row = await roomsWithRecordings(db, accountId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A page of an account's rooms by room id, with counts and the newest recording (one index probe per room). */
+export async function pageRecordingRooms(db: Kysely<Database>, accountId: number, offset: number, limit: number) {
+  return roomsWithRecordings(db, accountId)
+    .select((eb) => [
+      'room_id',
+      'total',
+      'total_size',
+      eb
+        .selectFrom('recordings')
+        .select('creation_time')
+        .whereRef('recordings.account_id', '=', 'recording_room_totals.account_id')
+        .whereRef('recordings.room_id', '=', 'recording_room_totals.room_id')
+        .orderBy('creation_time', 'desc')
+        .limit(1)
+        .as('newest'),
+    ])
+    .orderBy('room_id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}

@@ -25,6 +25,9 @@ import type {
 export const recordingFile = (row: Pick<RecordingRow, 'account_id' | 'file_path'>): string =>
   accountPath('recordings', row.account_id, row.file_path);
 const accountDirectory = (accountId: number) => `recordings/${accountId}`;
+/** The subtitles Recap stores for a recording (library.ts): they go when the recording goes. */
+export const subtitleDirectory = (row: Pick<RecordingRow, 'account_id' | 'id'>) =>
+  accountPath('subtitles', row.account_id, String(row.id));
 
 /** From this offset on, a page is located through the per-day counters instead of walking rows. */
 const DEEP_PAGE_OFFSET = 1000;
@@ -146,7 +149,7 @@ export async function getRecording(db: Kysely<Database>, accountId: number, reco
   return row;
 }
 
-/** Deletes the row (committed first: from then on the recording is gone for every client), then the file. */
+/** Deletes the row (committed first: from then on the recording is gone for every client), then its files. */
 export async function deleteRecording(
   db: Kysely<Database>,
   storage: FileStorage,
@@ -156,6 +159,7 @@ export async function deleteRecording(
   const row = await atomically(db, (trx) => repo.deleteRecording(trx, accountId, recordId));
   if (!row) throw notFound('recording not found');
   await storage.remove(recordingFile(row)).catch(() => undefined);
+  await storage.removeTree(subtitleDirectory(row)).catch(() => undefined);
 }
 
 /**

@@ -286,3 +286,36 @@ export async function analyticsTotals(db: Kysely<Database>): Promise<{ files: nu
     .executeTakeFirstOrThrow();
   return { files: Number(row.files), bytes: Number(row.bytes) };
 }
+
+function roomsWithFiles(db: Kysely<Database>, accountId: number) {
+  return db.selectFrom('analytics_room_totals').where('account_id', '=', accountId).where('total', '>', 0);
+}
+
+export async function countAnalyticsRooms(db: Kysely<Database>, accountId: number): Promise<number> {
+  const row = await roomsWithFiles(db, accountId)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A page of an account's rooms with analytics files, by room id, with the newest file (one index probe per room). */
+export async function pageAnalyticsRooms(db: Kysely<Database>, accountId: number, offset: number, limit: number) {
+  return roomsWithFiles(db, accountId)
+    .select((eb) => [
+      'room_id',
+      'total',
+      'total_size',
+      eb
+        .selectFrom('analytics_files')
+        .select('creation_time')
+        .whereRef('analytics_files.account_id', '=', 'analytics_room_totals.account_id')
+        .whereRef('analytics_files.room_id', '=', 'analytics_room_totals.room_id')
+        .orderBy('creation_time', 'desc')
+        .limit(1)
+        .as('newest'),
+    ])
+    .orderBy('room_id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}

@@ -235,6 +235,23 @@ export async function fetchAnalytics(db: Kysely<Database>, accountId: number, pa
   return { total, rows };
 }
 
+/** Rooms with analytics files, by room id, with their counts and newest file. */
+export async function analyticsRooms(db: Kysely<Database>, accountId: number, from: number, limit: number) {
+  const [total, rows] = await Promise.all([
+    repo.countAnalyticsRooms(db, accountId),
+    repo.pageAnalyticsRooms(db, accountId, from, limit),
+  ]);
+  return {
+    total,
+    items: rows.map((r) => ({
+      room_id: r.room_id,
+      analytics_files: Number(r.total),
+      total_size: Number(r.total_size),
+      newest_creation_time: Number(r.newest ?? 0),
+    })),
+  };
+}
+
 export async function getAnalyticsFile(
   db: Kysely<Database>,
   accountId: number,

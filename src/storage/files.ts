@@ -29,6 +29,8 @@ export interface FileStorage {
   /** Removes partial files that no write has touched for `olderThanMs` (a crashed process's). */
   sweepPartials(olderThanMs: number, nowMs?: number): Promise<number>;
   remove(path: string): Promise<void>;
+  /** Removes a directory and everything in it (files an object owns, such as a recording's subtitles). */
+  removeTree(path: string): Promise<void>;
   read(path: string): Readable;
 }
 
@@ -50,7 +52,7 @@ export interface WriteOptions {
 }
 
 /** The storage areas, one directory each under the root, then one directory per account. */
-export type StorageArea = 'recordings' | 'analytics' | 'report-images';
+export type StorageArea = 'recordings' | 'subtitles' | 'analytics' | 'report-images';
 
 /** `<area>/<account_id>/<relative>`: where an account's file lives. */
 export const accountPath = (area: StorageArea, accountId: number, relative: string): string =>
@@ -174,6 +176,12 @@ export class LocalFileStorage implements FileStorage {
   async remove(path: string): Promise<void> {
     const full = this.required(path);
     await rm(full, { force: true });
+    await this.pruneEmptyParents(dirname(full));
+  }
+
+  async removeTree(path: string): Promise<void> {
+    const full = this.required(path);
+    await rm(full, { force: true, recursive: true });
     await this.pruneEmptyParents(dirname(full));
   }
 

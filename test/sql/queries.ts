@@ -99,6 +99,8 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     namesOfUsers: (db) => auth.namesOfUsers(db, [1, 2]),
   },
   recordings: {
+    countRecordingRooms: (db) => recordings.countRecordingRooms(db, 1),
+    pageRecordingRooms: (db) => recordings.pageRecordingRooms(db, 1, 0, 20),
     'roomTotals (3 rooms)': (db) => recordings.roomTotals(db, 1, ['a', 'b', 'c']),
     roomSpans: (db) => recordings.roomSpans(db, 1, ['a', 'b'], 'desc'),
     spanDays: (db) => recordings.spanDays(db, 1, ['a', 'b'], 'asc', 640),
@@ -119,6 +121,8 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     recordingTotals: (db) => recordings.recordingTotals(db),
   },
   sessions: {
+    countAnalyticsRooms: (db) => sessions.countAnalyticsRooms(db, 1),
+    pageAnalyticsRooms: (db) => sessions.pageAnalyticsRooms(db, 1, 0, 20),
     findSessions: (db) => sessions.findSessions(db, 1, ['s1', 's2']),
     openSession: (db) =>
       sessions.openSession(db, {
