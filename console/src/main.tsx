@@ -5,7 +5,11 @@ import { api, ApiError, onSignedOut } from './api';
 import { Layout } from './components/layout';
 import { ChannelDashboard } from './pages/channel-dashboard';
 import { ChannelList } from './pages/channel-list';
+import { Recording } from './pages/recording';
+import { RecordingRooms, RoomRecordings } from './pages/recordings';
+import { RoomSessions, SessionFile } from './pages/sessions';
 import { SignIn } from './pages/sign-in';
+import { Statistics } from './pages/statistics';
 import { MeContext, type Me } from './session';
 import './styles.css';
 
@@ -43,6 +47,12 @@ function App() {
           <Route path="/console" component={Home} />
           <Route path="/console/reports" component={ChannelList} />
           <Route path="/console/reports/:channelId" component={ChannelDashboard} />
+          <Route path="/console/recordings" component={RecordingRooms} />
+          <Route path="/console/recordings/:roomId" component={RoomRecordings} />
+          <Route path="/console/recordings/:roomId/:recordId" component={Recording} />
+          <Route path="/console/sessions/:roomId" component={RoomSessions} />
+          <Route path="/console/sessions/:roomId/:fileId" component={SessionFile} />
+          <Route path="/console/statistics" component={Statistics} />
           <Route default component={NotFound} />
         </Router>
       </Layout>

@@ -7,9 +7,9 @@ export interface Loaded<T> {
   loading: boolean;
 }
 
-/** GETs an API path whenever it or its query changes; `path` undefined waits. */
-export function useApi<T>(path: string | undefined, query: Query = {}): Loaded<T> {
-  const key = path === undefined ? '' : `${path}?${JSON.stringify(query)}`;
+/** GETs an API path whenever it, its query or `version` changes; `path` undefined waits. */
+export function useApi<T>(path: string | undefined, query: Query = {}, version = 0): Loaded<T> {
+  const key = path === undefined ? '' : `${path}?${JSON.stringify(query)}#${version}`;
   const [state, setState] = useState<Loaded<T>>({ data: undefined, error: '', loading: path !== undefined });
   useEffect(() => {
     if (path === undefined) return;

@@ -17,6 +17,10 @@ export async function findAccount(db: Kysely<Database>, id: number) {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function renameAccount(db: Kysely<Database>, id: number, name: string): Promise<void> {
+  await db.updateTable('accounts').set({ name }).where('id', '=', id).execute();
+}
+
 export async function listAccounts(db: Kysely<Database>) {
   return db.selectFrom('accounts').selectAll().orderBy('id').execute();
 }

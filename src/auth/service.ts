@@ -89,6 +89,11 @@ export async function getAccount(db: Kysely<Database>, id: number) {
 }
 
 /** Creates a user; the password, when given, is stored only as a scrypt hash. */
+export async function renameAccount(db: Kysely<Database>, id: number, name: string): Promise<void> {
+  if (!(await repo.findAccount(db, id))) throw notFound(`account ${id} not found`);
+  await repo.renameAccount(db, id, name);
+}
+
 export async function listAccounts(db: Kysely<Database>) {
   return (await repo.listAccounts(db)).map((a) => ({ id: a.id, name: a.name, createdAt: a.created_at }));
 }

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { LEVEL } from './counts/levels.js';
 import type { NamedRow } from './repository.js';
 
-/** The channel list of the console: an account's channels by name, and their recent report counts. */
+/** The channel list of the console: an account's channels by name, and their recent report counts; the newest reports. */
 
 function channelsOf(db: Kysely<Database>, accountId: number, search: string | undefined) {
   let query = db.selectFrom('channels').where('account_id', '=', accountId);
@@ -56,4 +56,16 @@ export async function reportsOnDays(
     .groupBy('channel_id')
     .execute();
   return new Map(rows.map((r) => [r.channel_id, Number(r.n)]));
+}
+
+/** An account's newest reports (the demo's state changes and images go to these). */
+export async function newestReportIds(db: Kysely<Database>, accountId: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('reports')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
 }

@@ -284,6 +284,10 @@ export async function openAlert(
   });
 }
 
+/** The ids of an account's newest reports, newest first. */
+export const newestReportIds = (db: Kysely<Database>, accountId: number, limit: number) =>
+  channelsRepo.newestReportIds(db, accountId, limit);
+
 const DAY_MS = 86_400_000;
 
 /** A page of an account's channels by name, each with its reports of the last 30 UTC days. */

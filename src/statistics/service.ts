@@ -25,6 +25,26 @@ async function storeSnapshot(db: Kysely<Database>, nowMs: number): Promise<Snaps
   return document;
 }
 
+/**
+ * History for `recap demo`: one snapshot a day for `days` days before `nowMs`, each the current
+ * snapshot with its totals scaled down the further back it is (growth over the year), so the
+ * console's statistics page has a year to show. A real installation builds history by living.
+ */
+export async function backfillDemoSnapshots(db: Kysely<Database>, days: number, nowMs = Date.now()): Promise<number> {
+  const current = await buildSnapshot(db, nowMs);
+  for (let back = days; back >= 1; back--) {
+    const at = nowMs - back * 86_400_000;
+    const share = ((days - back + 1) / (days + 1)) ** 1.5;
+    const document: SnapshotDocument = { _id: snapshotId(at) };
+    for (const [key, value] of Object.entries(current))
+      document[key] = /^total/.test(key) && typeof value === 'number' ? Math.round(value * share) : value;
+    document.createdAt = document._updatedAt = new Date(at).toISOString();
+    await repo.insertSnapshot(db, { id: document._id as string, created_at: at, document: JSON.stringify(document) });
+  }
+  await storeSnapshot(db, nowMs);
+  return days + 1;
+}
+
 /** `refresh=true`: a snapshot now, whatever the schedule. */
 export async function takeSnapshot(db: Kysely<Database>, nowMs = Date.now()): Promise<SnapshotDocument> {
   return withExclusiveLock(db, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));

@@ -104,8 +104,14 @@ describe('console in Chromium', { skip: !hasChromium && `no Chromium at ${CHROMI
         .first()
         .waitFor({ state: 'detached' })
         .catch(() => undefined);
-      await page.waitForFunction('document.querySelectorAll(\'section.panel[data-state="loading"]\').length === 0');
-      await page.waitForFunction("document.querySelectorAll('.chart[data-drawn]').length >= 3");
+      await page.waitForFunction(() => {
+        const dom = globalThis as any;
+        return dom.document.querySelectorAll('section.panel[data-state="loading"]').length === 0;
+      });
+      await page.waitForFunction(() => {
+        const dom = globalThis as any;
+        return dom.document.querySelectorAll('.chart[data-drawn]').length >= 3;
+      });
     };
     await ready();
     await page.screenshot({ path: `${SHOTS}/dashboard-desktop.png`, fullPage: true });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import prand from 'pure-rand';
+import { Rand } from '../../src/shared/random.js';
 import { createSigner } from 'fast-jwt';
 
 /**
@@ -39,21 +39,7 @@ export interface FuzzTargets {
   uploadToken: string;
 }
 
-export class Rand {
-  private rng: prand.RandomGenerator;
-  constructor(seed: number) {
-    this.rng = prand.xoroshiro128plus(seed);
-  }
-  int(max: number): number {
-    return prand.unsafeUniformIntDistribution(0, max - 1, this.rng);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.int(1_000_000) < p * 1_000_000;
-  }
-}
+export { Rand };
 
 const LONG = 'x'.repeat(70_000);
 /** Values that break naive code: wrong types, edges of number ranges, text that is not what it seems. */

@@ -61,6 +61,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     insertAccount: (db) => auth.insertAccount(db, 'Acme', T),
     findAccount: (db) => auth.findAccount(db, 1),
     listAccounts: (db) => auth.listAccounts(db),
+    renameAccount: (db) => auth.renameAccount(db, 1, 'Acme'),
     countUsers: (db) => auth.countUsers(db),
     insertUser: (db) =>
       auth.insertUser(db, {
@@ -294,6 +295,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),
     pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),
     reportsOnDays: (db) => channels.reportsOnDays(db, [1, 2], 20_000, 20_029),
+    newestReportIds: (db) => channels.newestReportIds(db, 1, 100),
   },
   webhooks: {
     findSettings: (db) => webhooks.findSettings(db, 1),

@@ -62,7 +62,11 @@ export function Layout({ children, onSignedOut }: { children: ComponentChildren;
     await api('/api/v4/console/logout', { method: 'POST' }).catch(() => undefined);
     onSignedOut();
   };
-  const nav = [{ href: '/console/reports', label: 'Reports' }];
+  const nav = [
+    { href: '/console/reports', label: 'Reports' },
+    { href: '/console/recordings', label: 'Recordings' },
+    ...(isAdmin(me) ? [{ href: '/console/statistics', label: 'Statistics' }] : []),
+  ];
   return (
     <>
       <header class="top">

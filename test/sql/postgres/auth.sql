@@ -24,6 +24,13 @@ from
 order by
   "id";
 
+-- renameAccount
+update "accounts"
+set
+  "name" = $1
+where
+  "id" = $2;
+
 -- countUsers
 select
   count(*) as "n"

@@ -353,3 +353,15 @@ where
   and "bucket" <= $5
 group by
   "channel_id";
+
+-- newestReportIds
+select
+  "id"
+from
+  "reports"
+where
+  "account_id" = $1
+order by
+  "created_at" desc
+limit
+  $2;

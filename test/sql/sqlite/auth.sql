@@ -24,6 +24,13 @@ from
 order by
   "id";
 
+-- renameAccount
+update "accounts"
+set
+  "name" = ?
+where
+  "id" = ?;
+
 -- countUsers
 select
   count(*) as "n"

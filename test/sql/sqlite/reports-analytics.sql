@@ -370,3 +370,15 @@ where
   and "bucket" <= ?
 group by
   "channel_id";
+
+-- newestReportIds
+select
+  "id"
+from
+  "reports"
+where
+  "account_id" = ?
+order by
+  "created_at" desc
+limit
+  ?;
