@@ -240,6 +240,7 @@ export function ImagesPanel({ window }: { window: Window }) {
       {open && (
         <div
           class="overlay"
+          onKeyDown={(e) => e.key === 'Escape' && setOpen(null)}
           role="dialog"
           aria-modal="true"
           aria-label={`Image of report ${open.report_id}`}
