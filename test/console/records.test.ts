@@ -104,8 +104,20 @@ describe('console pages over the demo, in Chromium', { skip: !hasChromium && `no
     );
     await shoot(page, 'recording');
 
+    // Edit the title, then delete after the confirmation: the API agrees each time.
+    const recordUrl = page.url();
+    const shownId = decodeURIComponent(recordUrl.split('/').at(-1)!);
+    await page.getByLabel('Title').fill('Renamed in the console');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const renamed = (await call(server.url, 'GET', `/api/v4/recordings/${shownId}`, { headers })).body;
+    assert.equal(renamed.recording_info.metadata.title, 'Renamed in the console');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Delete recording' }).click();
+    await page.waitForURL((url) => url.pathname === `/console/recordings/${rooms.items[0].room_id}`);
+    assert.equal((await call(server.url, 'GET', `/api/v4/recordings/${shownId}`, { headers })).status, 404);
+
     // The room's sessions, then one session's file.
-    await page.getByRole('link', { name: rooms.items[0].room_id }).click();
     await page.getByRole('link', { name: 'Session analytics of this room' }).click();
     await page.locator('tbody a').first().click();
     await page.getByRole('heading', { name: 'Who was in the room when' }).waitFor();
@@ -130,11 +142,11 @@ describe('console pages over the demo, in Chromium', { skip: !hasChromium && `no
     assert.equal(await reporter.page.getByRole('link', { name: 'Statistics' }).count(), 0);
     const analyst = await watchedPage(browser, server.url);
     const recordId = (
-      await call(server.url, 'GET', `/api/v4/recordings?room_id=${rooms.items[0].room_id}`, { headers })
+      await call(server.url, 'GET', `/api/v4/recordings?room_id=${rooms.items[1].room_id}`, { headers })
     ).body.items[0].record_id;
     await signIn(
       analyst.page,
-      `${server.url}/console/recordings/${rooms.items[0].room_id}/${recordId}`,
+      `${server.url}/console/recordings/${rooms.items[1].room_id}/${recordId}`,
       'harbor-analyst',
       PASSWORD,
     );
