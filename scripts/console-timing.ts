@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_OPTIONS } from '../test/helpers/browser.js';
 import { startServerProcess } from '../test/helpers/process.js';
 
 const { values: args } = parseArgs({
@@ -39,17 +40,7 @@ const server = await startServerProcess({
   RECAP_LOG_LEVEL: 'warn',
   RECAP_ADMIN_PASSWORD: args.password,
 });
-const browser = await chromium.launch({
-  executablePath: process.env.RECAP_TEST_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await chromium.launch(CHROMIUM_OPTIONS);
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${server.url}/console/`);

@@ -6,18 +6,21 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.RECAP_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 
+/** How the tests and scripts start it: no sandbox (containers), no GPU, no network of its own. */
+export const CHROMIUM_OPTIONS = {
+  executablePath: CHROMIUM,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+
 export async function launchBrowser(t: TestContext): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_OPTIONS);
   t.after(() => browser.close());
   return browser;
 }
