@@ -37,7 +37,6 @@ const server = await startServerProcess({
   RECAP_DATA_DIR: dataDir,
   RECAP_DATABASE_URL: args['database-url'] ?? `sqlite:${join(dataDir, 'recap.db')}`,
   RECAP_READ_CACHE_MB: '0',
-  RECAP_LOG_LEVEL: 'warn',
   RECAP_ADMIN_PASSWORD: args.password,
 });
 const browser = await chromium.launch(CHROMIUM_OPTIONS);

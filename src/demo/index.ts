@@ -52,6 +52,7 @@ const ACCOUNTS = [
   { name: 'Northwind Field Services', prefix: 'northwind' },
 ];
 const ROLES: [string, Role[]][] = [
+  ['admin', ['admin']],
   ['manager', ['manager']],
   ['analyst', ['analyst']],
   ['reporter1', ['reporter']],
