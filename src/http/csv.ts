@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
+import contentDisposition from 'content-disposition';
 import { stringify } from 'csv-stringify/sync';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * CSV twins of JSON answers: the same rows and fields, flattened to dotted columns (`styles.thumb`),
@@ -9,6 +10,13 @@ import type { FastifyRequest } from 'fastify';
  */
 
 export const CSV_TYPE = 'text/csv; charset=utf-8';
+
+const CSV_OPTIONS = {
+  header: true,
+  record_delimiter: 'windows',
+  escape_formulas: true,
+  cast: { boolean: (value: boolean) => String(value) },
+} as const;
 
 /** Whether a request asks for CSV: `format=csv`, or `text/csv` as the first type it accepts. */
 export function wantsCsv(request: FastifyRequest): boolean {
@@ -53,12 +61,38 @@ export function toCsv(answer: unknown, columns: readonly Column[], requested: re
   );
   return stringify(
     rows.map((row) => shown.map((c) => cell(valueAt(row, c.path)))),
-    {
-      header: true,
-      columns: shown.map((c) => c.path.join('.')),
-      record_delimiter: 'windows',
-      escape_formulas: true,
-      cast: { boolean: (value) => String(value) },
-    },
+    { ...CSV_OPTIONS, columns: shown.map((c) => c.path.join('.')) },
   );
+}
+
+/** A document as dotted columns: nested objects are walked, arrays kept whole as JSON text. */
+export function flattenRecord(value: Record<string, unknown>, prefix = '', into: Record<string, unknown> = {}) {
+  for (const [key, child] of Object.entries(value)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (child !== null && typeof child === 'object' && !Array.isArray(child))
+      flattenRecord(child as Record<string, unknown>, name, into);
+    else into[name] = Array.isArray(child) ? JSON.stringify(child) : child;
+  }
+  return into;
+}
+
+/**
+ * The CSV of documents whose fields vary (statistics snapshots, recordings with their subtitles):
+ * one column per dotted path any of them has, in the order first seen; `leading` columns first.
+ */
+export function recordsToCsv(records: readonly Record<string, unknown>[], leading: readonly string[] = []): string {
+  const rows = records.map((r) => flattenRecord(r));
+  const columns = [...new Set([...leading, ...rows.flatMap((r) => Object.keys(r))])];
+  return stringify(
+    rows.map((row) => columns.map((c) => row[c])),
+    { ...CSV_OPTIONS, columns },
+  );
+}
+
+/** Sets the attachment header of a CSV download. */
+export const csvAttachment = (name: string) => contentDisposition(`${name}.csv`);
+
+/** Sends CSV text as an attachment named `<name>.csv` (the route's JSON schema does not apply to it). */
+export function sendCsv(reply: FastifyReply, name: string, text: string): FastifyReply {
+  return reply.header('content-disposition', csvAttachment(name)).type(CSV_TYPE).send(text);
 }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
 import { bearerSecurity, reportsErrorResponses } from '../http/schemas.js';
+import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
 import { sendStoredFile } from '../storage/download.js';
 import { MAX_SUBTITLE_BYTES, putSubtitle, recordingRooms, subtitlePath } from './library.js';
 import * as recordings from './service.js';
@@ -57,17 +58,19 @@ export const recordingUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'A room’s recordings, newest first (or order_by=ASC), paged',
+        summary: 'A room’s recordings, newest first (or order_by=ASC), paged; format=csv for CSV',
         security,
         querystring: RecordingsQuery,
         response: { 200: RecordingPage, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { account_id, room_id, from, limit, order_by } = request.query;
       const params = recordings.fetchParams({ room_ids: [room_id], from, limit, order_by });
       const { total, rows } = await recordings.fetchRecordings(app.db, await account(request, account_id), params);
-      return { total, items: rows.map(recordings.toRecordingInfo) };
+      const items = rows.map(recordings.toRecordingInfo);
+      if (wantsCsv(request)) return sendCsv(reply, `recordings_${room_id}`, recordsToCsv(items));
+      return { total, items };
     },
   );
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PastRoomInfo } from '../sessions/schemas.js';
+import { StringEnum } from '../shared/schema.js';
 import { RecordingInfo, RecordingMetadata } from './schemas.js';
 
 /** Schemas of the user-authenticated recordings API (`/api/v4/recording-rooms`, `/api/v4/recordings`). */
@@ -11,11 +12,14 @@ const Page = {
 };
 
 export const AccountQuery = Type.Object({ account_id: AccountId });
+/** `csv`: the same page as CSV, one dotted column per field (also `Accept: text/csv`). */
+export const Format = Type.Optional(StringEnum(['json', 'csv'], { description: 'csv: the same page as CSV' }));
 export const RoomsQuery = Type.Object({ account_id: AccountId, ...Page });
 export const RecordingsQuery = Type.Object({
   account_id: AccountId,
   room_id: Type.String({ minLength: 1, maxLength: 256 }),
   order_by: Type.Optional(Type.Union([Type.Literal('DESC'), Type.Literal('ASC')], { default: 'DESC' })),
+  format: Format,
   ...Page,
 });
 export type RecordingsQuery = Static<typeof RecordingsQuery>;

@@ -3,6 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
 import { bearerSecurity, reportsErrorResponses } from '../http/schemas.js';
 import { fetchParams } from '../recordings/service.js';
+import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
+import { Format } from '../recordings/user.schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import { AnalyticsInfo } from './schemas.js';
 import * as sessions from './service.js';
@@ -62,21 +64,23 @@ export const analyticsUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'A room’s analytics files, newest first (or order_by=ASC), paged',
+        summary: 'A room’s analytics files, newest first (or order_by=ASC), paged; format=csv for CSV',
         security,
         querystring: Type.Object({
           account_id: AccountId,
           room_id: Type.String({ minLength: 1, maxLength: 256 }),
           order_by: Type.Optional(Type.Union([Type.Literal('DESC'), Type.Literal('ASC')], { default: 'DESC' })),
+          format: Format,
           ...Page,
         }),
         response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(AnalyticsInfo) }), ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { account_id, room_id, from, limit, order_by } = request.query;
       const params = fetchParams({ room_ids: [room_id], from, limit, order_by });
       const { total, rows } = await sessions.fetchAnalytics(app.db, await actingAccountId(request, account_id), params);
+      if (wantsCsv(request)) return sendCsv(reply, `analytics-files_${room_id}`, recordsToCsv(rows));
       return { total, items: rows };
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requirePermission, requireUser } from '../auth/hooks.js';
 import { sendCachedJsonText } from '../http/cached-json.js';
+import { csvAttachment, CSV_TYPE, recordsToCsv, wantsCsv } from '../http/csv.js';
 import { invalidParams } from '../http/errors.js';
 import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
 import { parseFields, parseQuery, parseSort } from './query.js';
@@ -54,7 +55,24 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       // Parsed above, so malformed parameters are answered before and never kept. The text skips
       // the response serializer; the schema still documents the shape.
-      return sendCachedJsonText(reply.header('cache-control', 'no-store'), JSON.stringify(list), async () => {
+      reply.header('cache-control', 'no-store');
+      if (wantsCsv(request)) {
+        // The CSV twin: one row per snapshot, one dotted column per field the chosen projection kept.
+        reply.header('content-disposition', csvAttachment('statistics'));
+        return sendCachedJsonText(
+          reply,
+          JSON.stringify(list),
+          async () => {
+            const result = await statistics.listSnapshots(app.db, list);
+            return recordsToCsv(
+              result.statistics.map((text) => JSON.parse(text) as Record<string, unknown>),
+              ['_id', 'createdAt'],
+            );
+          },
+          CSV_TYPE,
+        );
+      }
+      return sendCachedJsonText(reply, JSON.stringify(list), async () => {
         const result = await statistics.listSnapshots(app.db, list);
         // Documents are sent as stored (JSON text): their fields vary between snapshots.
         return `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../shared/schema.js';
 
 export const ListQuerystring = Type.Object(
   {
@@ -20,6 +21,11 @@ export const ListQuerystring = Type.Object(
         maxLength: 65_536,
         description:
           'JSON Mongo-style filter (max 4 KiB, depth 10). Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $nor $not $elemMatch $size; Extended JSON {"$date": …} for dates',
+      }),
+    ),
+    format: Type.Optional(
+      StringEnum(['json', 'csv'], {
+        description: 'csv (Recap): the same page as CSV, one dotted column per field (also Accept: text/csv)',
       }),
     ),
   },

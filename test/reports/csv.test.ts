@@ -3,22 +3,11 @@ import { describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { createUser } from '../../src/auth/service.js';
 import { ENGINES } from '../helpers/engines.js';
+import { flatten, jsonValue } from '../helpers/csv.js';
 import { ADMIN, bearer, call, loginAs, startTestServer } from '../helpers/server.js';
 
 /** Text a spreadsheet would run: every one must come out of the CSV as inert text. */
 const HOSTILE = ['=HYPERLINK("http://x","y")', '+1+2', '-3', '@SUM(A1)', '\tTab', '\rCR', 'a,"b"\nc', 'Ærø 東京 🙂'];
-
-/** A CSV cell back to the JSON value it stands for: the formula guard's `'` removed, numbers as numbers. */
-function jsonValue(cell: string, like: unknown): unknown {
-  if (typeof like === 'number') return Number(cell);
-  if (like === null || like === undefined) return cell === '' ? like : cell;
-  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell;
-}
-
-const flatten = (value: unknown, prefix = ''): Record<string, unknown> =>
-  value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.assign({}, ...Object.entries(value).map(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k)))
-    : { [prefix]: value };
 
 for (const engine of ENGINES) {
   describe(`analytics CSV twins [${engine}]`, () => {

@@ -120,8 +120,15 @@ export function RoomRecordings() {
         <a href={link('/console/recordings')}>Recordings</a> /
       </p>
       <h1>{roomId}</h1>
-      <p>
+      <p class="actions">
         <a href={link(`/console/sessions/${encodeURIComponent(roomId)}`)}>Session analytics of this room</a>
+        <a
+          class="csv"
+          href={withQuery('/api/v4/recordings', { ...accountQuery, room_id: roomId, from, limit: PAGE, format: 'csv' })}
+          download
+        >
+          CSV<span class="visually-hidden"> of this page of recordings</span>
+        </a>
       </p>
       {page.error && (
         <p class="error" role="alert">

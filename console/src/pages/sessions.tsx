@@ -30,6 +30,21 @@ export function RoomSessions() {
         <a href={link(`/console/recordings/${encodeURIComponent(roomId)}`)}>Recordings of {roomId}</a>
       </p>
       <h1>Sessions of {roomId}</h1>
+      <p>
+        <a
+          class="csv"
+          href={withQuery('/api/v4/analytics-files', {
+            ...accountQuery,
+            room_id: roomId,
+            from,
+            limit: PAGE,
+            format: 'csv',
+          })}
+          download
+        >
+          CSV<span class="visually-hidden"> of this page of sessions</span>
+        </a>
+      </p>
       {page.error && (
         <p class="error" role="alert">
           {page.error}

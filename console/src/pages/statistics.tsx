@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, withQuery } from '../api';
 import { Chart } from '../components/chart';
 import { bytes } from '../format';
 import { may, useMe } from '../session';
@@ -70,7 +70,22 @@ export function Statistics() {
         </button>
       </header>
       <section class="panel wide" aria-labelledby="over-time" data-state={list.loading ? 'loading' : 'ready'}>
-        <h2 id="over-time">Over the last year</h2>
+        <header>
+          <h2 id="over-time">Over the last year</h2>
+          <a
+            class="csv"
+            href={withQuery('/api/v1/statistics.list', {
+              count: 0,
+              sort: JSON.stringify({ createdAt: 1 }),
+              fields: FIELDS,
+              query: JSON.stringify({ createdAt: { $gte: { $date: since } } }),
+              format: 'csv',
+            })}
+            download
+          >
+            CSV<span class="visually-hidden"> of the figures over the last year</span>
+          </a>
+        </header>
         {list.error && (
           <p class="error" role="alert">
             {list.error}

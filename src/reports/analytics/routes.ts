@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
-import contentDisposition from 'content-disposition';
 import { sendCachedJson, sendCachedJsonText } from '../../http/cached-json.js';
-import { columnsOf, CSV_TYPE, toCsv, wantsCsv } from '../../http/csv.js';
+import { columnsOf, csvAttachment, CSV_TYPE, toCsv, wantsCsv } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
 import { StringEnum } from '../../shared/schema.js';
 import { toIso } from '../../shared/time.js';
@@ -40,7 +39,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const day = (ms: number) => toIso(ms).slice(0, 10);
     reply.header(
       'content-disposition',
-      contentDisposition(`${name}_channel-${window.channelId}_${day(window.start)}_${day(window.end)}.csv`),
+      csvAttachment(`${name}_channel-${window.channelId}_${day(window.start)}_${day(window.end)}`),
     );
     const columns = columnsOf((request.routeOptions.schema!.response as Record<number, TSchema>)[200]!);
     const requested = (extra as { fields?: string[] }).fields ?? [];
