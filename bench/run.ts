@@ -19,6 +19,8 @@ import { Random } from './lib/random.js';
 import type { BenchContext, LoadRequest, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
 import { measureImport } from './import-throughput.js';
+import { measureExport } from './export-throughput.js';
+import { HOT_CHANNEL } from './datasets/reports.js';
 import { hasTaskset, pinned, startServer, stopServer } from './lib/server.js';
 
 const { values: args } = parseArgs({
@@ -160,7 +162,7 @@ async function untilIdle(baseUrl: string): Promise<void> {
 }
 
 /** The server's resident memory in MiB (VmRSS now, VmHWM peak), from /proc where there is one. */
-function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): string {
+function serverMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): string {
   try {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8')
       .split('\n')
@@ -217,10 +219,12 @@ async function main() {
   let peakRss = 0;
   // A server of its own per scenario: requests a saturating load leaves behind (clients that gave up)
   // keep running, on the event loop or in the pool's queue, and would land in the next scenario.
-  const withServer = async <T>(fn: (baseUrl: string, rss: () => string) => Promise<T>): Promise<T> => {
+  const withServer = async <T>(
+    fn: (baseUrl: string, rss: () => string, pid: number | undefined) => Promise<T>,
+  ): Promise<T> => {
     const { child, baseUrl } = await startServer(target.url, target.dataDir, serverEnv);
     try {
-      return await fn(baseUrl, () => serverMemory(child.pid, 'VmRSS'));
+      return await fn(baseUrl, () => serverMemory(child.pid, 'VmRSS'), child.pid);
     } finally {
       peakRss = Math.max(peakRss, Number(serverMemory(child.pid, 'VmHWM')) || 0);
       await stopServer(child);
@@ -274,6 +278,25 @@ async function main() {
             .padStart(
               9,
             )} reports/s  ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB, ${rss()} MiB RSS`,
+        );
+      });
+    }
+    if (!args.only || 'export'.includes(args.only)) {
+      await withServer(async (baseUrl, _rss, pid) => {
+        const window = { channelId: HOT_CHANNEL, start: NOW - 365 * 86_400_000, end: NOW };
+        // Anonymous memory: the heap and SQLite's page cache, without the database file's mapped pages.
+        const result = await measureExport(
+          baseUrl,
+          adminToken,
+          window,
+          () => Number(serverMemory(pid, 'RssAnon')) || 0,
+        );
+        log(
+          `${'export: hot channel-year as CSV (HTTP)'.padEnd(48)} ${Math.round(result.rows / result.seconds)
+            .toLocaleString('en')
+            .padStart(
+              9,
+            )} rows/s     ${result.rows.toLocaleString('en')} rows in ${result.seconds.toFixed(2)} s, ${result.megabytes.toFixed(1)} MiB; server anonymous RSS ${result.rssBefore} MiB before, ${result.rssPeak} MiB at most while streaming`,
         );
       });
     }

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import contentDisposition from 'content-disposition';
 import { stringify } from 'csv-stringify/sync';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -11,7 +12,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const CSV_TYPE = 'text/csv; charset=utf-8';
 
-const CSV_OPTIONS = {
+/** The options of every CSV Recap writes. */
+export const CSV_OPTIONS = {
   header: true,
   record_delimiter: 'windows',
   escape_formulas: true,
@@ -92,7 +94,7 @@ export function recordsToCsv(records: readonly Record<string, unknown>[], leadin
 /** Sets the attachment header of a CSV download. */
 export const csvAttachment = (name: string) => contentDisposition(`${name}.csv`);
 
-/** Sends CSV text as an attachment named `<name>.csv` (the route's JSON schema does not apply to it). */
-export function sendCsv(reply: FastifyReply, name: string, text: string): FastifyReply {
-  return reply.header('content-disposition', csvAttachment(name)).type(CSV_TYPE).send(text);
+/** Sends CSV (text, or a stream of it) as an attachment named `<name>.csv`; the route's JSON schema does not apply. */
+export function sendCsv(reply: FastifyReply, name: string, body: string | Readable): FastifyReply {
+  return reply.header('content-disposition', csvAttachment(name)).type(CSV_TYPE).send(body);
 }

@@ -8,6 +8,8 @@ import {
   AlertBody,
   ChannelPage,
   ChannelsQuery,
+  ReportsExportPage,
+  ReportsExportQuery,
   DeliveriesBody,
   Form,
   FormBody,
@@ -24,6 +26,8 @@ import {
 } from './schemas.js';
 import * as reports from './service.js';
 import { importNdjson } from './import.js';
+import { exportCsv, exportPage, openExport } from './export.js';
+import { sendCsv, wantsCsv } from '../http/csv.js';
 import { Readable } from 'node:stream';
 import { invalidParams } from '../http/errors.js';
 
@@ -117,6 +121,28 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(created(await reports.createForm(app.db, request.user!, request.body))),
+  );
+
+  app.get(
+    '/api/v4/reports',
+    {
+      preHandler: requirePermission('view-analytics'),
+      schema: {
+        tags,
+        summary:
+          'Raw export of a channel’s reports in a window, oldest first: pages of JSON by cursor, or one streamed CSV (format=csv)',
+        security,
+        querystring: ReportsExportQuery,
+        response: { 200: ReportsExportPage, ...reportsErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const window = await openExport(app.db, request.user!, request.query);
+      if (!wantsCsv(request)) return exportPage(app.db, window, request.query.limit, request.query.cursor);
+      const day = (ms: number) => toIso(ms).slice(0, 10);
+      const name = `reports_channel-${window.channelId}_${day(window.start)}_${day(window.end)}`;
+      return sendCsv(reply, name, await exportCsv(app.db, window));
+    },
   );
 
   app.get(

@@ -19,6 +19,34 @@ export const Named = Type.Object({
   created_at: IsoTimestamp,
 });
 
+export const ReportsExportQuery = Type.Object({
+  channel_id: Id,
+  start_date: Instant,
+  end_date: Instant,
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  cursor: Type.Optional(Type.String({ maxLength: 64, description: 'The `next_cursor` of the previous page' })),
+  format: Type.Optional(
+    StringEnum(['json', 'csv'], { description: 'csv: the whole window as one streamed file (also Accept: text/csv)' }),
+  ),
+});
+export type ReportsExportQuery = Static<typeof ReportsExportQuery>;
+export const ExportedReport = Type.Object({
+  id: Type.Integer(),
+  account_id: Type.Integer(),
+  channel_id: Type.Integer(),
+  form_id: Type.Union([Type.Integer(), Type.Null()]),
+  user_id: Type.Integer(),
+  state_id: Type.Union([Type.Integer(), Type.Null()]),
+  created_at: IsoTimestamp,
+  values: Type.Record(Type.String(), Type.Unknown()),
+  reads: Type.Integer(),
+  images: Type.Integer(),
+});
+export const ReportsExportPage = Type.Object({
+  items: Type.Array(ExportedReport),
+  next_cursor: Type.Optional(Type.String()),
+});
+
 export const ChannelsQuery = Type.Object({
   account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name, any letter case' })),

@@ -14,6 +14,7 @@ import { CountDeltas } from '../../src/reports/counts/count-deltas.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import * as reports from '../../src/reports/repository.js';
 import * as channels from '../../src/reports/channels.repository.js';
+import * as reportExport from '../../src/reports/export.repository.js';
 import * as pastRooms from '../../src/sessions/past-rooms.repository.js';
 import * as sessions from '../../src/sessions/repository.js';
 import * as statistics from '../../src/statistics/repository.js';
@@ -296,6 +297,26 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),
     reportsOnDays: (db) => channels.reportsOnDays(db, [1, 2], 20_000, 20_029),
     newestReportIds: (db) => channels.newestReportIds(db, 1, 100),
+    'pageReports (first page)': (db) =>
+      reportExport.pageReports(db, {
+        channelId: 1,
+        start: T * 1000,
+        end: T * 1000 + HOUR,
+        after: undefined,
+        limit: 101,
+      }),
+    'pageReports (after a cursor)': (db) =>
+      reportExport.pageReports(db, {
+        channelId: 1,
+        start: T * 1000,
+        end: T * 1000 + HOUR,
+        after: { createdAt: T * 1000, id: 5 },
+        limit: 2000,
+      }),
+    formsInWindow: (db) => reportExport.formsInWindow(db, { channelId: 1, start: T * 1000, end: T * 1000 + HOUR }),
+    readCounts: (db) => reportExport.readCounts(db, 1, [1, 2]),
+    imageCounts: (db) => reportExport.imageCounts(db, [1, 2]),
+    formNames: (db) => reportExport.formNames(db, [1, 2]),
   },
   webhooks: {
     findSettings: (db) => webhooks.findSettings(db, 1),

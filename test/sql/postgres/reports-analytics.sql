@@ -365,3 +365,83 @@ order by
   "created_at" desc
 limit
   $2;
+
+-- pageReports (first page)
+select
+  *
+from
+  "reports"
+where
+  "channel_id" = $1
+  and "created_at" < $2
+  and "created_at" >= $3
+order by
+  "created_at",
+  "id"
+limit
+  $4;
+
+-- pageReports (after a cursor)
+select
+  *
+from
+  "reports"
+where
+  "channel_id" = $1
+  and "created_at" < $2
+  and (
+    "created_at" > $3
+    or (
+      "created_at" = $4
+      and "id" > $5
+    )
+  )
+  and "created_at" >= $6
+order by
+  "created_at",
+  "id"
+limit
+  $7;
+
+-- formsInWindow
+select distinct
+  "form_id"
+from
+  "reports"
+where
+  "channel_id" = $1
+  and "created_at" >= $2
+  and "created_at" < $3
+  and "form_id" is not null;
+
+-- readCounts
+select
+  "report_id",
+  count(*) as "n"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "report_id" in ($2, $3)
+group by
+  "report_id";
+
+-- imageCounts
+select
+  "report_id",
+  count(*) as "n"
+from
+  "report_images"
+where
+  "report_id" in ($1, $2)
+group by
+  "report_id";
+
+-- formNames
+select
+  "id",
+  "name"
+from
+  "forms"
+where
+  "id" in ($1, $2);

@@ -382,3 +382,83 @@ order by
   "created_at" desc
 limit
   ?;
+
+-- pageReports (first page)
+select
+  *
+from
+  "reports"
+where
+  "channel_id" = ?
+  and "created_at" < ?
+  and "created_at" >= ?
+order by
+  "created_at",
+  "id"
+limit
+  ?;
+
+-- pageReports (after a cursor)
+select
+  *
+from
+  "reports"
+where
+  "channel_id" = ?
+  and "created_at" < ?
+  and (
+    "created_at" > ?
+    or (
+      "created_at" = ?
+      and "id" > ?
+    )
+  )
+  and "created_at" >= ?
+order by
+  "created_at",
+  "id"
+limit
+  ?;
+
+-- formsInWindow
+select distinct
+  "form_id"
+from
+  "reports"
+where
+  "channel_id" = ?
+  and "created_at" >= ?
+  and "created_at" < ?
+  and "form_id" is not null;
+
+-- readCounts
+select
+  "report_id",
+  count(*) as "n"
+from
+  "report_reads"
+where
+  "channel_id" = ?
+  and "report_id" in (?, ?)
+group by
+  "report_id";
+
+-- imageCounts
+select
+  "report_id",
+  count(*) as "n"
+from
+  "report_images"
+where
+  "report_id" in (?, ?)
+group by
+  "report_id";
+
+-- formNames
+select
+  "id",
+  "name"
+from
+  "forms"
+where
+  "id" in (?, ?);
