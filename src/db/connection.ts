@@ -25,6 +25,8 @@ export interface DatabaseHandle {
   engine: Engine;
   /** SQLite only: a value that differs after any commit, by this or another connection (see read-cache.ts). */
   changeCounter?: () => string;
+  /** SQLite only: the connection itself (its online backup API). */
+  sqlite?: SQLite.Database;
   /** Closes every connection; safe to call twice. */
   close(): Promise<void>;
 }
@@ -194,7 +196,13 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   if (engine === 'sqlite') {
     const database = openSqlite(url.slice('sqlite:'.length));
     const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: withStatementCache(database) }) });
-    return { db, engine, changeCounter: sqliteChangeCounter(database), close: onceAsync(() => db.destroy()) };
+    return {
+      db,
+      engine,
+      changeCounter: sqliteChangeCounter(database),
+      sqlite: database,
+      close: onceAsync(() => db.destroy()),
+    };
   }
   const pool = new pg.Pool({
     connectionString: url,

@@ -4,7 +4,7 @@ import type { Database, RecordingRow } from '../db/schema.js';
 import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { TooLargeError, type FileStorage } from '../storage/files.js';
 import * as repo from './repository.js';
-import { getRecording, patchMetadata, subtitleDirectory, toRecordingInfo } from './service.js';
+import { getRecording, patchMetadata, recordingFile, subtitleDirectory, toRecordingInfo } from './service.js';
 
 /**
  * The recording library as people browse it (the console, through `/api/v4/`): rooms with their
@@ -83,4 +83,24 @@ export async function subtitlePath(
   const path = subtitleFile(row, lang);
   if ((await storage.size(path)) === undefined) throw notFound(`no stored subtitle in "${lang}"`);
   return path;
+}
+
+const FILES_PAGE = 5000;
+
+/**
+ * Every stored file a recording row owns, relative to the storage root: the recording and the
+ * subtitles Recap stores for it (those its metadata names by Recap's own URL). Read by id pages.
+ */
+export async function* recordingStoredFiles(db: Kysely<Database>): AsyncGenerator<string> {
+  for (let after = 0; ;) {
+    const rows = await repo.recordingFilesPage(db, after, FILES_PAGE);
+    for (const row of rows) {
+      yield recordingFile(row);
+      const subtitles = (JSON.parse(row.metadata) as { subtitles?: Record<string, { url: string }> }).subtitles ?? {};
+      for (const [lang, subtitle] of Object.entries(subtitles))
+        if (subtitle.url === subtitleUrl(row.record_id, lang)) yield `${subtitleDirectory(row)}/${lang}.vtt`;
+    }
+    if (rows.length < FILES_PAGE) return;
+    after = rows.at(-1)!.id;
+  }
 }

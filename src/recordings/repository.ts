@@ -350,3 +350,14 @@ export async function pageRecordingRooms(db: Kysely<Database>, accountId: number
     .offset(offset)
     .execute();
 }
+
+/** A page of every account's recordings by id (backups list the files rows own). */
+export async function recordingFilesPage(db: Kysely<Database>, afterId: number, limit: number) {
+  return db
+    .selectFrom('recordings')
+    .select(['id', 'account_id', 'record_id', 'file_path', 'metadata'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

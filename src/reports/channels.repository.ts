@@ -69,3 +69,14 @@ export async function newestReportIds(db: Kysely<Database>, accountId: number, l
     .execute();
   return rows.map((r) => r.id);
 }
+
+/** A page of every report image by id (backups list the files rows own). */
+export async function imageFilesPage(db: Kysely<Database>, afterId: number, limit: number) {
+  return db
+    .selectFrom('report_images')
+    .select(['id', 'path', 'format'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

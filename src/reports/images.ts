@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import sharp from 'sharp';
 import { cachedInstanceSecret, SECRETS } from '../auth/instance.js';
+import { imageFilesPage } from './channels.repository.js';
 import type { AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
 import { atomically } from '../db/dialect.js';
@@ -175,3 +176,14 @@ export class ImageUrls {
 }
 
 export const imageFile = (image: { path: string }, style: ImageStyle) => `${image.path}/${style}.jpg`;
+
+/** Every stored image file (original and variants), relative to the storage root, read by id pages. */
+export async function* imageStoredFiles(db: Kysely<Database>): AsyncGenerator<string> {
+  for (let after = 0; ;) {
+    const rows = await imageFilesPage(db, after, 5000);
+    for (const row of rows)
+      for (const name of [`original.${row.format}`, 'thumb.jpg', 'medium.jpg']) yield `${row.path}/${name}`;
+    if (rows.length < 5000) return;
+    after = rows.at(-1)!.id;
+  }
+}

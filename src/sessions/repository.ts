@@ -319,3 +319,14 @@ export async function pageAnalyticsRooms(db: Kysely<Database>, accountId: number
     .offset(offset)
     .execute();
 }
+
+/** A page of every account's analytics files by id (backups list the files rows own). */
+export async function analyticsFilesPage(db: Kysely<Database>, afterId: number, limit: number) {
+  return db
+    .selectFrom('analytics_files')
+    .select(['id', 'account_id', 'file_path'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

@@ -288,6 +288,16 @@ export function analyticsDownloadToken(
 export const fileOfDownloadToken = (db: Kysely<Database>, token: string): Promise<ResolvedDownload> =>
   resolveDownload(db, token, 'analytics', repo.findAnalyticsFileById, analyticsFile);
 
+/** Every stored analytics file, relative to the storage root, read by id pages (backups check them). */
+export async function* analyticsStoredFiles(db: Kysely<Database>): AsyncGenerator<string> {
+  for (let after = 0; ;) {
+    const rows = await repo.analyticsFilesPage(db, after, 5000);
+    for (const row of rows) yield analyticsFile(row);
+    if (rows.length < 5000) return;
+    after = rows.at(-1)!.id;
+  }
+}
+
 /** The figures session analytics contribute to server statistics. */
 export async function analyticsStatistics(
   db: Kysely<Database>,

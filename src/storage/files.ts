@@ -60,6 +60,14 @@ export const accountPath = (area: StorageArea, accountId: number, relative: stri
 
 /** Partial writes live here until their rename: one directory to sweep after a crash. */
 export const PARTIAL_DIR = '.partial';
+/**
+ * While a backup runs (`recap backup` writes this marker), files are not deleted but moved to
+ * DEFERRED_DIR, so every file a row of the backup's database snapshot owns can still be copied;
+ * the backup empties it when done. A marker older than BACKUP_MARKER_TTL_MS is a crashed backup's.
+ */
+export const BACKUP_MARKER = '.backup-in-progress';
+export const DEFERRED_DIR = '.deferred';
+export const BACKUP_MARKER_TTL_MS = 6 * 3_600_000;
 
 /** Whether a relative path stays inside the root: no absolute paths, no `..` segments, no NUL. */
 export function isSafeRelativePath(path: string): boolean {
@@ -138,6 +146,12 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async sweepPartials(olderThanMs: number, nowMs = Date.now()): Promise<number> {
+    // A backup that died left its marker and the files it kept from deletion: finish the deletes.
+    const marker = await stat(join(this.root, BACKUP_MARKER)).catch(() => undefined);
+    if (marker && nowMs - marker.mtimeMs > BACKUP_MARKER_TTL_MS)
+      await rm(join(this.root, BACKUP_MARKER), { force: true });
+    if (!marker || nowMs - marker.mtimeMs > BACKUP_MARKER_TTL_MS)
+      await rm(join(this.root, DEFERRED_DIR), { recursive: true, force: true });
     const partials = join(this.root, PARTIAL_DIR);
     let names: string[];
     try {
@@ -175,13 +189,27 @@ export class LocalFileStorage implements FileStorage {
   /** Removes a file and the directories it leaves empty (a deleted room leaves no trace). */
   async remove(path: string): Promise<void> {
     const full = this.required(path);
-    await rm(full, { force: true });
+    if (!(await this.deferWhileBackingUp(path, full))) await rm(full, { force: true });
     await this.pruneEmptyParents(dirname(full));
+  }
+
+  /** During a backup, moves the file or directory to DEFERRED_DIR instead; true when it did. */
+  private async deferWhileBackingUp(path: string, full: string): Promise<boolean> {
+    const marker = await stat(join(this.root, BACKUP_MARKER)).catch(() => undefined);
+    if (!marker || Date.now() - marker.mtimeMs > BACKUP_MARKER_TTL_MS) return false;
+    const deferred = join(this.root, DEFERRED_DIR, path);
+    await mkdir(dirname(deferred), { recursive: true });
+    try {
+      await rename(full, deferred);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return true;
   }
 
   async removeTree(path: string): Promise<void> {
     const full = this.required(path);
-    await rm(full, { force: true, recursive: true });
+    if (!(await this.deferWhileBackingUp(path, full))) await rm(full, { force: true, recursive: true });
     await this.pruneEmptyParents(dirname(full));
   }
 

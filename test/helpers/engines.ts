@@ -55,3 +55,30 @@ async function adminQuery(url: string, text: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * An empty place to restore a backup of `source` into: a new SQLite file and data directory, or a
+ * new PostgreSQL database reached with the source's search_path (pg_restore recreates its schema).
+ */
+export async function restoreTarget(engine: Engine, source: ScratchDatabase): Promise<ScratchDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'recap-restore-'));
+  if (engine === 'sqlite')
+    return {
+      url: `sqlite:${join(dataDir, 'recap.db')}`,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  const base = process.env.RECAP_TEST_POSTGRES_URL!;
+  const name = `recap_restore_${randomBytes(6).toString('hex')}`;
+  await adminQuery(base, `create database ${name}`);
+  const url = new URL(source.url);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dataDir,
+    drop: async () => {
+      await adminQuery(base, `drop database if exists ${name} with (force)`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
