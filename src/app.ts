@@ -38,6 +38,8 @@ import { recordingUserRoutes } from './recordings/user.routes.js';
 import { LocalFileStorage } from './storage/files.js';
 import { startWebhookDelivery, type DeliveryWorker } from './webhooks/delivery.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { trashRoutes } from './trash/routes.js';
+import { purgeTrash } from './trash/service.js';
 import './http/types.js';
 
 export interface BuildOptions {
@@ -203,7 +205,20 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
     });
   });
+  // Trashed objects whose time is up are purged at start, then every ten minutes.
+  let janitor: PeriodicTask | undefined;
+  app.addHook('onReady', async () => {
+    janitor = startPeriodic(
+      async () => {
+        const purged = await purgeTrash(app.db, app.storage);
+        if (purged > 0) app.log.info({ purged }, 'purged the trash');
+      },
+      600_000,
+      (error) => app.log.error({ err: error }, 'purging the trash failed'),
+    );
+  });
   app.addHook('onClose', async () => {
+    await janitor?.stop();
     await webhooks?.stop();
     await scheduler?.stop();
     await sweeper?.stop();
@@ -221,6 +236,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     await scope.register(webhookRoutes);
     await scope.register(recordingUserRoutes);
     await scope.register(analyticsUserRoutes);
+    await scope.register(trashRoutes);
   });
 
   // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers

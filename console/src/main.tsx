@@ -10,6 +10,7 @@ import { RecordingRooms, RoomRecordings } from './pages/recordings';
 import { RoomSessions, SessionFile } from './pages/sessions';
 import { SignIn } from './pages/sign-in';
 import { Statistics } from './pages/statistics';
+import { Trash } from './pages/trash';
 import { MeContext, type Me } from './session';
 import './styles.css';
 
@@ -53,6 +54,7 @@ function App() {
           <Route path="/console/sessions/:roomId" component={RoomSessions} />
           <Route path="/console/sessions/:roomId/:fileId" component={SessionFile} />
           <Route path="/console/statistics" component={Statistics} />
+          <Route path="/console/trash" component={Trash} />
           <Route default component={NotFound} />
         </Router>
       </Layout>

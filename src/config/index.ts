@@ -110,6 +110,13 @@ export const ConfigSchema = Type.Object({
     'A connection on which no byte moves for this long is closed (a stalled body or download); uploads run as long as bytes flow.',
   ),
   RECAP_KEEP_ALIVE_TIMEOUT: Duration('10s', 'An idle keep-alive connection is closed after this long.'),
+  RECAP_TRASH_DAYS: Type.Integer({
+    default: 7,
+    minimum: 0,
+    maximum: 3650,
+    description:
+      'Days a deleted recording or analytics file waits in the trash before it is purged (0: deleted at once).',
+  }),
   RECAP_WEBHOOK_ALLOWED_HOSTS: Type.String({
     default: '',
     description:
@@ -183,6 +190,7 @@ function toConfig(raw: RawConfig) {
       idleTimeoutMs: parseDuration(raw.RECAP_IDLE_TIMEOUT),
       keepAliveTimeoutMs: parseDuration(raw.RECAP_KEEP_ALIVE_TIMEOUT),
     },
+    trashDays: raw.RECAP_TRASH_DAYS,
     webhooks: {
       allowedHosts: allowedHosts(raw.RECAP_WEBHOOK_ALLOWED_HOSTS),
       timeoutMs: parseDuration(raw.RECAP_WEBHOOK_TIMEOUT),

@@ -20,6 +20,7 @@ import * as m0015 from './migrations/0015_report_keyed_hours.js';
 import * as m0016 from './migrations/0016_account_file_layout.js';
 import * as m0017 from './migrations/0017_session_webhook_url.js';
 import * as m0018 from './migrations/0018_webhooks.js';
+import * as m0019 from './migrations/0019_trash.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0016_account_file_layout': m0016,
   '0017_session_webhook_url': m0017,
   '0018_webhooks': m0018,
+  '0019_trash': m0019,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

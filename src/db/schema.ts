@@ -335,6 +335,18 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface TrashTable {
+  id: Generated<number>;
+  account_id: number;
+  kind: 'recording' | 'analytics';
+  /** The record_id or file_id: taken while trashed. */
+  object_id: string;
+  /** The live row as JSON. */
+  row: string;
+  trashed_at: number;
+  purge_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -369,6 +381,7 @@ export interface Database {
   report_option_counts: ReportOptionCountsTable;
   webhook_settings: WebhookSettingsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  trash: TrashTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -16,6 +16,7 @@ import {
   UploadTokenBody,
 } from './schemas.js';
 import * as recordings from './service.js';
+import { deleteRecording } from './deletion.js';
 
 const OK = PLUGNMEET_OK;
 const tags = ['plugNmeet: recordings'];
@@ -66,7 +67,13 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/recording/delete',
     { schema: schema('Delete a recording and its file', RecordIdBody, StatusReply) },
     async (request) => {
-      await recordings.deleteRecording(app.db, app.storage, request.apiClient!.accountId, request.body.record_id);
+      await deleteRecording(
+        app.db,
+        app.storage,
+        request.apiClient!.accountId,
+        request.body.record_id,
+        app.config.trashDays,
+      );
       return OK;
     },
   );

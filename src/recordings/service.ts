@@ -7,6 +7,7 @@ import { AppError, invalidParams, notFound } from '../http/errors.js';
 import { accountPath, FileExistsError, isSafeRelativePath, TooLargeError, type FileStorage } from '../storage/files.js';
 import { resolveDownload, type ResolvedDownload } from '../storage/download.js';
 import { signFileToken, verifyFileToken } from '../storage/tokens.js';
+import { findInTrash } from '../storage/trash.js';
 import { formatRoomTime, pastRoomOfSession, sessionWebhookUrl } from '../sessions/past-rooms.js';
 import { queueWebhookEvent } from '../webhooks/service.js';
 import { pageParams, type PageParams } from '../http/plugnmeet.js';
@@ -149,19 +150,6 @@ export async function getRecording(db: Kysely<Database>, accountId: number, reco
   return row;
 }
 
-/** Deletes the row (committed first: from then on the recording is gone for every client), then its files. */
-export async function deleteRecording(
-  db: Kysely<Database>,
-  storage: FileStorage,
-  accountId: number,
-  recordId: string,
-): Promise<void> {
-  const row = await atomically(db, (trx) => repo.deleteRecording(trx, accountId, recordId));
-  if (!row) throw notFound('recording not found');
-  await storage.remove(recordingFile(row)).catch(() => undefined);
-  await storage.removeTree(subtitleDirectory(row)).catch(() => undefined);
-}
-
 /**
  * plugNmeet's patch semantics: an omitted field is kept; `""` clears title or description; a
  * subtitle with an empty label or url is removed; an extra_data value `""` removes the key.
@@ -238,6 +226,11 @@ export async function registerRecording(
   nowMs = Date.now(),
 ): Promise<RecordingRow> {
   const recordId = r.record_id ?? `${r.room_sid}-${nowMs}`;
+  const trashed = await findInTrash(db, accountId, 'recording', recordId);
+  if (trashed)
+    throw invalidParams(
+      `record_id "${recordId}" is in the trash until ${new Date(trashed.purge_at).toISOString()}: restore it, or wait until it is purged`,
+    );
   const existing = await repo.findRecording(db, accountId, recordId);
   if (existing) {
     if (sameRegistration(existing, r)) return existing;

@@ -7,6 +7,7 @@ import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
 import { sendStoredFile } from '../storage/download.js';
 import { MAX_SUBTITLE_BYTES, putSubtitle, recordingRooms, subtitlePath } from './library.js';
 import * as recordings from './service.js';
+import { deleteRecording } from './deletion.js';
 import {
   AccountQuery,
   MetadataPatch,
@@ -135,7 +136,7 @@ export const recordingUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const accountId = await account(request, request.query.account_id);
-      await recordings.deleteRecording(app.db, app.storage, accountId, request.params.record_id);
+      await deleteRecording(app.db, app.storage, accountId, request.params.record_id, app.config.trashDays);
       return reply.code(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import { normalizeBodies, PLUGNMEET_OK as OK, plugnmeetSchema } from '../http/pl
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
 import { downloadRoute } from '../storage/download.js';
 import { artifactInfo, fetchArtifacts } from './artifacts.js';
+import { deleteAnalytics } from './deletion.js';
 import { ArtifactIdBody, ArtifactInfoReply, ArtifactsFetchBody, ArtifactsFetchReply } from './schemas.js';
 import * as analytics from './service.js';
 
@@ -54,13 +55,10 @@ export const artifactApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/artifact/delete',
     { schema: schema('Delete an artifact and its file', ArtifactIdBody, StatusReply) },
     async (request) => {
-      await analytics.deleteAnalytics(
-        app.db,
-        app.storage,
-        request.apiClient!.accountId,
-        request.body.artifact_id,
-        ARTIFACT_NOT_FOUND,
-      );
+      await deleteAnalytics(app.db, app.storage, request.apiClient!.accountId, request.body.artifact_id, {
+        trashDays: app.config.trashDays,
+        missing: ARTIFACT_NOT_FOUND,
+      });
       return OK;
     },
   );

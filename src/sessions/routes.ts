@@ -17,6 +17,7 @@ import {
   PastRoomsReply,
 } from './schemas.js';
 import * as analytics from './service.js';
+import { deleteAnalytics } from './deletion.js';
 
 const OK = PLUGNMEET_OK;
 const tags = ['plugNmeet: session analytics'];
@@ -87,7 +88,9 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/analytics/delete',
     { schema: schema('Delete an analytics file', FileIdBody, StatusReply) },
     async (request) => {
-      await analytics.deleteAnalytics(app.db, app.storage, request.apiClient!.accountId, request.body.file_id);
+      await deleteAnalytics(app.db, app.storage, request.apiClient!.accountId, request.body.file_id, {
+        trashDays: app.config.trashDays,
+      });
       return OK;
     },
   );

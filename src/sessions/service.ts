@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { ApiClient } from '../auth/service.js';
-import { atomically, withExclusiveLock } from '../db/dialect.js';
+import { withExclusiveLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
 import type { FetchParams } from '../recordings/service.js';
@@ -261,18 +261,6 @@ export async function getAnalyticsFile(
   const row = await repo.findAnalyticsFile(db, accountId, fileId);
   if (!row) throw notFound(missing);
   return row;
-}
-
-export async function deleteAnalytics(
-  db: Kysely<Database>,
-  storage: FileStorage,
-  accountId: number,
-  fileId: string,
-  missing = 'analytics not found',
-): Promise<void> {
-  const row = await atomically(db, (trx) => repo.deleteAnalyticsFile(trx, accountId, fileId));
-  if (!row) throw notFound(missing);
-  await storage.remove(analyticsFile(row)).catch(() => undefined);
 }
 
 export function analyticsDownloadToken(

@@ -8,6 +8,7 @@ import { Format } from '../recordings/user.schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import { AnalyticsInfo } from './schemas.js';
 import * as sessions from './service.js';
+import { deleteAnalytics } from './deletion.js';
 
 const AccountId = Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' }));
 const Page = {
@@ -118,7 +119,9 @@ export const analyticsUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const accountId = await actingAccountId(request, request.query.account_id);
-      await sessions.deleteAnalytics(app.db, app.storage, accountId, request.params.file_id);
+      await deleteAnalytics(app.db, app.storage, accountId, request.params.file_id, {
+        trashDays: app.config.trashDays,
+      });
       return reply.code(204).send(null);
     },
   );

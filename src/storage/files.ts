@@ -29,6 +29,8 @@ export interface FileStorage {
   /** Removes partial files that no write has touched for `olderThanMs` (a crashed process's). */
   sweepPartials(olderThanMs: number, nowMs?: number): Promise<number>;
   remove(path: string): Promise<void>;
+  /** Moves a file or directory to a new path, never over anything there (FileExistsError). */
+  move(from: string, to: string): Promise<void>;
   /** Removes a directory and everything in it (files an object owns, such as a recording's subtitles). */
   removeTree(path: string): Promise<void>;
   read(path: string): Readable;
@@ -205,6 +207,19 @@ export class LocalFileStorage implements FileStorage {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     return true;
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const source = this.required(from);
+    const target = this.required(to);
+    const info = await stat(source); // ENOENT when there is nothing to move
+    await mkdir(dirname(target), { recursive: true });
+    if (info.isDirectory()) {
+      if (await stat(target).catch(() => undefined))
+        throw new FileExistsError(`something is already stored at "${to}"`);
+      await rename(source, target);
+    } else await linkNew(source, target, to);
+    await this.pruneEmptyParents(dirname(source));
   }
 
   async removeTree(path: string): Promise<void> {

@@ -19,6 +19,7 @@ import * as pastRooms from '../../src/sessions/past-rooms.repository.js';
 import * as sessions from '../../src/sessions/repository.js';
 import * as statistics from '../../src/statistics/repository.js';
 import * as webhooks from '../../src/webhooks/repository.js';
+import * as trash from '../../src/storage/trash.js';
 
 /**
  * Every repository query, called with representative values, by snapshot file. Queries built from
@@ -102,6 +103,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
   },
   recordings: {
     countRecordingRooms: (db) => recordings.countRecordingRooms(db, 1),
+    recordingFilesPage: (db) => recordings.recordingFilesPage(db, 0, 5000),
     pageRecordingRooms: (db) => recordings.pageRecordingRooms(db, 1, 0, 20),
     'roomTotals (3 rooms)': (db) => recordings.roomTotals(db, 1, ['a', 'b', 'c']),
     roomSpans: (db) => recordings.roomSpans(db, 1, ['a', 'b'], 'desc'),
@@ -124,6 +126,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
   },
   sessions: {
     countAnalyticsRooms: (db) => sessions.countAnalyticsRooms(db, 1),
+    analyticsFilesPage: (db) => sessions.analyticsFilesPage(db, 0, 5000),
     pageAnalyticsRooms: (db) => sessions.pageAnalyticsRooms(db, 1, 0, 20),
     findSessions: (db) => sessions.findSessions(db, 1, ['s1', 's2']),
     openSession: (db) =>
@@ -317,6 +320,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     readCounts: (db) => reportExport.readCounts(db, 1, [1, 2]),
     imageCounts: (db) => reportExport.imageCounts(db, [1, 2]),
     formNames: (db) => reportExport.formNames(db, [1, 2]),
+    imageFilesPage: (db) => channels.imageFilesPage(db, 0, 5000),
   },
   webhooks: {
     findSettings: (db) => webhooks.findSettings(db, 1),
@@ -352,5 +356,20 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     pageDeliveries: (db) =>
       webhooks.pageDeliveries(db, { accountId: 1, before: 100, limit: 50, event: 'report_created' }),
     deleteOldDeliveries: (db) => webhooks.deleteOldDeliveries(db, T, 1000),
+  },
+  trash: {
+    putInTrash: (db) =>
+      trash.putInTrash(db, {
+        accountId: 1,
+        kind: 'recording',
+        objectId: 'rec-1',
+        row: recording,
+        now: T * 1000,
+        days: 7,
+      }),
+    findInTrash: (db) => trash.findInTrash(db, 1, 'recording', 'rec-1'),
+    removeFromTrash: (db) => trash.removeFromTrash(db, 1),
+    'listTrash (one kind)': (db) => trash.listTrash(db, 1, 'analytics'),
+    expiredTrash: (db) => trash.expiredTrash(db, 'recording', T * 1000, 100),
   },
 };

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, withQuery } from '../api';
-import { isAdmin, useMe } from '../session';
+import { isAdmin, may, useMe } from '../session';
 
 interface Account {
   id: number;
@@ -65,6 +65,7 @@ export function Layout({ children, onSignedOut }: { children: ComponentChildren;
   const nav = [
     { href: '/console/reports', label: 'Reports' },
     { href: '/console/recordings', label: 'Recordings' },
+    ...(may(me, 'manage-records') ? [{ href: '/console/trash', label: 'Trash' }] : []),
     ...(isAdmin(me) ? [{ href: '/console/statistics', label: 'Statistics' }] : []),
   ];
   return (

@@ -9,6 +9,22 @@ where
   "account_id" = $1
   and "total" > $2;
 
+-- recordingFilesPage
+select
+  "id",
+  "account_id",
+  "record_id",
+  "file_path",
+  "metadata"
+from
+  "recordings"
+where
+  "id" > $1
+order by
+  "id"
+limit
+  $2;
+
 -- pageRecordingRooms
 select
   "room_id",

@@ -445,3 +445,17 @@ from
   "forms"
 where
   "id" in ($1, $2);
+
+-- imageFilesPage
+select
+  "id",
+  "path",
+  "format"
+from
+  "report_images"
+where
+  "id" > $1
+order by
+  "id"
+limit
+  $2;

@@ -9,6 +9,20 @@ where
   "account_id" = $1
   and "total" > $2;
 
+-- analyticsFilesPage
+select
+  "id",
+  "account_id",
+  "file_path"
+from
+  "analytics_files"
+where
+  "id" > $1
+order by
+  "id"
+limit
+  $2;
+
 -- pageAnalyticsRooms
 select
   "room_id",

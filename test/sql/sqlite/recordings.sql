@@ -9,6 +9,22 @@ where
   "account_id" = ?
   and "total" > ?;
 
+-- recordingFilesPage
+select
+  "id",
+  "account_id",
+  "record_id",
+  "file_path",
+  "metadata"
+from
+  "recordings"
+where
+  "id" > ?
+order by
+  "id"
+limit
+  ?;
+
 -- pageRecordingRooms
 select
   "room_id",

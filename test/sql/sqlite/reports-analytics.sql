@@ -462,3 +462,17 @@ from
   "forms"
 where
   "id" in (?, ?);
+
+-- imageFilesPage
+select
+  "id",
+  "path",
+  "format"
+from
+  "report_images"
+where
+  "id" > ?
+order by
+  "id"
+limit
+  ?;

@@ -9,6 +9,20 @@ where
   "account_id" = ?
   and "total" > ?;
 
+-- analyticsFilesPage
+select
+  "id",
+  "account_id",
+  "file_path"
+from
+  "analytics_files"
+where
+  "id" > ?
+order by
+  "id"
+limit
+  ?;
+
 -- pageAnalyticsRooms
 select
   "room_id",

@@ -1,0 +1,98 @@
+import { posix } from 'node:path';
+import type { Kysely } from 'kysely';
+import { atomically } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+import { invalidParams, notFound } from '../http/errors.js';
+import { FileExistsError, type FileStorage } from '../storage/files.js';
+import {
+  expiredTrash,
+  findInTrash,
+  listTrash,
+  moveFile,
+  putInTrash,
+  removeFromTrash,
+  trashDirectory,
+  type TrashRow,
+} from '../storage/trash.js';
+import * as repo from './repository.js';
+import { analyticsFile } from './service.js';
+
+/**
+ * Deleting an analytics file (plugNmeet's analytics and artifact APIs, the console, retention):
+ * as recordings/deletion.ts, through the trash when RECAP_TRASH_DAYS > 0.
+ */
+
+const trashedFile = (trash: TrashRow, row: repo.AnalyticsFileRow) =>
+  `${trashDirectory(trash)}/${posix.basename(row.file_path)}`;
+
+export async function deleteAnalytics(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  accountId: number,
+  fileId: string,
+  options: { trashDays?: number; missing?: string; now?: number } = {},
+): Promise<void> {
+  const now = options.now ?? Date.now();
+  const days = options.trashDays ?? 0;
+  const { row, trash } = await atomically(db, async (trx) => {
+    const row = await repo.deleteAnalyticsFile(trx, accountId, fileId);
+    if (!row || days <= 0) return { row, trash: undefined };
+    return { row, trash: await putInTrash(trx, { accountId, kind: 'analytics', objectId: fileId, row, now, days }) };
+  });
+  if (!row) throw notFound(options.missing ?? 'analytics not found');
+  if (!trash) await storage.remove(analyticsFile(row)).catch(() => undefined);
+  else await moveFile(storage, analyticsFile(row), trashedFile(trash, row)).catch(() => undefined);
+}
+
+export async function restoreAnalytics(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  accountId: number,
+  fileId: string,
+): Promise<repo.AnalyticsFileRow> {
+  const trash = await findInTrash(db, accountId, 'analytics', fileId);
+  if (!trash) throw notFound(`no analytics file "${fileId}" in the trash`);
+  const row = JSON.parse(trash.row) as repo.AnalyticsFileRow;
+  try {
+    await moveFile(storage, trashedFile(trash, row), analyticsFile(row));
+  } catch (error) {
+    if (error instanceof FileExistsError)
+      throw invalidParams(`a file is already stored at "${row.file_path}": move it first`);
+    throw error;
+  }
+  try {
+    await atomically(db, async (trx) => {
+      if (!(await removeFromTrash(trx, trash.id))) throw notFound(`no analytics file "${fileId}" in the trash`);
+      await repo.insertAnalyticsFile(trx, row);
+    });
+  } catch (error) {
+    await moveFile(storage, analyticsFile(row), trashedFile(trash, row)).catch(() => undefined);
+    throw error;
+  }
+  return row;
+}
+
+export async function trashedAnalytics(db: Kysely<Database>, accountId: number) {
+  return (await listTrash(db, accountId, 'analytics')).map((t) => ({
+    trash: t,
+    row: JSON.parse(t.row) as repo.AnalyticsFileRow,
+  }));
+}
+
+/** Purges trashed analytics files whose time is up; returns how many went. */
+export async function purgeAnalyticsTrash(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  now = Date.now(),
+): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const batch = await expiredTrash(db, 'analytics', now, 100);
+    for (const trash of batch) {
+      if (!(await atomically(db, (trx) => removeFromTrash(trx, trash.id)))) continue;
+      await storage.removeTree(trashDirectory(trash)).catch(() => undefined);
+      purged++;
+    }
+    if (batch.length < 100) return purged;
+  }
+}

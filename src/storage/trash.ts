@@ -1,0 +1,84 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, TrashTable } from '../db/schema.js';
+import { FileExistsError, type FileStorage } from './files.js';
+
+/**
+ * The trash, shared by the modules whose deletions it keeps (recordings, session analytics): rows
+ * of the `trash` table and files under `trash/<kind>/<account_id>/<trash id>/`. Each module puts in
+ * and takes out only its own kind.
+ */
+
+export type TrashKind = TrashTable['kind'];
+export type TrashRow = Selectable<TrashTable>;
+
+/** Where a trashed object's files wait. */
+export const trashDirectory = (row: Pick<TrashRow, 'kind' | 'account_id' | 'id'>) =>
+  `trash/${row.kind}/${row.account_id}/${row.id}`;
+
+export async function putInTrash(
+  trx: Kysely<Database>,
+  item: { accountId: number; kind: TrashKind; objectId: string; row: object; now: number; days: number },
+): Promise<TrashRow> {
+  return trx
+    .insertInto('trash')
+    .values({
+      account_id: item.accountId,
+      kind: item.kind,
+      object_id: item.objectId,
+      row: JSON.stringify(item.row),
+      trashed_at: item.now,
+      purge_at: item.now + item.days * 86_400_000,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findInTrash(
+  db: Kysely<Database>,
+  accountId: number,
+  kind: TrashKind,
+  objectId: string,
+): Promise<TrashRow | undefined> {
+  return db
+    .selectFrom('trash')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('kind', '=', kind)
+    .where('object_id', '=', objectId)
+    .executeTakeFirst();
+}
+
+/** Deletes a trash row; false when another restore or purge took it first. */
+export async function removeFromTrash(trx: Kysely<Database>, id: number): Promise<boolean> {
+  const result = await trx.deleteFrom('trash').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function listTrash(db: Kysely<Database>, accountId: number, kind?: TrashKind): Promise<TrashRow[]> {
+  let query = db.selectFrom('trash').selectAll().where('account_id', '=', accountId);
+  if (kind) query = query.where('kind', '=', kind);
+  return query.orderBy('trashed_at', 'desc').orderBy('id', 'desc').limit(1000).execute();
+}
+
+export async function expiredTrash(db: Kysely<Database>, kind: TrashKind, now: number, limit: number) {
+  return db
+    .selectFrom('trash')
+    .selectAll()
+    .where('purge_at', '<=', now)
+    .where('kind', '=', kind)
+    .orderBy('purge_at')
+    .limit(limit)
+    .execute();
+}
+
+/** Moves a stored file, never over another one; false when `from` is not there. */
+export async function moveFile(storage: FileStorage, from: string, to: string): Promise<boolean> {
+  try {
+    await storage.move(from, to);
+    return true;
+  } catch (error) {
+    if (error instanceof FileExistsError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
