@@ -5,7 +5,6 @@ import type { Database } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
 import { FileExistsError, type FileStorage } from '../storage/files.js';
 import {
-  expiredTrash,
   findInTrash,
   listTrash,
   moveFile,
@@ -77,22 +76,4 @@ export async function trashedAnalytics(db: Kysely<Database>, accountId: number) 
     trash: t,
     row: JSON.parse(t.row) as repo.AnalyticsFileRow,
   }));
-}
-
-/** Purges trashed analytics files whose time is up; returns how many went. */
-export async function purgeAnalyticsTrash(
-  db: Kysely<Database>,
-  storage: FileStorage,
-  now = Date.now(),
-): Promise<number> {
-  let purged = 0;
-  for (;;) {
-    const batch = await expiredTrash(db, 'analytics', now, 100);
-    for (const trash of batch) {
-      if (!(await atomically(db, (trx) => removeFromTrash(trx, trash.id)))) continue;
-      await storage.removeTree(trashDirectory(trash)).catch(() => undefined);
-      purged++;
-    }
-    if (batch.length < 100) return purged;
-  }
 }

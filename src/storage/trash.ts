@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { atomically } from '../db/dialect.js';
 import type { Database, TrashTable } from '../db/schema.js';
 import { FileExistsError, type FileStorage } from './files.js';
 
@@ -80,5 +81,25 @@ export async function moveFile(storage: FileStorage, from: string, to: string): 
     if (error instanceof FileExistsError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/** Purges a kind's trashed objects whose time is up (rows, then files), a batch at a time; returns how many went. */
+export async function purgeExpired(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  kind: TrashKind,
+  now = Date.now(),
+): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const batch = await expiredTrash(db, kind, now, 100);
+    for (const trash of batch) {
+      // Whoever deletes the row (a restore, another instance's janitor) owns what happens next.
+      if (!(await atomically(db, (trx) => removeFromTrash(trx, trash.id)))) continue;
+      await storage.removeTree(trashDirectory(trash)).catch(() => undefined);
+      purged++;
+    }
+    if (batch.length < 100) return purged;
   }
 }

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { purgeRecordingTrash, restoreRecording, trashedRecordings } from '../recordings/deletion.js';
-import { purgeAnalyticsTrash, restoreAnalytics, trashedAnalytics } from '../sessions/deletion.js';
+import { restoreRecording, trashedRecordings } from '../recordings/deletion.js';
+import { restoreAnalytics, trashedAnalytics } from '../sessions/deletion.js';
 import type { FileStorage } from '../storage/files.js';
-import type { TrashKind } from '../storage/trash.js';
+import { purgeExpired, type TrashKind } from '../storage/trash.js';
 
 /** The trash as people see it: both kinds in one list, restore by kind and id, and the janitor's purge. */
 
@@ -54,5 +54,5 @@ export async function restoreFromTrash(
 
 /** Purges everything whose time is up; returns how many objects went. */
 export async function purgeTrash(db: Kysely<Database>, storage: FileStorage, now = Date.now()): Promise<number> {
-  return (await purgeRecordingTrash(db, storage, now)) + (await purgeAnalyticsTrash(db, storage, now));
+  return (await purgeExpired(db, storage, 'recording', now)) + (await purgeExpired(db, storage, 'analytics', now));
 }
