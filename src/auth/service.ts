@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
 import { cachedRead } from '../db/read-cache.js';
-import type { ApiKeyRow, Database, UserRow } from '../db/schema.js';
+import type { Database, UserRow } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
 import {
   dummyPasswordHash,
@@ -13,7 +13,11 @@ import {
 } from './crypto.js';
 import { isRole, type Principal, type Role } from './permissions.js';
 import * as repo from './repository.js';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { CACHED_ROW_BYTES, createApiKey, type ApiKeyPair } from './api-keys.js';
+
+// API keys live in api-keys.ts; other modules keep importing them from here.
+export * from './api-keys.js';
+import { randomUUID } from 'node:crypto';
 
 /** A logged-in user as the rest of the service sees it. */
 export interface AuthUser extends Principal {
@@ -22,14 +26,6 @@ export interface AuthUser extends Principal {
   lastName: string;
   /** The token that authenticated this request (for logout). */
   tokenId: number;
-}
-
-/** A server-to-server caller authenticated by an API key pair. */
-export interface ApiClient {
-  apiKeyId: number;
-  accountId: number;
-  apiKey: string;
-  apiSecret: string;
 }
 
 export interface PublicUser {
@@ -88,7 +84,6 @@ export async function getAccount(db: Kysely<Database>, id: number) {
   return row && { id: row.id, name: row.name, createdAt: row.created_at };
 }
 
-/** Creates a user; the password, when given, is stored only as a scrypt hash. */
 export async function renameAccount(db: Kysely<Database>, id: number, name: string): Promise<void> {
   if (!(await repo.findAccount(db, id))) throw notFound(`account ${id} not found`);
   await repo.renameAccount(db, id, name);
@@ -98,6 +93,7 @@ export async function listAccounts(db: Kysely<Database>) {
   return (await repo.listAccounts(db)).map((a) => ({ id: a.id, name: a.name, createdAt: a.created_at }));
 }
 
+/** Creates a user; the password, when given, is stored only as a scrypt hash. */
 export async function createUser(db: Kysely<Database>, input: NewUserInput, now = Date.now()): Promise<PublicUser> {
   if (!USERNAME_RE.test(input.username)) {
     throw invalidParams('username must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit', {
@@ -187,10 +183,10 @@ export async function deactivateUser(db: Kysely<Database>, username: string): Pr
   return { ...toPublicUser(row), active: false };
 }
 
-/** Issues a new token for a user; only its hash is stored. */
 /** Where a token came from: `POST /api/v1/login`, the console's login (a cookie), or `recap users token`. */
 export type TokenOrigin = 'login' | 'console' | 'cli';
 
+/** Issues a new token for a user; only its hash is stored. */
 export async function issueToken(
   db: Kysely<Database>,
   userId: number,
@@ -230,9 +226,6 @@ export async function login(
   return { user: toPublicUser({ ...row, last_login_at: now }), token: issued.token };
 }
 
-/** Rough size of a cached credential row (read-cache.ts): a few short strings. */
-const CACHED_ROW_BYTES = 512;
-
 /**
  * The user a token belongs to, if the token is valid, unexpired and its user active. With
  * `expectedUserId` (Rocket.Chat's X-User-Id) the token must belong to that user.
@@ -266,75 +259,6 @@ export async function authenticateToken(
 
 export async function logout(db: Kysely<Database>, tokenId: number): Promise<void> {
   await repo.deleteToken(db, tokenId);
-}
-
-export interface ApiKeyPair {
-  apiKey: string;
-  apiSecret: string;
-}
-
-export const API_KEY_PATTERN = '^[A-Za-z0-9_.-]{3,128}$';
-
-export async function createApiKey(
-  db: Kysely<Database>,
-  input: {
-    accountId: number;
-    apiKey?: string | undefined;
-    apiSecret?: string | undefined;
-    description?: string | undefined;
-  },
-  now = Date.now(),
-): Promise<ApiKeyPair & { accountId: number }> {
-  const apiKey = input.apiKey ?? `recap_${randomBytes(8).toString('hex')}`;
-  const apiSecret = input.apiSecret ?? randomBytes(27).toString('base64url');
-  if (!new RegExp(API_KEY_PATTERN).test(apiKey))
-    throw invalidParams('API key must be 3-128 letters, digits, ".", "_" or "-"');
-  if (apiSecret.length < 16) throw invalidParams('API secret must have at least 16 characters');
-  if (!(await repo.findAccount(db, input.accountId))) throw notFound(`account ${input.accountId} not found`);
-  try {
-    await repo.insertApiKey(db, {
-      account_id: input.accountId,
-      api_key: apiKey,
-      api_secret: apiSecret,
-      description: input.description ?? '',
-      created_at: now,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`API key "${apiKey}" exists`);
-    throw error;
-  }
-  return { apiKey, apiSecret, accountId: input.accountId };
-}
-
-export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
-  const row: ApiKeyRow | undefined = await cachedRead(
-    db,
-    `auth:api-key|${apiKey}`,
-    () => repo.findActiveApiKey(db, apiKey),
-    () => CACHED_ROW_BYTES,
-  );
-  return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
-}
-
-/**
- * The key pair that signs what Recap sends an account (webhooks): the named key while it is active
- * in that account, otherwise the account's oldest active key.
- */
-export async function signingApiClient(
-  db: Kysely<Database>,
-  accountId: number,
-  preferredKey: string | null,
-): Promise<ApiClient | undefined> {
-  const preferred = preferredKey === null ? undefined : await findApiClient(db, preferredKey);
-  if (preferred?.accountId === accountId) return preferred;
-  const row = await repo.oldestActiveApiKey(db, accountId);
-  return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
-}
-
-export const listApiKeys = (db: Kysely<Database>) => repo.listApiKeys(db);
-
-export async function revokeApiKey(db: Kysely<Database>, apiKey: string, now = Date.now()): Promise<void> {
-  if (!(await repo.revokeApiKey(db, apiKey, now))) throw notFound(`no active API key "${apiKey}"`);
 }
 
 export interface BootstrapResult {
