@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IsoTimestamp } from '../http/schemas.js';
+import { ActingAccountId, IsoTimestamp } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import { ROLES } from './permissions.js';
 import { MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './service.js';
@@ -38,7 +38,7 @@ export const User = Type.Object({
 export const UsersQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1 })) });
 
 export const UserNamesQuery = Type.Object({
-  account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
+  account_id: ActingAccountId,
   ids: Type.String({
     pattern: '^[0-9]{1,15}(,[0-9]{1,15}){0,199}$',
     description: 'Comma-separated user ids, at most 200',

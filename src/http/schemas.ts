@@ -20,6 +20,18 @@ export const reportsErrorResponses = {
 export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 export const IdParams = Type.Object({ id: Id });
 
+/** `account_id` of a user route: the account an admin acts on (auth/hooks.ts actingAccountId). */
+export const ActingAccountId = Type.Optional(
+  Type.Integer({ minimum: 1, description: 'Admins only; defaults to the caller’s account' }),
+);
+export const AccountQuery = Type.Object({ account_id: ActingAccountId });
+
+/** Offset paging of a user route's list: `from`, and `limit` up to `max` (`fallback` when absent). */
+export const offsetPage = (max: number, fallback: number) => ({
+  from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: max, default: fallback }),
+});
+
 /** An instant in: ISO 8601 with Z or an offset (parsed by shared/time.ts). */
 export const Instant = (description = 'ISO 8601 with Z or an offset') => Type.String({ maxLength: 40, description });
 

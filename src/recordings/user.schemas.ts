@@ -1,22 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AccountQuery, ActingAccountId, offsetPage } from '../http/schemas.js';
 import { PastRoomInfo } from '../sessions/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import { RecordingInfo, RecordingMetadata } from './schemas.js';
 
 /** Schemas of the user-authenticated recordings API (`/api/v4/recording-rooms`, `/api/v4/recordings`). */
 
-const AccountId = Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' }));
-const Page = {
-  from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-};
+const Page = offsetPage(100, 20);
 
-export const AccountQuery = Type.Object({ account_id: AccountId });
+export { AccountQuery };
 /** `csv`: the same page as CSV, one dotted column per field (also `Accept: text/csv`). */
 export const Format = Type.Optional(StringEnum(['json', 'csv'], { description: 'csv: the same page as CSV' }));
-export const RoomsQuery = Type.Object({ account_id: AccountId, ...Page });
+export const RoomsQuery = Type.Object({ account_id: ActingAccountId, ...Page });
 export const RecordingsQuery = Type.Object({
-  account_id: AccountId,
+  account_id: ActingAccountId,
   room_id: Type.String({ minLength: 1, maxLength: 256 }),
   order_by: Type.Optional(Type.Union([Type.Literal('DESC'), Type.Literal('ASC')], { default: 'DESC' })),
   format: Format,
@@ -32,7 +29,7 @@ export const SubtitleParams = Type.Object({
   lang: Type.String({ pattern: LANGUAGE_PATTERN }),
 });
 export const SubtitleQuery = Type.Object({
-  account_id: AccountId,
+  account_id: ActingAccountId,
   label: Type.String({ minLength: 1, maxLength: 256, description: 'What a player shows, e.g. "English"' }),
 });
 
@@ -52,7 +49,7 @@ export const RecordingPage = Type.Object({ total: Type.Integer(), items: Type.Ar
 export const RecordingDetail = Type.Object({ recording_info: RecordingInfo, room_info: PastRoomInfo });
 
 export const MetadataPatch = Type.Object({
-  account_id: AccountId,
+  account_id: ActingAccountId,
   title: Type.Optional(Type.String({ maxLength: 1000 })),
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   extra_data: Type.Optional(

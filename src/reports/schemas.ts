@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FIELD_TYPES } from '../db/schema.js';
-import { Id, Instant as InstantOf, IsoTimestamp } from '../http/schemas.js';
+import { ActingAccountId, Id, Instant as InstantOf, IsoTimestamp, offsetPage } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -48,10 +48,9 @@ export const ReportsExportPage = Type.Object({
 });
 
 export const ChannelsQuery = Type.Object({
-  account_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' })),
+  account_id: ActingAccountId,
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name, any letter case' })),
-  from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  ...offsetPage(200, 50),
 });
 export type ChannelsQuery = Static<typeof ChannelsQuery>;
 export const ChannelPage = Type.Object({

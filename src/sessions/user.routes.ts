@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
-import { bearerSecurity, reportsErrorResponses } from '../http/schemas.js';
+import { AccountQuery, ActingAccountId, bearerSecurity, offsetPage, reportsErrorResponses } from '../http/schemas.js';
 import { fetchParams } from '../recordings/service.js';
 import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
 import { Format } from '../recordings/user.schemas.js';
@@ -10,13 +10,8 @@ import { AnalyticsInfo } from './schemas.js';
 import * as sessions from './service.js';
 import { deleteAnalytics } from './deletion.js';
 
-const AccountId = Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' }));
-const Page = {
-  from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-};
+const Page = offsetPage(100, 20);
 const FileParams = Type.Object({ file_id: Type.String({ minLength: 1, maxLength: 256 }) });
-const AccountQuery = Type.Object({ account_id: AccountId });
 
 /**
  * Session analytics files for people (the console, or any user token): reading for analysts and
@@ -37,7 +32,7 @@ export const analyticsUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Rooms with analytics files, by room id',
         security,
-        querystring: Type.Object({ account_id: AccountId, ...Page }),
+        querystring: Type.Object({ account_id: ActingAccountId, ...Page }),
         response: {
           200: Type.Object({
             total: Type.Integer(),
@@ -68,7 +63,7 @@ export const analyticsUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'A room’s analytics files, newest first (or order_by=ASC), paged; format=csv for CSV',
         security,
         querystring: Type.Object({
-          account_id: AccountId,
+          account_id: ActingAccountId,
           room_id: Type.String({ minLength: 1, maxLength: 256 }),
           order_by: Type.Optional(Type.Union([Type.Literal('DESC'), Type.Literal('ASC')], { default: 'DESC' })),
           format: Format,

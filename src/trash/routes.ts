@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
-import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
+import { ActingAccountId, bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import { toIso } from '../shared/time.js';
 import { listTrashItems, restoreFromTrash } from './service.js';
 
 const Kind = StringEnum(['recording', 'analytics']);
-const AccountId = Type.Optional(Type.Integer({ minimum: 1, description: 'Admins only' }));
 const TrashItem = Type.Object({
   kind: Kind,
   id: Type.String({ description: 'record_id or file_id' }),
@@ -30,7 +29,7 @@ export const trashRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Deleted recordings and analytics files of the account, newest first (at most 1,000 of each)',
         security: bearerSecurity,
-        querystring: Type.Object({ account_id: AccountId, kind: Type.Optional(Kind) }),
+        querystring: Type.Object({ account_id: ActingAccountId, kind: Type.Optional(Kind) }),
         response: { 200: Type.Array(TrashItem), ...reportsErrorResponses },
       },
     },
@@ -51,7 +50,11 @@ export const trashRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Put a deleted recording or analytics file back, with its files (never over another)',
         security: bearerSecurity,
-        body: Type.Object({ account_id: AccountId, kind: Kind, id: Type.String({ minLength: 1, maxLength: 256 }) }),
+        body: Type.Object({
+          account_id: ActingAccountId,
+          kind: Kind,
+          id: Type.String({ minLength: 1, maxLength: 256 }),
+        }),
         response: { 200: Type.Object({ kind: Kind, id: Type.String() }), ...reportsErrorResponses },
       },
     },

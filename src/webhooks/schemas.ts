@@ -1,19 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, IsoTimestamp } from '../http/schemas.js';
+import { ActingAccountId, Id, IsoTimestamp } from '../http/schemas.js';
 import { StringEnum } from '../shared/schema.js';
 import { WEBHOOK_EVENTS } from './service.js';
 
 /** Schemas of `/api/v4/webhooks`: an account's webhook settings and its delivery log. */
 
 const DELIVERY_STATES = ['pending', 'delivered', 'failed'];
-const AccountId = Type.Optional(
-  Type.Integer({ minimum: 1, description: 'Admins only; defaults to the caller’s account' }),
-);
 
-export const SettingsQuery = Type.Object({ account_id: AccountId });
+export const SettingsQuery = Type.Object({ account_id: ActingAccountId });
 
 export const SettingsBody = Type.Object({
-  account_id: AccountId,
+  account_id: ActingAccountId,
   url: Type.String({
     maxLength: 2048,
     description: 'Where every event of the account is sent (http or https); "" for nowhere',
@@ -33,7 +30,7 @@ export const Settings = Type.Object({
 });
 
 export const DeliveriesQuery = Type.Object({
-  account_id: AccountId,
+  account_id: ActingAccountId,
   event: Type.Optional(StringEnum([...WEBHOOK_EVENTS])),
   state: Type.Optional(StringEnum(DELIVERY_STATES)),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
