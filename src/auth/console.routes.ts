@@ -53,14 +53,11 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       requireSameOrigin(request);
       const { username, password } = request.body;
-      app.loginThrottle.check(request.ip, username);
       const ttlMs = app.config.consoleSessionTtlMs;
-      const result = await login(app.db, username, password, ttlMs, 'console');
-      if (!result) {
-        app.loginThrottle.failed(request.ip, username);
-        throw unauthorized('wrong username or password');
-      }
-      app.loginThrottle.succeeded(request.ip, username);
+      const result = await app.loginThrottle.attempt(request.ip, username, () =>
+        login(app.db, username, password, ttlMs, 'console'),
+      );
+      if (!result) throw unauthorized('wrong username or password');
       reply.setCookie(SESSION_COOKIE, result.token, {
         httpOnly: true,
         sameSite: 'strict',

@@ -23,14 +23,14 @@ export class LoginThrottle {
   }
 
   /** Seconds to wait before the next attempt, or 0 when one may be made now. */
-  retryAfter(address: string, username: string, now = Date.now()): number {
+  private retryAfter(address: string, username: string, now = Date.now()): number {
     const recent = (this.failures.get(this.key(address, username)) ?? []).filter((t) => t > now - this.windowMs);
     if (recent.length < this.maxFailures) return 0;
     return Math.ceil((recent[0]! + this.windowMs - now) / 1000);
   }
 
   /** Throws the family's 429 when the key has failed too often. */
-  check(address: string, username: string, now = Date.now()): void {
+  private check(address: string, username: string, now = Date.now()): void {
     const wait = this.retryAfter(address, username, now);
     if (wait > 0)
       throw new AppError(
@@ -40,7 +40,19 @@ export class LoginThrottle {
       );
   }
 
-  failed(address: string, username: string, now = Date.now()): void {
+  /**
+   * A sign-in under the throttle: refused with 429 while the key is held back, then `signIn`,
+   * whose undefined (a wrong credential) counts as a failure and whose result clears the key.
+   */
+  async attempt<T>(address: string, username: string, signIn: () => Promise<T | undefined>): Promise<T | undefined> {
+    this.check(address, username);
+    const result = await signIn();
+    if (result === undefined) this.failed(address, username);
+    else this.succeeded(address, username);
+    return result;
+  }
+
+  private failed(address: string, username: string, now = Date.now()): void {
     const key = this.key(address, username);
     const recent = (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
     recent.push(now);
@@ -49,7 +61,7 @@ export class LoginThrottle {
     if (this.failures.size > MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }
 
-  succeeded(address: string, username: string): void {
+  private succeeded(address: string, username: string): void {
     this.failures.delete(this.key(address, username));
   }
 }

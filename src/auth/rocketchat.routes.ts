@@ -40,13 +40,12 @@ export const rocketChatAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { user, username, email, password } = request.body;
       const name = user ?? username ?? email;
-      if (name) app.loginThrottle.check(request.ip, name);
-      const result = name ? await login(app.db, name, password, app.config.loginTokenTtlMs) : undefined;
-      if (!result) {
-        if (name) app.loginThrottle.failed(request.ip, name);
-        return reply.code(401).send(UNAUTHORIZED_LOGIN);
-      }
-      app.loginThrottle.succeeded(request.ip, name!);
+      const result = name
+        ? await app.loginThrottle.attempt(request.ip, name, () =>
+            login(app.db, name, password, app.config.loginTokenTtlMs),
+          )
+        : undefined;
+      if (!result) return reply.code(401).send(UNAUTHORIZED_LOGIN);
       return {
         status: 'success' as const,
         data: { userId: String(result.user.id), authToken: result.token, me: toRocketChatUser(result.user) },
