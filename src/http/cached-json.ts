@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { cachedRead, stringBytes } from '../db/read-cache.js';
+import { csvAttachment, CSV_TYPE } from './csv.js';
 
 /**
  * Sends a route's 200 answer, JSON text from `computeText`, through the read cache
@@ -16,6 +17,16 @@ export async function sendCachedJsonText(
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
   const body = await cachedRead(reply.server.db, `${route}|${type}|${key}`, computeText, stringBytes);
   return reply.type(type).send(body);
+}
+
+/** A CSV twin through the read cache, as an attachment named `<name>.csv`. */
+export function sendCachedCsv(
+  reply: FastifyReply,
+  name: string,
+  key: string,
+  computeText: () => Promise<string>,
+): Promise<FastifyReply> {
+  return sendCachedJsonText(reply.header('content-disposition', csvAttachment(name)), key, computeText, CSV_TYPE);
 }
 
 /** sendCachedJsonText for an answer the route's response schema serializes. */

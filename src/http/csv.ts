@@ -91,6 +91,12 @@ export function recordsToCsv(records: readonly Record<string, unknown>[], leadin
   );
 }
 
+/** A channel window's CSV file name: `<what>_channel-<id>_<start day>_<end day>` (UTC days). */
+export const windowFileName = (what: string, w: { channelId: number; start: number; end: number }) => {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return `${what}_channel-${w.channelId}_${day(w.start)}_${day(w.end)}`;
+};
+
 /** Sets the attachment header of a CSV download. */
 export const csvAttachment = (name: string) => contentDisposition(`${name}.csv`);
 

@@ -27,7 +27,7 @@ import {
 import * as reports from './service.js';
 import { importNdjson } from './import.js';
 import { exportCsv, exportPage, openExport } from './export.js';
-import { sendCsv, wantsCsv } from '../http/csv.js';
+import { sendCsv, wantsCsv, windowFileName } from '../http/csv.js';
 import { Readable } from 'node:stream';
 import { invalidParams } from '../http/errors.js';
 
@@ -139,9 +139,7 @@ export const reportDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const window = await openExport(app.db, request.user!, request.query);
       if (!wantsCsv(request)) return exportPage(app.db, window, request.query.limit, request.query.cursor);
-      const day = (ms: number) => toIso(ms).slice(0, 10);
-      const name = `reports_channel-${window.channelId}_${day(window.start)}_${day(window.end)}`;
-      return sendCsv(reply, name, await exportCsv(app.db, window));
+      return sendCsv(reply, windowFileName('reports', window), await exportCsv(app.db, window));
     },
   );
 

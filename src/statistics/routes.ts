@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requirePermission, requireUser } from '../auth/hooks.js';
-import { sendCachedJsonText } from '../http/cached-json.js';
-import { csvAttachment, CSV_TYPE, recordsToCsv, wantsCsv } from '../http/csv.js';
+import { sendCachedCsv, sendCachedJsonText } from '../http/cached-json.js';
+import { recordsToCsv, wantsCsv } from '../http/csv.js';
 import { invalidParams } from '../http/errors.js';
 import { RocketChatError, rocketChatSecurity } from '../http/schemas.js';
 import { parseFields, parseQuery, parseSort } from './query.js';
@@ -58,19 +58,11 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.header('cache-control', 'no-store');
       if (wantsCsv(request)) {
         // The CSV twin: one row per snapshot, one dotted column per field the chosen projection kept.
-        reply.header('content-disposition', csvAttachment('statistics'));
-        return sendCachedJsonText(
-          reply,
-          JSON.stringify(list),
-          async () => {
-            const result = await statistics.listSnapshots(app.db, list);
-            return recordsToCsv(
-              result.statistics.map((text) => JSON.parse(text) as Record<string, unknown>),
-              ['_id', 'createdAt'],
-            );
-          },
-          CSV_TYPE,
-        );
+        return sendCachedCsv(reply, 'statistics', JSON.stringify(list), async () => {
+          const result = await statistics.listSnapshots(app.db, list);
+          const documents = result.statistics.map((text) => JSON.parse(text) as Record<string, unknown>);
+          return recordsToCsv(documents, ['_id', 'createdAt']);
+        });
       }
       return sendCachedJsonText(reply, JSON.stringify(list), async () => {
         const result = await statistics.listSnapshots(app.db, list);

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
-import { sendCachedJson, sendCachedJsonText } from '../../http/cached-json.js';
-import { columnsOf, csvAttachment, CSV_TYPE, toCsv, wantsCsv } from '../../http/csv.js';
+import { sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
+import { columnsOf, toCsv, wantsCsv, windowFileName } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
 import { StringEnum } from '../../shared/schema.js';
 import { toIso } from '../../shared/time.js';
@@ -35,19 +35,11 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
     if (!wantsCsv(request)) return sendCachedJson(reply, key, () => compute(window));
     // The CSV twin: the JSON answer as the response schema shapes it, as rows.
-    const name = request.routeOptions.url!.split('/').at(-1)!;
-    const day = (ms: number) => toIso(ms).slice(0, 10);
-    reply.header(
-      'content-disposition',
-      csvAttachment(`${name}_channel-${window.channelId}_${day(window.start)}_${day(window.end)}`),
-    );
+    const name = windowFileName(request.routeOptions.url!.split('/').at(-1)!, window);
     const columns = columnsOf((request.routeOptions.schema!.response as Record<number, TSchema>)[200]!);
     const requested = (extra as { fields?: string[] }).fields ?? [];
-    return sendCachedJsonText(
-      reply,
-      key,
-      async () => toCsv(JSON.parse(reply.serialize(await compute(window)) as string), columns, requested),
-      CSV_TYPE,
+    return sendCachedCsv(reply, name, key, async () =>
+      toCsv(JSON.parse(reply.serialize(await compute(window)) as string), columns, requested),
     );
   };
   const schema = <Q extends TSchema, R extends TSchema>(summary: string, querystring: Q, reply: R) => ({
