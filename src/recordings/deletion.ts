@@ -3,14 +3,15 @@ import type { Kysely } from 'kysely';
 import { atomically } from '../db/dialect.js';
 import type { Database, RecordingRow } from '../db/schema.js';
 import { invalidParams, notFound } from '../http/errors.js';
-import { FileExistsError, type FileStorage } from '../storage/files.js';
+import type { FileStorage } from '../storage/files.js';
 import {
   findInTrash,
   listTrash,
-  moveFile,
+  moveToTrash,
   putInTrash,
-  removeFromTrash,
+  restoreTrashed,
   trashDirectory,
+  type OwnedFile,
   type TrashRow,
 } from '../storage/trash.js';
 import * as repo from './repository.js';
@@ -22,9 +23,15 @@ import { recordingFile, subtitleDirectory } from './service.js';
  * puts back the same row; the janitor purges it when its time is up. With 0, it is gone at once.
  */
 
-const trashedFile = (trash: TrashRow, row: RecordingRow) =>
-  `${trashDirectory(trash)}/file/${posix.basename(row.file_path)}`;
-const trashedSubtitles = (trash: TrashRow) => `${trashDirectory(trash)}/subtitles`;
+/** The files a recording owns, and where each waits while it is trashed. */
+const ownedFiles = (trash: TrashRow, row: RecordingRow): OwnedFile[] => [
+  {
+    live: recordingFile(row),
+    trashed: `${trashDirectory(trash)}/file/${posix.basename(row.file_path)}`,
+    name: row.file_path,
+  },
+  { live: subtitleDirectory(row), trashed: `${trashDirectory(trash)}/subtitles` },
+];
 
 export async function deleteRecording(
   db: Kysely<Database>,
@@ -50,8 +57,7 @@ export async function deleteRecording(
     return;
   }
   // Committed first: from now on the recording is gone for every client. Its files follow.
-  await moveFile(storage, recordingFile(row), trashedFile(trash, row)).catch(() => undefined);
-  await moveFile(storage, subtitleDirectory(row), trashedSubtitles(trash)).catch(() => undefined);
+  await moveToTrash(storage, ownedFiles(trash, row));
 }
 
 /** Puts a trashed recording back: its files to where they were (never over another), then its row. */
@@ -66,25 +72,7 @@ export async function restoreRecording(
   const row = JSON.parse(trash.row) as RecordingRow;
   const owner = await repo.findRecordingByPath(db, accountId, row.file_path);
   if (owner) throw invalidParams(`file_path "${row.file_path}" is registered again, as record_id "${owner.record_id}"`);
-  try {
-    await moveFile(storage, trashedFile(trash, row), recordingFile(row));
-  } catch (error) {
-    if (error instanceof FileExistsError)
-      throw invalidParams(`a file is already stored at "${row.file_path}": move it first`);
-    throw error;
-  }
-  await moveFile(storage, trashedSubtitles(trash), subtitleDirectory(row)).catch(() => undefined);
-  try {
-    await atomically(db, async (trx) => {
-      if (!(await removeFromTrash(trx, trash.id))) throw notFound(`no recording "${recordId}" in the trash`);
-      await repo.insertRecording(trx, row);
-    });
-  } catch (error) {
-    // The row could not come back: its files go back to the trash.
-    await moveFile(storage, recordingFile(row), trashedFile(trash, row)).catch(() => undefined);
-    await moveFile(storage, subtitleDirectory(row), trashedSubtitles(trash)).catch(() => undefined);
-    throw error;
-  }
+  await restoreTrashed(db, storage, trash, ownedFiles(trash, row), (trx) => repo.insertRecording(trx, row));
   return row;
 }
 

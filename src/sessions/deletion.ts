@@ -2,15 +2,16 @@ import { posix } from 'node:path';
 import type { Kysely } from 'kysely';
 import { atomically } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { invalidParams, notFound } from '../http/errors.js';
-import { FileExistsError, type FileStorage } from '../storage/files.js';
+import { notFound } from '../http/errors.js';
+import type { FileStorage } from '../storage/files.js';
 import {
   findInTrash,
   listTrash,
-  moveFile,
+  moveToTrash,
   putInTrash,
-  removeFromTrash,
+  restoreTrashed,
   trashDirectory,
+  type OwnedFile,
   type TrashRow,
 } from '../storage/trash.js';
 import * as repo from './repository.js';
@@ -21,8 +22,14 @@ import { analyticsFile } from './service.js';
  * as recordings/deletion.ts, through the trash when RECAP_TRASH_DAYS > 0.
  */
 
-const trashedFile = (trash: TrashRow, row: repo.AnalyticsFileRow) =>
-  `${trashDirectory(trash)}/${posix.basename(row.file_path)}`;
+/** The file an analytics row owns, and where it waits while it is trashed. */
+const ownedFiles = (trash: TrashRow, row: repo.AnalyticsFileRow): OwnedFile[] => [
+  {
+    live: analyticsFile(row),
+    trashed: `${trashDirectory(trash)}/${posix.basename(row.file_path)}`,
+    name: row.file_path,
+  },
+];
 
 export async function deleteAnalytics(
   db: Kysely<Database>,
@@ -40,7 +47,7 @@ export async function deleteAnalytics(
   });
   if (!row) throw notFound(options.missing ?? 'analytics not found');
   if (!trash) await storage.remove(analyticsFile(row)).catch(() => undefined);
-  else await moveFile(storage, analyticsFile(row), trashedFile(trash, row)).catch(() => undefined);
+  else await moveToTrash(storage, ownedFiles(trash, row));
 }
 
 export async function restoreAnalytics(
@@ -52,22 +59,7 @@ export async function restoreAnalytics(
   const trash = await findInTrash(db, accountId, 'analytics', fileId);
   if (!trash) throw notFound(`no analytics file "${fileId}" in the trash`);
   const row = JSON.parse(trash.row) as repo.AnalyticsFileRow;
-  try {
-    await moveFile(storage, trashedFile(trash, row), analyticsFile(row));
-  } catch (error) {
-    if (error instanceof FileExistsError)
-      throw invalidParams(`a file is already stored at "${row.file_path}": move it first`);
-    throw error;
-  }
-  try {
-    await atomically(db, async (trx) => {
-      if (!(await removeFromTrash(trx, trash.id))) throw notFound(`no analytics file "${fileId}" in the trash`);
-      await repo.insertAnalyticsFile(trx, row);
-    });
-  } catch (error) {
-    await moveFile(storage, analyticsFile(row), trashedFile(trash, row)).catch(() => undefined);
-    throw error;
-  }
+  await restoreTrashed(db, storage, trash, ownedFiles(trash, row), (trx) => repo.insertAnalyticsFile(trx, row));
   return row;
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { atomically } from '../db/dialect.js';
+import { invalidParams, notFound } from '../http/errors.js';
 import type { Database, TrashTable } from '../db/schema.js';
 import { FileExistsError, type FileStorage } from './files.js';
 
@@ -11,6 +12,9 @@ import { FileExistsError, type FileStorage } from './files.js';
 
 export type TrashKind = TrashTable['kind'];
 export type TrashRow = Selectable<TrashTable>;
+
+/** How messages name each kind. */
+export const WHAT: Record<TrashKind, string> = { recording: 'recording', analytics: 'analytics file' };
 
 /** Where a trashed object's files wait. */
 export const trashDirectory = (row: Pick<TrashRow, 'kind' | 'account_id' | 'id'>) =>
@@ -73,7 +77,7 @@ export async function expiredTrash(db: Kysely<Database>, kind: TrashKind, now: n
 }
 
 /** Moves a stored file, never over another one; false when `from` is not there. */
-export async function moveFile(storage: FileStorage, from: string, to: string): Promise<boolean> {
+async function moveFile(storage: FileStorage, from: string, to: string): Promise<boolean> {
   try {
     await storage.move(from, to);
     return true;
@@ -101,5 +105,54 @@ export async function purgeExpired(
       purged++;
     }
     if (batch.length < 100) return purged;
+  }
+}
+
+/**
+ * A file (or directory) a trashed object owns: where it lives, and where it waits. `name` marks
+ * the object's own file: a restore refuses to put it over another, naming it so; the others
+ * (a recording's subtitles) follow as they can.
+ */
+export interface OwnedFile {
+  live: string;
+  trashed: string;
+  name?: string;
+}
+
+/** After the delete's commit, the object's files move to the trash (what is already gone stays gone). */
+export async function moveToTrash(storage: FileStorage, files: readonly OwnedFile[]): Promise<void> {
+  for (const file of files) await moveFile(storage, file.live, file.trashed).catch(() => undefined);
+}
+
+/**
+ * Puts a trashed object back: its files first (never over another), then, in one transaction,
+ * its trash row out and `insert` of its live row; if that fails, the files go back to the trash.
+ */
+export async function restoreTrashed(
+  db: Kysely<Database>,
+  storage: FileStorage,
+  trash: TrashRow,
+  files: readonly OwnedFile[],
+  insert: (trx: Kysely<Database>) => Promise<unknown>,
+): Promise<void> {
+  for (const file of files) {
+    try {
+      await moveFile(storage, file.trashed, file.live);
+    } catch (error) {
+      if (file.name === undefined) continue;
+      if (error instanceof FileExistsError)
+        throw invalidParams(`a file is already stored at "${file.name}": move it first`);
+      throw error;
+    }
+  }
+  try {
+    await atomically(db, async (trx) => {
+      if (!(await removeFromTrash(trx, trash.id)))
+        throw notFound(`no ${WHAT[trash.kind]} "${trash.object_id}" in the trash`);
+      await insert(trx);
+    });
+  } catch (error) {
+    await moveToTrash(storage, files);
+    throw error;
   }
 }
