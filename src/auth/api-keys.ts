@@ -57,6 +57,13 @@ export async function createApiKey(
   return { apiKey, apiSecret, accountId: input.accountId };
 }
 
+const toApiClient = (row: ApiKeyRow): ApiClient => ({
+  apiKeyId: row.id,
+  accountId: row.account_id,
+  apiKey: row.api_key,
+  apiSecret: row.api_secret,
+});
+
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
   const row: ApiKeyRow | undefined = await cachedRead(
     db,
@@ -64,7 +71,7 @@ export async function findApiClient(db: Kysely<Database>, apiKey: string): Promi
     () => repo.findActiveApiKey(db, apiKey),
     () => CACHED_ROW_BYTES,
   );
-  return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
+  return row && toApiClient(row);
 }
 
 /**
@@ -79,7 +86,7 @@ export async function signingApiClient(
   const preferred = preferredKey === null ? undefined : await findApiClient(db, preferredKey);
   if (preferred?.accountId === accountId) return preferred;
   const row = await repo.oldestActiveApiKey(db, accountId);
-  return row && { apiKeyId: row.id, accountId: row.account_id, apiKey: row.api_key, apiSecret: row.api_secret };
+  return row && toApiClient(row);
 }
 
 export const listApiKeys = (db: Kysely<Database>) => repo.listApiKeys(db);

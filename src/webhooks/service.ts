@@ -56,10 +56,13 @@ export interface EventToQueue {
  */
 export async function queueWebhookEvent(trx: Kysely<Database>, e: EventToQueue, now = Date.now()): Promise<number> {
   const settings = await repo.findSettings(trx, e.accountId);
-  const urls = [
-    ...new Set([settings?.url ?? '', e.sessionUrl ?? ''].filter((u) => u !== '' && webhookTarget(u) !== undefined)),
-  ];
-  if (urls.length === 0) return 0;
+  // Each distinct URL once; the host limits connections per receiver in delivery.ts.
+  const targets = new Map<string, string>();
+  for (const url of [settings?.url ?? '', e.sessionUrl ?? '']) {
+    const target = url === '' ? undefined : webhookTarget(url);
+    if (target) targets.set(url, target.host.toLowerCase());
+  }
+  if (targets.size === 0) return 0;
   const eventId = randomUUID();
   const body = JSON.stringify({
     event: e.event,
@@ -69,19 +72,19 @@ export async function queueWebhookEvent(trx: Kysely<Database>, e: EventToQueue, 
   });
   await repo.insertDeliveries(
     trx,
-    urls.map((url) => ({
+    [...targets].map(([url, host]) => ({
       account_id: e.accountId,
       event_id: eventId,
       event: e.event,
       url,
-      host: webhookTarget(url)!.host.toLowerCase(),
+      host,
       body,
       state: 'pending',
       next_attempt_at: now,
       created_at: now,
     })),
   );
-  return urls.length;
+  return targets.size;
 }
 
 export interface WebhookSettings {
