@@ -37,7 +37,14 @@ async function shoot(page: Page, name: string) {
           () => true,
           () => false,
         );
-      assert.ok(fits, `${name}: no horizontal scroll at 390 px`);
+      if (!fits) {
+        // Which element sticks out, for the failure message.
+        const widest = await page.evaluate(
+          "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 390).slice(-3).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')",
+        );
+        await page.screenshot({ path: `${SHOTS}/${name}-phone-overflow.png`, fullPage: true });
+        assert.fail(`${name}: horizontal scroll at 390 px (${widest})`);
+      }
     } else await page.waitForTimeout(150);
     await page.screenshot({ path: `${SHOTS}/${name}-${label}.png`, fullPage: true });
   }

@@ -20,6 +20,9 @@ interface Props {
   height?: number;
 }
 
+/** Line colours for several series on one chart (a second period is drawn muted instead). */
+const PALETTE = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b7791f', '#c53030'];
+
 /** A uPlot chart that follows its container's width and is redrawn when its data change. */
 export function Chart({ label, x, series, zone, categories, bars, height = 220 }: Props) {
   const box = useRef<HTMLDivElement>(null);
@@ -31,14 +34,15 @@ export function Chart({ label, x, series, zone, categories, bars, height = 220 }
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
       // Counts: the y axis starts at 0, so bars and lines are not read against a shifted base.
-      scales: { x: { time: zone !== undefined }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      // An empty chart still gets an axis up to 1; a small one (a few MiB in GiB) keeps its shape.
+      scales: { x: { time: zone !== undefined }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       ...(zone ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), zone) } : {}),
       axes: [categories ? { values: (_u, splits) => splits.map((v) => categories[v] ?? '') } : {}, { size: 50 }],
       series: [
         {},
-        ...series.map((s) => ({
+        ...series.map((s, i) => ({
           label: s.label,
-          stroke: s.muted ? '#9aa5b1' : '#2b6cb0',
+          stroke: s.muted ? '#9aa5b1' : PALETTE[i % PALETTE.length],
           fill: bars ? (s.muted ? '#cbd2d9' : '#4a90d9') : undefined,
           dash: s.muted && !bars ? [6, 4] : undefined,
           width: 2,

@@ -43,10 +43,13 @@ export function Statistics() {
     () => COUNTS.map(([key, label]) => ({ label, values: rows.map((r) => Number(r[key] ?? 0)) })),
     [rows],
   );
-  const sizes = useMemo(
-    () => [{ label: 'Recordings (GiB)', values: rows.map((r) => Number(r.totalRecordingsSize ?? 0) / 2 ** 30) }],
-    [rows],
-  );
+  const sizes = useMemo(() => {
+    // In the unit the largest value reads best: 975 KiB as 0.0009 GiB draws a flat line.
+    const largest = Math.max(0, ...rows.map((r) => Number(r.totalRecordingsSize ?? 0)));
+    const [unit, divisor] =
+      largest >= 2 ** 30 ? ['GiB', 2 ** 30] : largest >= 2 ** 20 ? ['MiB', 2 ** 20] : ['KiB', 2 ** 10];
+    return [{ label: `Recordings (${unit})`, values: rows.map((r) => Number(r.totalRecordingsSize ?? 0) / divisor) }];
+  }, [rows]);
   if (!allowed)
     return (
       <section class="panel">
@@ -103,11 +106,14 @@ export function Statistics() {
           <table>
             <tbody>
               {Object.entries(newest.data)
-                .filter(([, v]) => v === null || typeof v !== 'object')
+                .filter(([k, v]) => k !== 'success' && (v === null || typeof v !== 'object'))
                 .map(([k, v]) => (
                   <tr key={k}>
                     <th scope="row">{k}</th>
-                    <td class="num">{typeof v === 'number' && /Size$/.test(k) ? bytes(v) : String(v)}</td>
+                    {/* Numbers stay on one line; text (ids, times) may break: a 36-character id is most of a phone's width. */}
+                    <td class={typeof v === 'number' ? 'num' : 'value'}>
+                      {typeof v === 'number' && /Size$/.test(k) ? bytes(v) : String(v)}
+                    </td>
                   </tr>
                 ))}
             </tbody>
