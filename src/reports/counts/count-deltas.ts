@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { bulkInsert } from '../../db/dialect.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { bulkInsert, isPostgres } from '../../db/dialect.js';
 import type { Database, ReportsTable } from '../../db/schema.js';
 import { BUCKET_MS, KEY_COLUMNS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
@@ -84,19 +84,25 @@ export class CountDeltas {
     chunk[bucket - index * CHUNK_BUCKETS]! += delta;
   }
 
-  /** The counts of a new report: its channel, user, state and selected options. */
+  /** The counts of a report, new (1) or deleted (-1): its channel, user, state and selected options. */
   addReport(
     report: Pick<ReportsTable, 'channel_id' | 'user_id' | 'state_id' | 'created_at'>,
     selections: readonly Selection[],
+    delta: 1 | -1 = 1,
   ): void {
     const at = report.created_at;
-    this.add('report_counts', report.channel_id, undefined, at, 1);
-    this.add('report_user_counts', report.channel_id, report.user_id, at, 1);
-    if (report.state_id !== null) this.add('report_state_counts', report.channel_id, report.state_id, at, 1);
-    for (const s of selections) this.add('report_option_counts', s.field_id, s.option_id, at, 1);
+    this.add('report_counts', report.channel_id, undefined, at, delta);
+    this.add('report_user_counts', report.channel_id, report.user_id, at, delta);
+    if (report.state_id !== null) this.add('report_state_counts', report.channel_id, report.state_id, at, delta);
+    for (const s of selections) this.add('report_option_counts', s.field_id, s.option_id, at, delta);
   }
 
-  /** Writes and forgets the changes (keys are distinct within a statement, as PostgreSQL requires). */
+  /**
+   * Writes and forgets the changes (keys are distinct within a statement, as PostgreSQL requires).
+   * Rows go in key order, so two writers upserting overlapping rows lock them in the same order
+   * (no deadlock on PostgreSQL); a row a subtraction brought to 0 is deleted, so the table holds
+   * exactly what a recount would.
+   */
   async flush(db: Kysely<Database>): Promise<void> {
     for (const [table, { keys }] of Object.entries(this.tables) as [CountTable, TableDeltas][]) {
       if (keys.size === 0) continue;
@@ -123,6 +129,7 @@ export class CountDeltas {
           }
         }
       }
+      changed.sort(byKey);
       await bulkInsert(
         db,
         table,
@@ -130,8 +137,34 @@ export class CountDeltas {
         changed,
         `on conflict (${keyColumns.join(', ')}, level, bucket) do update set total = ${table}.total + excluded.total`,
       );
+      const lowered = changed.filter((row) => row.at(-1)! < 0).map((row) => row.slice(0, -1));
+      await deleteZeroRows(db, table, [...keyColumns, 'level', 'bucket'], lowered);
     }
     this.tables = CountDeltas.empty();
     this.chunks = 0;
+  }
+}
+
+/** Orders counter rows by key, level and bucket (the total, last, is not compared). */
+function byKey(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length - 1; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** Deletes those of `rows` (key, level and bucket values) whose total is 0. */
+async function deleteZeroRows(
+  db: Kysely<Database>,
+  table: CountTable,
+  columns: readonly string[],
+  rows: readonly number[][],
+): Promise<void> {
+  const postgres = isPostgres(db);
+  for (let start = 0; start < rows.length; start += 1000) {
+    const chunk = rows.slice(start, start + 1000);
+    let n = 0;
+    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}::bigint` : '?')).join(', ')})`;
+    const values = chunk.map(tuple).join(', ');
+    const text = `delete from ${table} where total = 0 and (${columns.join(', ')}) in (values ${values})`;
+    await db.executeQuery(CompiledQuery.raw(text, chunk.flat()));
   }
 }
