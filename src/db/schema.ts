@@ -1,4 +1,23 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type {
+  AlertDeliveriesTable,
+  AlertOpensTable,
+  AlertsTable,
+  FieldOptionsTable,
+  FormFieldsTable,
+  FormsTable,
+  NamedTable,
+  ReportChannelTotalsTable,
+  ReportCountsTable,
+  ReportImagesTable,
+  ReportOptionCountsTable,
+  ReportReadsTable,
+  ReportStateCountsTable,
+  ReportsTable,
+  ReportUserCountsTable,
+} from './report-tables.js';
+
+export * from './report-tables.js';
 
 /**
  * Table types for Kysely. Conventions, the same on both engines:
@@ -132,6 +151,10 @@ export interface RoomSessionsTable {
   ended_at: number | null;
   /** The webhook URL the session's events named ('' when none): plugNmeet's per-room webhook_url. */
   webhook_url: ColumnType<string, string | undefined, string>;
+  /** When retention deleted the session's raw events (null: they are kept). */
+  events_purged_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Distinct users who joined, kept when the events that counted them were deleted (null: count them). */
+  joined_participants: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface RoomEventsTable {
@@ -171,135 +194,6 @@ export interface AnalyticsRoomTotalsTable {
   room_id: string;
   total: number;
   total_size: number;
-}
-
-export interface NamedTable {
-  id: Generated<number>;
-  account_id: number;
-  name: string;
-  created_at: number;
-}
-
-export interface FormsTable extends NamedTable {
-  channel_id: number;
-}
-
-export const FIELD_TYPES = ['Category', 'DropDown', 'Radio', 'Checkbox', 'Text', 'Number', 'Date'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
-
-export interface FormFieldsTable {
-  id: Generated<number>;
-  account_id: number;
-  form_id: number;
-  name: string;
-  field_type: FieldType;
-  position: number;
-}
-
-export interface FieldOptionsTable {
-  id: Generated<number>;
-  field_id: number;
-  name: string;
-  value: string;
-  position: number;
-}
-
-export interface ReportsTable {
-  id: Generated<number>;
-  account_id: number;
-  channel_id: number;
-  form_id: number | null;
-  user_id: number;
-  state_id: number | null;
-  /** Unix ms. */
-  created_at: number;
-  /** JSON object of the non-choice values by field id (strings, numbers, dates as given); null: none. */
-  field_values: string | null;
-  /** JSON array of the selected options' ids (choice fields); null: none. */
-  option_ids: string | null;
-}
-
-export interface ReportImagesTable {
-  id: Generated<number>;
-  account_id: number;
-  channel_id: number;
-  report_id: number;
-  /** The report's created_at (Unix ms): reports_images selects by report time. */
-  report_created_at: number;
-  /** Unix ms of the upload. */
-  created_at: number;
-  /** Directory of the stored variants, relative to the file storage root. */
-  path: string;
-  /** The original's format as sharp reads it (jpeg, png, webp, gif, avif, heif, tiff). */
-  format: string;
-  width: number;
-  height: number;
-  bytes: number;
-}
-
-/** Running totals per channel, kept with each write (server statistics read these). */
-export interface ReportChannelTotalsTable {
-  channel_id: number;
-  account_id: number;
-  reports: Generated<number>;
-  reads: Generated<number>;
-  alerts: Generated<number>;
-  images: Generated<number>;
-  image_bytes: Generated<number>;
-}
-
-export interface ReportReadsTable {
-  id: Generated<number>;
-  report_id: number;
-  channel_id: number;
-  user_id: number;
-  read_at: number;
-}
-
-export interface AlertsTable {
-  id: Generated<number>;
-  account_id: number;
-  report_id: number;
-  channel_id: number;
-  created_at: number;
-}
-
-export interface AlertDeliveriesTable {
-  id: Generated<number>;
-  alert_id: number;
-  report_id: number;
-  channel_id: number;
-  user_id: number;
-  sent_at: number;
-}
-
-export interface AlertOpensTable {
-  id: Generated<number>;
-  alert_id: number;
-  user_id: number;
-  opened_at: number;
-}
-
-/** Reports per channel per 15-minute UTC bucket (floor(created_at / 900,000)). */
-export interface ReportCountsTable {
-  channel_id: number;
-  /** Granularity: the bucket is created_at / (900,000 × LEVEL_SIZES[level]). */
-  level: number;
-  bucket: number;
-  total: number;
-}
-export interface ReportStateCountsTable extends ReportCountsTable {
-  state_id: number;
-}
-export interface ReportUserCountsTable extends ReportCountsTable {
-  user_id: number;
-}
-export interface ReportOptionCountsTable {
-  field_id: number;
-  level: number;
-  bucket: number;
-  option_id: number;
-  total: number;
 }
 
 export interface WebhookSettingsTable {
@@ -347,6 +241,16 @@ export interface TrashTable {
   purge_at: number;
 }
 
+/** An account's own retention periods in days (null: the installation's default; 0: forever). */
+export interface RetentionSettingsTable {
+  account_id: number;
+  room_events_days: number | null;
+  analytics_files_days: number | null;
+  recordings_days: number | null;
+  reports_days: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -382,6 +286,7 @@ export interface Database {
   webhook_settings: WebhookSettingsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   trash: TrashTable;
+  retention_settings: RetentionSettingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,0 +1,132 @@
+import type { Generated } from 'kysely';
+
+/** Table types of the reports module (channels, forms, reports and their pre-aggregated counts). */
+
+export interface NamedTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: number;
+}
+
+export interface FormsTable extends NamedTable {
+  channel_id: number;
+}
+
+export const FIELD_TYPES = ['Category', 'DropDown', 'Radio', 'Checkbox', 'Text', 'Number', 'Date'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FormFieldsTable {
+  id: Generated<number>;
+  account_id: number;
+  form_id: number;
+  name: string;
+  field_type: FieldType;
+  position: number;
+}
+
+export interface FieldOptionsTable {
+  id: Generated<number>;
+  field_id: number;
+  name: string;
+  value: string;
+  position: number;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  account_id: number;
+  channel_id: number;
+  form_id: number | null;
+  user_id: number;
+  state_id: number | null;
+  /** Unix ms. */
+  created_at: number;
+  /** JSON object of the non-choice values by field id (strings, numbers, dates as given); null: none. */
+  field_values: string | null;
+  /** JSON array of the selected options' ids (choice fields); null: none. */
+  option_ids: string | null;
+}
+
+export interface ReportImagesTable {
+  id: Generated<number>;
+  account_id: number;
+  channel_id: number;
+  report_id: number;
+  /** The report's created_at (Unix ms): reports_images selects by report time. */
+  report_created_at: number;
+  /** Unix ms of the upload. */
+  created_at: number;
+  /** Directory of the stored variants, relative to the file storage root. */
+  path: string;
+  /** The original's format as sharp reads it (jpeg, png, webp, gif, avif, heif, tiff). */
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** Running totals per channel, kept with each write (server statistics read these). */
+export interface ReportChannelTotalsTable {
+  channel_id: number;
+  account_id: number;
+  reports: Generated<number>;
+  reads: Generated<number>;
+  alerts: Generated<number>;
+  images: Generated<number>;
+  image_bytes: Generated<number>;
+}
+
+export interface ReportReadsTable {
+  id: Generated<number>;
+  report_id: number;
+  channel_id: number;
+  user_id: number;
+  read_at: number;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  account_id: number;
+  report_id: number;
+  channel_id: number;
+  created_at: number;
+}
+
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  alert_id: number;
+  report_id: number;
+  channel_id: number;
+  user_id: number;
+  sent_at: number;
+}
+
+export interface AlertOpensTable {
+  id: Generated<number>;
+  alert_id: number;
+  user_id: number;
+  opened_at: number;
+}
+
+/** Reports per channel per 15-minute UTC bucket (floor(created_at / 900,000)). */
+export interface ReportCountsTable {
+  channel_id: number;
+  /** Granularity: the bucket is created_at / (900,000 × LEVEL_SIZES[level]). */
+  level: number;
+  bucket: number;
+  total: number;
+}
+export interface ReportStateCountsTable extends ReportCountsTable {
+  state_id: number;
+}
+export interface ReportUserCountsTable extends ReportCountsTable {
+  user_id: number;
+}
+export interface ReportOptionCountsTable {
+  field_id: number;
+  level: number;
+  bucket: number;
+  option_id: number;
+  total: number;
+}
