@@ -8,7 +8,7 @@ import { T0 } from '../sessions/fixtures.js';
 import { signedPost } from '../recordings/fixtures.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';
-import { ADMIN, bearer, call, loginAs } from '../helpers/server.js';
+import { ADMIN, bearer, call, loginAs, type Session } from '../helpers/server.js';
 
 /**
  * `kill -9` while room events, reports, an import and an upload stream in: after a restart every
@@ -56,8 +56,8 @@ async function writeUntilKilled(
   channelId: number,
   importChannelId: number,
   done: Acknowledged,
+  session: Session,
 ): Promise<void> {
-  const session = await loginAs(server.url, ADMIN.username, ADMIN.password);
   const alive = () => server.child.exitCode === null && server.child.signalCode === null;
   const events = async () => {
     for (let batch = 0; alive(); batch++) {
@@ -150,7 +150,7 @@ for (const engine of ENGINES) {
             body: { name: `Import ${round}` },
           })
         ).body.id as number;
-        const writing = writeUntilKilled(server, round, channelId, importChannelId, done);
+        const writing = writeUntilKilled(server, round, channelId, importChannelId, done, session);
         await new Promise((r) => setTimeout(r, 400 + ((round * 337) % 900)));
         await server.kill9();
         await writing;
