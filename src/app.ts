@@ -20,6 +20,8 @@ import { startSessionSweeper } from './sessions/service.js';
 import { artifactApiRoutes, artifactFileRoutes } from './sessions/artifact.routes.js';
 import { analyticsUserRoutes } from './sessions/user.routes.js';
 import { startStatisticsScheduler } from './statistics/service.js';
+import { startJanitor } from './retention/janitor.js';
+import { retentionRoutes } from './retention/routes.js';
 import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
@@ -39,7 +41,6 @@ import { LocalFileStorage } from './storage/files.js';
 import { startWebhookDelivery, type DeliveryWorker } from './webhooks/delivery.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { trashRoutes } from './trash/routes.js';
-import { purgeTrash } from './trash/service.js';
 import './http/types.js';
 
 export interface BuildOptions {
@@ -172,7 +173,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.addHook('onReady', async () => {
     scheduler = startStatisticsScheduler(app.db, {
       intervalMs: app.config.statsIntervalMs,
-      retentionDays: app.config.statsRetentionDays,
       onError: (error) => app.log.error({ err: error }, 'statistics snapshot failed'),
     });
   });
@@ -205,17 +205,19 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
     });
   });
-  // Trashed objects whose time is up are purged at start, then every ten minutes.
+  // Retention, the trash and old statistics snapshots: at start, then every RECAP_JANITOR_INTERVAL.
   let janitor: PeriodicTask | undefined;
   app.addHook('onReady', async () => {
-    janitor = startPeriodic(
-      async () => {
-        const purged = await purgeTrash(app.db, app.storage);
-        if (purged > 0) app.log.info({ purged }, 'purged the trash');
+    janitor = startJanitor(app.db, app.storage, {
+      retentionDays: app.config.retentionDays,
+      trashDays: app.config.trashDays,
+      statsRetentionDays: app.config.statsRetentionDays,
+      everyMs: app.config.janitorIntervalMs,
+      onRun: (run) => {
+        if (Object.values(run).some((n) => n > 0)) app.log.info({ removed: run }, 'janitor: expired data removed');
       },
-      600_000,
-      (error) => app.log.error({ err: error }, 'purging the trash failed'),
-    );
+      onError: (error) => app.log.error({ err: error }, 'janitor run failed'),
+    });
   });
   app.addHook('onClose', async () => {
     await janitor?.stop();
@@ -237,6 +239,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     await scope.register(recordingUserRoutes);
     await scope.register(analyticsUserRoutes);
     await scope.register(trashRoutes);
+    await scope.register(retentionRoutes);
   });
 
   // plugNmeet server API family: signed /auth/* calls, token-authenticated file transfers

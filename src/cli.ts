@@ -25,6 +25,7 @@ import { importNdjson } from './reports/import.js';
 import { BackupError } from './backup/index.js';
 import { registerBackupCommands } from './backup/command.js';
 import { registerDemoCommand } from './demo/command.js';
+import { registerRetentionCommands } from './retention/command.js';
 import { registerTrashCommands } from './trash/command.js';
 import { toIso } from './shared/time.js';
 
@@ -325,6 +326,7 @@ export function buildCli(): Command {
   registerDemoCommand(program, { withDatabase, serve });
   registerBackupCommands(program, { withDatabase, configFrom });
   registerTrashCommands(program, { withDatabase });
+  registerRetentionCommands(program, { withDatabase });
 
   return program;
 }

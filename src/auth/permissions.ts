@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'manage-accounts',
   'manage-users',
   'manage-webhooks',
+  'manage-retention',
   'manage-channels',
   'manage-forms',
   'manage-states',
@@ -29,6 +30,7 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   manager: [
     'manage-users',
     'manage-webhooks',
+    'manage-retention',
     'manage-channels',
     'manage-forms',
     'manage-states',

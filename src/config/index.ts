@@ -8,6 +8,14 @@ import { parseAllowedHosts, type AllowedHosts } from '../webhooks/target-guard.j
 const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(s|m|h|d)?$';
 const Duration = (defaultValue: string, description: string) =>
   Type.String({ pattern: DURATION_PATTERN, default: defaultValue, description });
+/** Days a kind of data is kept by default (an account may set its own); 0 keeps it forever. */
+const RetentionDays = (what: string) =>
+  Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 36500,
+    description: `Default days ${what} are kept before the janitor deletes them (0: forever; accounts may set their own).`,
+  });
 
 /**
  * Every setting Recap reads, as environment variables. The same schema validates, fills defaults,
@@ -117,6 +125,14 @@ export const ConfigSchema = Type.Object({
     description:
       'Days a deleted recording or analytics file waits in the trash before it is purged (0: deleted at once).',
   }),
+  RECAP_RETENTION_ROOM_EVENTS_DAYS: RetentionDays('raw room events (of closed sessions, by their last event)'),
+  RECAP_RETENTION_ANALYTICS_DAYS: RetentionDays('analytics files (by creation time)'),
+  RECAP_RETENTION_RECORDINGS_DAYS: RetentionDays('recordings (by creation time)'),
+  RECAP_RETENTION_REPORTS_DAYS: RetentionDays('reports, with their reads, alerts and images (by report time)'),
+  RECAP_JANITOR_INTERVAL: Duration(
+    '10m',
+    'How often the janitor applies retention and purges the trash and old statistics snapshots (also at start).',
+  ),
   RECAP_WEBHOOK_ALLOWED_HOSTS: Type.String({
     default: '',
     description:
@@ -191,6 +207,13 @@ function toConfig(raw: RawConfig) {
       keepAliveTimeoutMs: parseDuration(raw.RECAP_KEEP_ALIVE_TIMEOUT),
     },
     trashDays: raw.RECAP_TRASH_DAYS,
+    retentionDays: {
+      room_events: raw.RECAP_RETENTION_ROOM_EVENTS_DAYS,
+      analytics_files: raw.RECAP_RETENTION_ANALYTICS_DAYS,
+      recordings: raw.RECAP_RETENTION_RECORDINGS_DAYS,
+      reports: raw.RECAP_RETENTION_REPORTS_DAYS,
+    },
+    janitorIntervalMs: parseDuration(raw.RECAP_JANITOR_INTERVAL),
     webhooks: {
       allowedHosts: allowedHosts(raw.RECAP_WEBHOOK_ALLOWED_HOSTS),
       timeoutMs: parseDuration(raw.RECAP_WEBHOOK_TIMEOUT),

@@ -40,6 +40,8 @@ export class AppError extends Error {
 export const invalidParams = (message: string, details?: Record<string, unknown>) =>
   new AppError('invalid_params', message, details);
 export const notFound = (message = 'not found') => new AppError('not_found', message);
+/** Whether `error` is a not-found answer (e.g. a row another writer deleted first). */
+export const isNotFound = (error: unknown): boolean => error instanceof AppError && error.kind === 'not_found';
 export const forbidden = (message = 'forbidden') => new AppError('forbidden', message);
 export const unauthorized = (message = 'unauthorized') => new AppError('unauthorized', message);
 export const conflict = (message: string) => new AppError('conflict', message);

@@ -29,7 +29,7 @@ async function toPastRooms(
   const [joined, files] = await Promise.all([
     repo.joinedParticipants(
       db,
-      sessions.map((s) => s.id),
+      sessions.filter((s) => s.joined_participants === null).map((s) => s.id),
     ),
     repo.analyticsFileIdsOfSessions(
       db,
@@ -43,7 +43,7 @@ async function toPastRooms(
       room_title: s.room_title,
       room_id: s.room_id,
       room_sid: s.room_sid,
-      joined_participants: joined.get(s.id) ?? 0,
+      joined_participants: s.joined_participants ?? joined.get(s.id) ?? 0,
       webhook_url: s.webhook_url,
       created: formatRoomTime(s.started_at, format),
       ended: formatRoomTime(s.ended_at, format),

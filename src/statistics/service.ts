@@ -45,6 +45,11 @@ export async function backfillDemoSnapshots(db: Kysely<Database>, days: number, 
   return days + 1;
 }
 
+/** Statistics retention (the janitor's): deletes snapshots older than `retentionDays`. */
+export async function pruneSnapshots(db: Kysely<Database>, retentionDays: number, nowMs = Date.now()): Promise<number> {
+  return repo.deleteSnapshotsBefore(db, nowMs - retentionDays * 86_400_000);
+}
+
 /** `refresh=true`: a snapshot now, whatever the schedule. */
 export async function takeSnapshot(db: Kysely<Database>, nowMs = Date.now()): Promise<SnapshotDocument> {
   return withExclusiveLock(db, SNAPSHOT_LOCK, (trx) => storeSnapshot(trx, nowMs));
@@ -53,16 +58,14 @@ export async function takeSnapshot(db: Kysely<Database>, nowMs = Date.now()): Pr
 /**
  * The scheduled snapshot: taken when the newest is at least one interval old. Instances decide
  * under one lock from the newest stored snapshot, so several instances take one per interval.
- * Also applies retention. Returns the snapshot taken, if any.
+ * Returns the snapshot taken, if any.
  */
 export async function snapshotIfDue(
   db: Kysely<Database>,
   intervalMs: number,
-  retentionDays: number,
   nowMs = Date.now(),
 ): Promise<SnapshotDocument | undefined> {
   return withExclusiveLock(db, SNAPSHOT_LOCK, async (trx) => {
-    await repo.deleteSnapshotsBefore(trx, nowMs - retentionDays * 86_400_000);
     const newest = await repo.newestSnapshot(trx);
     if (newest && nowMs - newest.created_at < intervalMs) return undefined;
     return storeSnapshot(trx, nowMs);
@@ -163,7 +166,7 @@ export async function listSnapshots(db: Kysely<Database>, request: ListRequest):
  */
 export function startStatisticsScheduler(
   db: Kysely<Database>,
-  options: { intervalMs: number; retentionDays: number; onError: (error: unknown) => void },
+  options: { intervalMs: number; onError: (error: unknown) => void },
 ): PeriodicTask {
   const instanceId = randomUUID();
   const startedAt = Date.now();
@@ -172,7 +175,7 @@ export function startStatisticsScheduler(
     async () => {
       const now = Date.now();
       await repo.heartbeat(db, instanceId, startedAt, now);
-      await snapshotIfDue(db, options.intervalMs, options.retentionDays, now);
+      await snapshotIfDue(db, options.intervalMs, now);
     },
     checkEveryMs,
     options.onError,
