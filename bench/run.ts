@@ -1,6 +1,6 @@
 // npm run bench -- [--scale 0.1] [--engine sqlite|postgres] [--database-url URL] [--duration 10]
 //                  [--connections 50] [--latency-seconds 3] [--only <text>] [--keep] [--import-reports 200000]
-//                  [--read-cache-mb 64]
+//                  [--read-cache-mb 64] [--idle-only]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,12 +16,14 @@ import { prepareDatabase } from '../src/main.js';
 import { DATASETS } from './datasets/index.js';
 import { bulkLoad, type LoadResult } from './lib/bulk-load.js';
 import { Random } from './lib/random.js';
-import type { BenchContext, LoadRequest, Scenario } from './lib/scenario.js';
+import type { BenchContext, LoadRequest, LoadSummary, Scenario } from './lib/scenario.js';
 import { ceiling, SCENARIOS } from './scenarios.js';
 import { measureImport } from './import-throughput.js';
 import { measureExport } from './export-throughput.js';
+import { retentionUnderLoad } from './retention-throughput.js';
 import { HOT_CHANNEL } from './datasets/reports.js';
 import { hasTaskset, pinned, startServer, stopServer } from './lib/server.js';
+import { describeLive, LIVE_HEADER, liveTargets, startLiveWriter } from './lib/live.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261123' },
     'read-cache-mb': { type: 'string' },
+    'idle-only': { type: 'boolean', default: false },
   },
 });
 
@@ -46,6 +49,14 @@ if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must
 const duration = Number(args.duration);
 const connections = Number(args.connections);
 const latencySeconds = Number(args['latency-seconds']);
+const live = !args['idle-only'];
+
+/** The live columns of a scenario's line (blank when the bench runs idle only, or for the ceiling). */
+function liveColumns(result: LoadSummary | undefined, alone: LoadSummary | undefined): string {
+  if (!live) return '';
+  const one = alone ? `${alone.p50.toFixed(2)} / ${alone.p99.toFixed(2)}` : '—';
+  return ` ${(result ? Math.round(result.rps).toLocaleString('en') : '—').padStart(10)} ${(result ? result.p99.toFixed(1) : '—').padStart(9)} ${one.padStart(22)}`;
+}
 const API = { key: 'bench-key', secret: 'bench-secret-0123456789abcdef' };
 const NOW = Date.UTC(2026, 10, 1);
 function log(line = '') {
@@ -121,14 +132,6 @@ async function generate(url: string, db: Kysely<Database>): Promise<void> {
       `  ${`${dataset.name}: derived data`.padEnd(24)} ${((performance.now() - started) / 1000).toFixed(2).padStart(25)} s`,
     );
   }
-}
-
-interface LoadSummary {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  total: number;
 }
 
 function runLoad(baseUrl: string, requests: unknown[], seconds: number, clients = connections): Promise<LoadSummary> {
@@ -215,6 +218,12 @@ async function main() {
     now: NOW,
   };
 
+  const liveJob = {
+    ...(await liveTargets(database.db, HOT_CHANNEL)),
+    apiKey: API.key,
+    apiSecret: API.secret,
+    adminToken,
+  };
   const scenarios: Scenario[] = [ceiling, ...SCENARIOS.filter((s) => !args.only || s.name.includes(args.only))];
   let peakRss = 0;
   // A server of its own per scenario: requests a saturating load leaves behind (clients that gave up)
@@ -236,21 +245,31 @@ async function main() {
     // latency a single dashboard sees, with nothing queued in front of it).
     // `vs ceiling`: against the ceiling measured on the same server just before the scenario (this
     // VM's speed drifts by up to 2× within minutes; a ceiling from the start of the run would skew it).
+    // `live`: the same loads again while the background writer streams (LIVE_HEADER); idle and live
+    // come from the same server, back to back.
+    if (live) log(LIVE_HEADER);
     log(
-      `${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'ceiling'.padStart(8)} ${'1 client p50/p99 ms'.padStart(20)} ${'RSS MiB'.padStart(8)}  reference`,
+      `${'scenario'.padEnd(48)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'vs ceiling'.padStart(11)} ${'ceiling'.padStart(8)} ${'1 client p50/p99 ms'.padStart(20)}${live ? ` ${'live req/s'.padStart(10)} ${'live p99'.padStart(9)} ${'live 1 client p50/p99'.padStart(22)}` : ''} ${'RSS MiB'.padStart(8)}  reference`,
     );
     const ceilingRequests = await ceiling.requests(context);
     const ceilingSeconds = Math.max(2, Math.round(duration / 2));
     for (const scenario of scenarios) {
       const requests: LoadRequest[] = await scenario.requests(context);
-      const { alone, result, rss, near } = await withServer(async (baseUrl, rss) => {
+      const { alone, result, rss, near, liveAlone, liveResult, written } = await withServer(async (baseUrl, rss) => {
         // One client first (after its own warm-up), then the loaded runs.
         if (latencySeconds > 0) await runLoad(baseUrl, requests, 1, 1);
         const alone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
         await runLoad(baseUrl, requests, 2); // warm-up
         await untilIdle(baseUrl);
         const near = scenario === ceiling ? undefined : await runLoad(baseUrl, ceilingRequests, ceilingSeconds);
-        return { alone, result: await runLoad(baseUrl, requests, duration), rss: rss(), near };
+        const result = await runLoad(baseUrl, requests, duration);
+        if (!live || scenario === ceiling) return { alone, result, rss: rss(), near };
+        const writer = startLiveWriter({ ...liveJob, url: baseUrl, now: NOW });
+        await new Promise((r) => setTimeout(r, 1000));
+        const liveAlone = latencySeconds > 0 ? await runLoad(baseUrl, requests, latencySeconds, 1) : undefined;
+        const liveResult = await runLoad(baseUrl, requests, duration);
+        const written = await writer.stop();
+        return { alone, result, rss: rss(), near, liveAlone, liveResult, written };
       });
       const ceilingRps = near?.rps ?? result.rps;
       const aloneText = alone ? `${alone.p50.toFixed(2)} / ${alone.p99.toFixed(2)}` : '—';
@@ -261,9 +280,10 @@ async function main() {
       }
       const errors =
         (result.errors > 0 ? `  (${result.errors} errors of ${result.total})` : '') +
-        (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '');
+        (alone && alone.errors > 0 ? `  (1 client: ${alone.errors} errors of ${alone.total})` : '') +
+        (liveResult && liveResult.errors > 0 ? `  (live: ${liveResult.errors} errors of ${liveResult.total})` : '');
       log(
-        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${(ceilingRps > 0 ? `${((100 * result.rps) / ceilingRps).toFixed(1)}%` : '—').padStart(11)} ${Math.round(ceilingRps).toLocaleString('en').padStart(8)} ${aloneText.padStart(20)} ${rss.padStart(8)}  ${reference}${errors}`,
+        `${scenario.name.padEnd(48)} ${Math.round(result.rps).toLocaleString('en').padStart(9)} ${result.p50.toFixed(1).padStart(8)} ${result.p99.toFixed(1).padStart(8)} ${(ceilingRps > 0 ? `${((100 * result.rps) / ceilingRps).toFixed(1)}%` : '—').padStart(11)} ${Math.round(ceilingRps).toLocaleString('en').padStart(8)} ${aloneText.padStart(20)}${liveColumns(liveResult, liveAlone)} ${rss.padStart(8)}  ${reference}${errors}${written ? `  [writer: ${describeLive(written)}]` : ''}`,
       );
     }
     if (!args.only || 'import'.includes(args.only)) {
@@ -300,6 +320,18 @@ async function main() {
         );
       });
     }
+    if (!args.only || 'retention'.includes(args.only))
+      await retentionUnderLoad({
+        engine,
+        target,
+        benchDb: database.db,
+        adminToken,
+        now: NOW,
+        seconds: duration,
+        postgresUrl: args['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+        runLoad: (baseUrl, requests, seconds) => runLoad(baseUrl, requests, seconds),
+        log,
+      });
     log(`server peak RSS (largest of the scenarios' servers): ${peakRss} MiB`);
   } finally {
     await database.close();

@@ -8,6 +8,15 @@ export interface LoadRequest {
   body?: string;
 }
 
+/** A load's outcome: requests per second, latency percentiles (ms), failures. */
+export interface LoadSummary {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  total: number;
+}
+
 export interface BenchContext {
   scale: number;
   engine: 'sqlite' | 'postgres';

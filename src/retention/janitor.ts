@@ -21,7 +21,7 @@ export interface JanitorOptions {
   retentionDays: RetentionDays;
   trashDays: number;
   statsRetentionDays: number;
-  /** Rows per batch (reports, events; recordings and analytics files go a tenth of that at a time). */
+  /** Rows per batch (reports, events; recordings and analytics files go a tenth of that at a time): 200 reports take ~40 ms on SQLite, during which the connection serves no read. */
   batchSize?: number;
   /** Pause between batches. */
   pauseMs?: number;
@@ -39,7 +39,7 @@ export async function runJanitor(
   options: JanitorOptions,
   now = Date.now(),
 ): Promise<JanitorRun> {
-  const batch = options.batchSize ?? 500;
+  const batch = options.batchSize ?? 200;
   const pauseMs = options.pauseMs ?? 20;
   const files = { limit: Math.max(1, Math.floor(batch / 10)), trashDays: options.trashDays, now };
   const run: JanitorRun = { room_events: 0, analytics_files: 0, recordings: 0, reports: 0, trash: 0, statistics: 0 };
