@@ -2,17 +2,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   PostgresDialect,
   SqliteAdapter,
   SqliteDialect,
+  SqliteDriver,
   sql,
+  type DatabaseConnection,
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DialectAdapter,
+  type Driver,
   type MigrationLockOptions,
   type SchemaMetadata,
   type SqliteDatabase as SqliteDialectDatabase,
+  type SqliteDialectConfig,
   type TableMetadata,
 } from 'kysely';
 import pg from 'pg';
@@ -55,12 +60,12 @@ export function engineOf(url: string): Engine {
 /** Opens SQLite with WAL, full fsync on commit, foreign keys and a busy timeout. */
 export function openSqlite(path: string): SQLite.Database {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-  const database = new SQLite(path);
+  // The busy timeout first: switching a fresh file to WAL takes a lock another process may hold.
+  const database = new SQLite(path, { timeout: 10_000 });
   database.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before the response is sent (contract: every accepted write is durable).
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 10000');
   // 64 MiB page cache and memory-mapped reads: list pages touch rows scattered over the table.
   database.pragma('cache_size = -65536');
   database.pragma('mmap_size = 268435456');
@@ -102,10 +107,24 @@ function sqliteChangeCounter(database: SQLite.Database): () => string {
 }
 
 /**
- * Kysely's SQLite adapter runs migrations outside a transaction and takes no lock (it assumes one
- * connection). Several processes can share a file, and SQLite does have transactional DDL, so:
- * each migration run is one transaction whose first statement writes the lock row, which takes
- * SQLite's write lock up front; the busy timeout queues the other processes behind it.
+ * Every transaction on SQLite is BEGIN IMMEDIATE: it takes the write lock up front, queued by the
+ * busy timeout. A deferred transaction that reads and then writes fails at once with "database is
+ * locked" when another process committed in between (WAL cannot upgrade a stale snapshot), which
+ * made instances migrating one fresh file at once fail now and then. In-process this costs
+ * nothing: Kysely gives a transaction the only connection anyway.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/**
+ * Kysely's SQLite adapter claims no transactional DDL and takes no migration lock (it assumes one
+ * connection). Several processes can share a file and SQLite's DDL is transactional, so each
+ * migration run is one immediate transaction (above): the first process to begin it migrates, the
+ * others wait and then find nothing to do. The lock row's flag is still kept (statistics report
+ * it as migration.locked); Kysely writes it just before the transaction.
  */
 class LockingSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
@@ -116,14 +135,20 @@ class LockingSqliteAdapter extends SqliteAdapter {
     await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
   }
 
-  // Kysely's SQLite adapter never resets the flag (it took no lock); ours does, so the lock row
-  // tells the truth (statistics report it as migration.locked).
   override async releaseMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
     await sql`update ${sql.table(options.lockTable)} set is_locked = 0 where id = ${options.lockRowId}`.execute(db);
   }
 }
 
 class LockingSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+
   override createAdapter(): DialectAdapter {
     return new LockingSqliteAdapter();
   }

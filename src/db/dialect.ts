@@ -35,7 +35,7 @@ export function isUniqueViolation(error: unknown): boolean {
 /**
  * Runs `fn` in a transaction that holds an exclusive lock named by `key`, so that several instances
  * sharing one database do a piece of work once (first-start setup, statistics snapshots).
- * PostgreSQL: a transaction-scoped advisory lock. SQLite: the write lock, taken up front.
+ * PostgreSQL: a transaction-scoped advisory lock. SQLite: the write lock, which BEGIN IMMEDIATE takes.
  */
 export async function withExclusiveLock<DB, T>(
   db: Kysely<DB>,
@@ -48,12 +48,8 @@ export async function withExclusiveLock<DB, T>(
       return fn(trx);
     });
   }
-  // A deferred SQLite transaction that reads then writes can fail with SQLITE_BUSY when another
-  // process got there first; a dummy write as the first statement takes the write lock at once.
-  return db.transaction().execute(async (trx) => {
-    await sql`update instance_settings set value = value where 0`.execute(trx);
-    return fn(trx);
-  });
+  // SQLite: every transaction begins immediate (connection.ts), which takes the write lock.
+  return db.transaction().execute(fn);
 }
 
 /** `lower(column)` for case-insensitive lookups that use the matching expression index. */

@@ -57,8 +57,8 @@ async function deleteReports(
   channelId: number,
   ids: number[],
 ): Promise<{ deleted: number; imageDirectories: string[] }> {
-  // PostgreSQL: lock the reports first, so a read or alert being added to one waits for the delete.
-  // SQLite: the first statement below is a write, which takes the write lock before anything is read.
+  // PostgreSQL: lock the reports first, so a read or alert being added to one waits for the delete
+  // (SQLite's immediate transaction holds the database's write lock already).
   if (isPostgres(trx)) await trx.selectFrom('reports').select('id').where('id', 'in', ids).forUpdate().execute();
   const reads = await trx
     .deleteFrom('report_reads')

@@ -55,7 +55,6 @@ export async function deleteExpiredEvents(
     .executeTakeFirst();
   if (!session) return undefined;
   return db.transaction().execute(async (trx) => {
-    // A write first: on SQLite it takes the write lock before anything is read.
     await trx
       .updateTable('room_sessions')
       .set((eb) => ({

@@ -289,14 +289,19 @@ for (const engine of ENGINES) {
       assert.equal((await migrateToLatest(b.db, FILES)).at(-1), LATEST_MIGRATION);
     });
 
+    // Regression: on SQLite a deferred migration transaction failed now and then with "database is
+    // locked" (about 1 process in 37 here) when another process committed between its read and its
+    // first write; transactions now begin immediate. Five rounds make a recurrence likely to show.
     test('three instances migrating at once apply each migration exactly once', async (t) => {
-      const scratch = await scratchDatabase(engine);
-      t.after(() => scratch.drop());
-      const runs = await Promise.all([1, 2, 3].map(() => runCli(['migrate'], { RECAP_DATABASE_URL: scratch.url })));
-      for (const run of runs) assert.equal(run.code, 0, run.stderr);
-      const applied = runs.filter((run) => run.stdout.includes(`applied: `));
-      assert.equal(applied.length, 1, runs.map((r) => r.stdout).join(' | '));
-      assert.equal(runs.filter((run) => run.stdout.includes('database is up to date')).length, 2);
+      for (let round = 0; round < 5; round++) {
+        const scratch = await scratchDatabase(engine);
+        t.after(() => scratch.drop());
+        const runs = await Promise.all([1, 2, 3].map(() => runCli(['migrate'], { RECAP_DATABASE_URL: scratch.url })));
+        for (const run of runs) assert.equal(run.code, 0, run.stderr);
+        const applied = runs.filter((run) => run.stdout.includes(`applied: `));
+        assert.equal(applied.length, 1, runs.map((r) => r.stdout).join(' | '));
+        assert.equal(runs.filter((run) => run.stdout.includes('database is up to date')).length, 2);
+      }
     });
   });
 }
