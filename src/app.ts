@@ -98,8 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  if (database.changeCounter)
-    enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
+  enableReadCache(database.db, { changeCounter: database.changeCounter, maxBytes: config.readCacheBytes });
   app.decorate('db', database.db);
   app.decorate('config', config);
   app.decorate('storage', new LocalFileStorage(config.storageRoot));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/dialect.js';
+import { cacheScope } from '../db/cache-scopes.js';
 import { cachedRead } from '../db/read-cache.js';
 import type { ApiKeyRow, Database } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
@@ -67,6 +68,7 @@ const toApiClient = (row: ApiKeyRow): ApiClient => ({
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
   const row: ApiKeyRow | undefined = await cachedRead(
     db,
+    [cacheScope.apiKeys],
     `auth:api-key|${apiKey}`,
     () => repo.findActiveApiKey(db, apiKey),
     () => CACHED_ROW_BYTES,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, withExclusiveLock } from '../db/dialect.js';
+import { cacheScope } from '../db/cache-scopes.js';
 import { cachedRead } from '../db/read-cache.js';
 import type { Database, UserRow } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
@@ -240,6 +241,7 @@ export async function authenticateToken(
   const tokenHash = hashToken(token);
   const row = await cachedRead(
     db,
+    [cacheScope.users],
     `auth:token|${tokenHash}`,
     () => repo.findTokenWithUser(db, tokenHash),
     () => CACHED_ROW_BYTES,

@@ -107,7 +107,7 @@ export const ConfigSchema = Type.Object({
     minimum: 0,
     maximum: 65536,
     description:
-      'SQLite only: memory for answers kept until the next write (0 turns the cache off). See README, Read cache.',
+      'Memory for answers kept until what they read is written (0 turns the cache off). See README, Read cache.',
   }),
   RECAP_HEADERS_TIMEOUT: Duration(
     '20s',

@@ -1,24 +1,23 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Reads remembered until the database changes: the answers of hot read endpoints and the
+ * Reads remembered until what they depend on changes: the answers of hot read endpoints and the
  * credential lookups in front of them.
  *
- * On SQLite most of a list or count request is spent in the engine, and the same requests come
- * again and again (a dashboard's counts, a room's recording page). SQLite says cheaply (~4 µs)
- * whether anything was committed since: `PRAGMA data_version` moves when another connection
- * (another process on the same file) commits, `total_changes()` when this connection writes,
- * rolled back or not. The pair is read before every lookup and a new value empties the cache, so a
- * read never answers from data older than the last commit before it started: no TTL, no
- * invalidation lists to keep in step with the writes.
- *
- * The cost is coarseness: any write empties everything. Ingestion-heavy instances simply hit less.
- * PostgreSQL has no such counter, so there every read runs its queries (the cache is off).
+ * Every cached value names its scopes (db/cache-scopes.ts: a channel's report data, an account's
+ * recordings, the API keys…). Triggers bump a scope's version in the transaction of every write to
+ * its tables (migration 0021), and a value is kept under the versions its scopes had when the read
+ * began. So a write leaves every answer of other scopes cached, and a request that starts after a
+ * write was acknowledged, by this process or any other instance, reads the new version and never
+ * the old answer. Versions are read with one indexed query per cached read. On SQLite that query
+ * is skipped while the database's change counter stands still (`PRAGMA data_version` moves when
+ * another connection commits, `total_changes()` when this one writes): an idle installation pays
+ * ~4 µs per read, a busy one an index lookup.
  */
 
 export interface ReadCacheOptions {
-  /** Reads the database's change counter; a different value means something was written. */
-  changeCounter: () => string;
+  /** SQLite: reads the database's change counter; a different value means something was written. */
+  changeCounter?: () => string;
   /** Upper bound of the cached values' estimated size, in bytes. */
   maxBytes: number;
 }
@@ -28,35 +27,63 @@ interface Entry {
   bytes: number;
 }
 
+type VersionsDb = Kysely<{ cache_versions: { scope: string; version: number } }>;
+
 class ReadCache {
-  private version: string | undefined;
   /** In least-recently-used order: a hit moves its entry to the end. */
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  /** SQLite: scope versions read at `counter`, by scope list. */
+  private counter: string | undefined;
+  private readonly versions = new Map<string, string>();
 
   constructor(private readonly options: ReadCacheOptions) {}
 
-  async read<T>(key: string, compute: () => Promise<T>, weigh: (value: T) => number): Promise<T> {
-    // Read before computing: what is computed is then at least as new as the version it is kept under.
-    const version = this.options.changeCounter();
-    if (version !== this.version) {
-      this.entries.clear();
-      this.bytes = 0;
-      this.version = version;
+  /** The scopes' versions now, as one string (a scope never written is at 0). */
+  private async versionsOf(db: VersionsDb, scopes: readonly string[]): Promise<string> {
+    const list = scopes.join(',');
+    const counter = this.options.changeCounter?.();
+    if (counter !== undefined) {
+      if (counter !== this.counter) {
+        this.versions.clear();
+        this.counter = counter;
+      }
+      const known = this.versions.get(list);
+      if (known !== undefined) return known;
     }
-    const hit = this.entries.get(key);
+    // Read after the counter: versions kept under it are at least as new as it.
+    const rows = await db
+      .selectFrom('cache_versions')
+      .select(['scope', 'version'])
+      .where('scope', 'in', [...scopes])
+      .execute();
+    const byScope = new Map(rows.map((r) => [r.scope, String(r.version)]));
+    const versions = scopes.map((scope) => byScope.get(scope) ?? '0').join('.');
+    if (counter !== undefined && this.versions.size < 10_000) this.versions.set(list, versions);
+    return versions;
+  }
+
+  async read<T>(
+    db: VersionsDb,
+    scopes: readonly string[],
+    key: string,
+    compute: () => Promise<T>,
+    weigh: (value: T) => number,
+  ): Promise<T> {
+    // Versions first: what is computed after is at least as new as the versions it is kept under.
+    const fullKey = `${await this.versionsOf(db, scopes)}|${scopes.join(',')}|${key}`;
+    const hit = this.entries.get(fullKey);
     if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
+      this.entries.delete(fullKey);
+      this.entries.set(fullKey, hit);
       return hit.value as T;
     }
     const value = await compute();
-    // A write while computing started a new version: keeping the value under it would be a guess.
-    if (this.version !== version) return value;
-    const bytes = weigh(value) + key.length * 2;
+    const bytes = weigh(value) + fullKey.length * 2;
     if (bytes > this.options.maxBytes / 8) return value; // one answer may not push out most others
-    this.entries.set(key, { value, bytes });
+    this.entries.set(fullKey, { value, bytes });
     this.bytes += bytes;
+    // Entries of older versions are never hit again; they age out first.
     for (const [oldKey, old] of this.entries) {
       if (this.bytes <= this.options.maxBytes) break;
       this.entries.delete(oldKey);
@@ -74,18 +101,20 @@ export function enableReadCache<DB>(db: Kysely<DB>, options: ReadCacheOptions): 
 }
 
 /**
- * `compute()`'s value, from the cache when nothing was written since it was computed. The key must
- * name everything the value depends on besides the database (route, account, parameters); values
- * must not depend on the clock. `weigh` estimates a value's size in bytes.
+ * `compute()`'s value, from the cache while none of `scopes` was written since it was computed.
+ * `scopes` must cover every table the value reads (db/cache-scopes.ts); the key must name
+ * everything else it depends on (route, account, parameters); values must not depend on the
+ * clock. `weigh` estimates a value's size in bytes.
  */
 export function cachedRead<DB, T>(
   db: Kysely<DB>,
+  scopes: readonly string[],
   key: string,
   compute: () => Promise<T>,
   weigh: (value: T) => number,
 ): Promise<T> {
   const cache = caches.get(db);
-  return cache ? cache.read(key, compute, weigh) : compute();
+  return cache ? cache.read(db as unknown as VersionsDb, scopes, key, compute, weigh) : compute();
 }
 
 /** Weight of a value that is one string (a serialized answer). */

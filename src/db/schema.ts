@@ -251,6 +251,12 @@ export interface RetentionSettingsTable {
   updated_at: number;
 }
 
+/** Read-cache scope versions, bumped by triggers (migration 0021; src/db/read-cache.ts). */
+export interface CacheVersionsTable {
+  scope: string;
+  version: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -287,6 +293,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   trash: TrashTable;
   retention_settings: RetentionSettingsTable;
+  cache_versions: CacheVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -4,18 +4,19 @@ import { csvAttachment, CSV_TYPE } from './csv.js';
 
 /**
  * Sends a route's 200 answer, JSON text from `computeText`, through the read cache
- * (src/db/read-cache.ts): a hit costs neither the queries nor building the text. `key` names what
- * the answer depends on besides the route (account, parameters); the answer must not depend on the
- * clock. Errors thrown by `computeText` are sent as usual and never kept.
+ * (src/db/read-cache.ts): a hit costs neither the queries nor building the text. `scopes` cover
+ * the tables the answer reads (db/cache-scopes.ts); `key` names what else it depends on besides
+ * the route (account, parameters); the answer must not depend on the clock. Errors thrown by `computeText` are sent as usual and never kept.
  */
 export async function sendCachedJsonText(
   reply: FastifyReply,
+  scopes: readonly string[],
   key: string,
   computeText: () => Promise<string>,
   type = 'application/json; charset=utf-8',
 ): Promise<FastifyReply> {
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
-  const body = await cachedRead(reply.server.db, `${route}|${type}|${key}`, computeText, stringBytes);
+  const body = await cachedRead(reply.server.db, scopes, `${route}|${type}|${key}`, computeText, stringBytes);
   return reply.type(type).send(body);
 }
 
@@ -23,17 +24,25 @@ export async function sendCachedJsonText(
 export function sendCachedCsv(
   reply: FastifyReply,
   name: string,
+  scopes: readonly string[],
   key: string,
   computeText: () => Promise<string>,
 ): Promise<FastifyReply> {
-  return sendCachedJsonText(reply.header('content-disposition', csvAttachment(name)), key, computeText, CSV_TYPE);
+  return sendCachedJsonText(
+    reply.header('content-disposition', csvAttachment(name)),
+    scopes,
+    key,
+    computeText,
+    CSV_TYPE,
+  );
 }
 
 /** sendCachedJsonText for an answer the route's response schema serializes. */
 export function sendCachedJson(
   reply: FastifyReply,
+  scopes: readonly string[],
   key: string,
   compute: () => Promise<unknown>,
 ): Promise<FastifyReply> {
-  return sendCachedJsonText(reply, key, async () => reply.serialize(await compute()) as string);
+  return sendCachedJsonText(reply, scopes, key, async () => reply.serialize(await compute()) as string);
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
+import { cacheScope } from '../db/cache-scopes.js';
 import { sendCachedJson } from '../http/cached-json.js';
 import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
@@ -32,20 +33,25 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const params = recordings.fetchParams(request.body);
       const accountId = request.apiClient!.accountId;
-      return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
-        const { total, rows } = await recordings.fetchRecordings(app.db, accountId, params);
-        if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
-        return {
-          ...OK,
-          result: {
-            total_recordings: total,
-            from: params.from,
-            limit: params.limit,
-            order_by: params.orderBy,
-            recordings_list: rows.map(recordings.toRecordingInfo),
-          },
-        };
-      });
+      return sendCachedJson(
+        reply,
+        [cacheScope.recordings(accountId)],
+        `${accountId}|${JSON.stringify(params)}`,
+        async () => {
+          const { total, rows } = await recordings.fetchRecordings(app.db, accountId, params);
+          if (total === 0) return { status: false, msg: 'no recordings found', status_code: 'NOT_FOUND' };
+          return {
+            ...OK,
+            result: {
+              total_recordings: total,
+              from: params.from,
+              limit: params.limit,
+              order_by: params.orderBy,
+              recordings_list: rows.map(recordings.toRecordingInfo),
+            },
+          };
+        },
+      );
     },
   );
 

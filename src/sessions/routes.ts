@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { cacheScope } from '../db/cache-scopes.js';
 import { sendCachedJson } from '../http/cached-json.js';
 import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
@@ -67,20 +68,25 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const params = fetchParams(request.body);
       const accountId = request.apiClient!.accountId;
-      return sendCachedJson(reply, `${accountId}|${JSON.stringify(params)}`, async () => {
-        const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);
-        if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
-        return {
-          ...OK,
-          result: {
-            total_analytics: total,
-            from: params.from,
-            limit: params.limit,
-            order_by: params.orderBy,
-            analytics_list: rows,
-          },
-        };
-      });
+      return sendCachedJson(
+        reply,
+        [cacheScope.analyticsFiles(accountId)],
+        `${accountId}|${JSON.stringify(params)}`,
+        async () => {
+          const { total, rows } = await analytics.fetchAnalytics(app.db, accountId, params);
+          if (total === 0) return { status: false, msg: 'no analytics found', status_code: 'NOT_FOUND' };
+          return {
+            ...OK,
+            result: {
+              total_analytics: total,
+              from: params.from,
+              limit: params.limit,
+              order_by: params.orderBy,
+              analytics_list: rows,
+            },
+          };
+        },
+      );
     },
   );
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requirePermission, requireUser } from '../auth/hooks.js';
+import { cacheScope } from '../db/cache-scopes.js';
 import { sendCachedCsv, sendCachedJsonText } from '../http/cached-json.js';
 import { recordsToCsv, wantsCsv } from '../http/csv.js';
 import { invalidParams } from '../http/errors.js';
@@ -58,13 +59,13 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.header('cache-control', 'no-store');
       if (wantsCsv(request)) {
         // The CSV twin: one row per snapshot, one dotted column per field the chosen projection kept.
-        return sendCachedCsv(reply, 'statistics', JSON.stringify(list), async () => {
+        return sendCachedCsv(reply, 'statistics', [cacheScope.statistics], JSON.stringify(list), async () => {
           const result = await statistics.listSnapshots(app.db, list);
           const documents = result.statistics.map((text) => JSON.parse(text) as Record<string, unknown>);
           return recordsToCsv(documents, ['_id', 'createdAt']);
         });
       }
-      return sendCachedJsonText(reply, JSON.stringify(list), async () => {
+      return sendCachedJsonText(reply, [cacheScope.statistics], JSON.stringify(list), async () => {
         const result = await statistics.listSnapshots(app.db, list);
         // Documents are sent as stored (JSON text): their fields vary between snapshots.
         return `{"statistics":[${result.statistics.join(',')}],"count":${result.statistics.length},"offset":${offset},"total":${result.total},"success":true}`;

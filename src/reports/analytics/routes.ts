@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
+import { cacheScope } from '../../db/cache-scopes.js';
 import { sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
 import { columnsOf, toCsv, wantsCsv, windowFileName } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
@@ -30,15 +31,18 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     reply: FastifyReply,
     extra: object,
     compute: (window: analytics.Window) => Promise<unknown>,
+    /** The channel's data the answer reads (besides the account's names): reports by default. */
+    data: (channelId: number) => string = cacheScope.channel,
   ) => {
     const window = await analytics.openWindow(app.db, request.user!, request.query as WindowQuery);
     const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
-    if (!wantsCsv(request)) return sendCachedJson(reply, key, () => compute(window));
+    const scopes = [data(window.channelId), cacheScope.account(request.user!.accountId)];
+    if (!wantsCsv(request)) return sendCachedJson(reply, scopes, key, () => compute(window));
     // The CSV twin: the JSON answer as the response schema shapes it, as rows.
     const name = windowFileName(request.routeOptions.url!.split('/').at(-1)!, window);
     const columns = columnsOf((request.routeOptions.schema!.response as Record<number, TSchema>)[200]!);
     const requested = (extra as { fields?: string[] }).fields ?? [];
-    return sendCachedCsv(reply, name, key, async () =>
+    return sendCachedCsv(reply, name, scopes, key, async () =>
       toCsv(JSON.parse(reply.serialize(await compute(window)) as string), columns, requested),
     );
   };
@@ -180,7 +184,13 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const fields = analytics.selectFields(request.query.fields, READ_FIELDS);
-      return answer(request, reply, { fields }, (window) => analytics.reportsRead(app.db, window, fields));
+      return answer(
+        request,
+        reply,
+        { fields },
+        (window) => analytics.reportsRead(app.db, window, fields),
+        cacheScope.channelReads,
+      );
     },
   );
   app.get(
@@ -201,7 +211,13 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const fields = analytics.selectFields(request.query.fields, AWARENESS_FIELDS);
-      return answer(request, reply, { fields }, (window) => analytics.userAwareness(app.db, window, fields));
+      return answer(
+        request,
+        reply,
+        { fields },
+        (window) => analytics.userAwareness(app.db, window, fields),
+        cacheScope.channelAlerts,
+      );
     },
   );
 };

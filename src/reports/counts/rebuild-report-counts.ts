@@ -30,6 +30,10 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
         )
         .execute(trx);
     }
+    // The counts change without a write to the tables the read cache's triggers watch.
+    await sql`insert into cache_versions (scope, version) select 'c:' || id, 1 from channels where true on conflict (scope) do update set version = cache_versions.version + 1`.execute(
+      trx,
+    );
     for (const [table, owner, keys, source] of sources) {
       await trx.deleteFrom(table).execute();
       const columns = [owner, ...keys].join(', ');

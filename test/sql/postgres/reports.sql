@@ -459,6 +459,19 @@ from
 where
   s.channel_id = report_channel_totals.channel_id;
 
+insert into
+  cache_versions (scope, version)
+select
+  'c:' || id,
+  1
+from
+  channels
+where
+  true
+on conflict (scope) do update
+set
+  version = cache_versions.version + 1;
+
 delete from "report_counts";
 
 insert into
