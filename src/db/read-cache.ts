@@ -33,6 +33,8 @@ class ReadCache {
   /** In least-recently-used order: a hit moves its entry to the end. */
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  /** Computations running, by key: requests that miss together wait for one (a write makes 50 miss at once). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   /** SQLite: scope versions read at `counter`, by scope list. */
   private counter: string | undefined;
   private readonly versions = new Map<string, string>();
@@ -78,9 +80,23 @@ class ReadCache {
       this.entries.set(fullKey, hit);
       return hit.value as T;
     }
-    const value = await compute();
-    const bytes = weigh(value) + fullKey.length * 2;
-    if (bytes > this.options.maxBytes / 8) return value; // one answer may not push out most others
+    // Joining is safe: the running computation started after these same versions were read.
+    const running = this.inFlight.get(fullKey) as Promise<T> | undefined;
+    if (running) return running;
+    // Kept before it stops being in flight, so a request arriving in between finds one or the other.
+    const computing = compute()
+      .then((value) => {
+        this.keep(fullKey, value, weigh(value));
+        return value;
+      })
+      .finally(() => this.inFlight.delete(fullKey));
+    this.inFlight.set(fullKey, computing);
+    return computing;
+  }
+
+  private keep(fullKey: string, value: unknown, weight: number): void {
+    const bytes = weight + fullKey.length * 2;
+    if (bytes > this.options.maxBytes / 8) return; // one answer may not push out most others
     this.entries.set(fullKey, { value, bytes });
     this.bytes += bytes;
     // Entries of older versions are never hit again; they age out first.
@@ -89,7 +105,6 @@ class ReadCache {
       this.entries.delete(oldKey);
       this.bytes -= old.bytes;
     }
-    return value;
   }
 }
 

@@ -95,6 +95,32 @@ for (const engine of ENGINES) {
       assert.equal(computed(), 1);
     });
 
+    test('requests that miss together compute once; a failed computation is not kept', async (t) => {
+      const { read, computed } = await cachedSnapshots(t, engine);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => read()));
+      assert.deepEqual(new Set(answers), new Set([0]));
+      assert.equal(computed(), 1);
+      const { database } = await cachedSnapshots(t, engine);
+      let attempts = 0;
+      const failing = () =>
+        cachedRead(
+          database.db,
+          [cacheScope.statistics],
+          'failing',
+          async () => {
+            attempts++;
+            await new Promise((r) => setTimeout(r, 30)); // still running when the others miss
+            throw new Error('database went away');
+          },
+          () => 8,
+        );
+      const failures = await Promise.allSettled([failing(), failing(), failing()]);
+      assert.ok(failures.every((f) => f.status === 'rejected'));
+      const tried = attempts;
+      await failing().catch(() => undefined);
+      assert.equal(attempts, tried + 1);
+    });
+
     test('keeps at most maxBytes, dropping the least recently used, and never one value over an eighth of it', async (t) => {
       const { read, computed } = await cachedSnapshots(t, engine, 8000);
       // Each entry weighs 900 + 2 bytes per character of its key (`0|s|a`: versions, scopes, key).
