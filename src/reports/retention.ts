@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isPostgres } from '../db/dialect.js';
+import { forUpdate } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { FileStorage } from '../storage/files.js';
 import { CountDeltas, type Selection } from './counts/count-deltas.js';
@@ -57,9 +57,8 @@ async function deleteReports(
   channelId: number,
   ids: number[],
 ): Promise<{ deleted: number; imageDirectories: string[] }> {
-  // PostgreSQL: lock the reports first, so a read or alert being added to one waits for the delete
-  // (SQLite's immediate transaction holds the database's write lock already).
-  if (isPostgres(trx)) await trx.selectFrom('reports').select('id').where('id', 'in', ids).forUpdate().execute();
+  // Lock the reports first (PostgreSQL), so a read or alert being added to one waits for the delete.
+  await forUpdate(trx, trx.selectFrom('reports').select('id').where('id', 'in', ids)).execute();
   const reads = await trx
     .deleteFrom('report_reads')
     .where('report_id', 'in', ids)

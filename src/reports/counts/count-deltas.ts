@@ -1,5 +1,5 @@
-import { CompiledQuery, type Kysely } from 'kysely';
-import { bulkInsert, isPostgres } from '../../db/dialect.js';
+import { sql, type Kysely } from 'kysely';
+import { bulkInsert } from '../../db/dialect.js';
 import type { Database, ReportsTable } from '../../db/schema.js';
 import { BUCKET_MS, KEY_COLUMNS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
@@ -158,13 +158,9 @@ async function deleteZeroRows(
   columns: readonly string[],
   rows: readonly number[][],
 ): Promise<void> {
-  const postgres = isPostgres(db);
+  const key = sql.join(columns.map((c) => sql.ref(c)));
   for (let start = 0; start < rows.length; start += 1000) {
-    const chunk = rows.slice(start, start + 1000);
-    let n = 0;
-    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}::bigint` : '?')).join(', ')})`;
-    const values = chunk.map(tuple).join(', ');
-    const text = `delete from ${table} where total = 0 and (${columns.join(', ')}) in (values ${values})`;
-    await db.executeQuery(CompiledQuery.raw(text, chunk.flat()));
+    const tuples = rows.slice(start, start + 1000).map((row) => sql`(${sql.join(row)})`);
+    await sql`delete from ${sql.table(table)} where total = 0 and (${key}) in (${sql.join(tuples)})`.execute(db);
   }
 }
