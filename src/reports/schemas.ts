@@ -6,6 +6,16 @@ import { StringEnum } from '../shared/schema.js';
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Instant = InstantOf();
 const UserIds = Type.Array(Id, { minItems: 1, maxItems: 10_000, uniqueItems: true });
+/** A report's own columns, as the data API and the raw export both show them. */
+const reportColumns = {
+  id: Type.Integer(),
+  account_id: Type.Integer(),
+  channel_id: Type.Integer(),
+  form_id: Type.Union([Type.Integer(), Type.Null()]),
+  user_id: Type.Integer(),
+  state_id: Type.Union([Type.Integer(), Type.Null()]),
+  created_at: IsoTimestamp,
+};
 
 export const NamedBody = Type.Object({
   name: Name,
@@ -31,13 +41,7 @@ export const ReportsExportQuery = Type.Object({
 });
 export type ReportsExportQuery = Static<typeof ReportsExportQuery>;
 export const ExportedReport = Type.Object({
-  id: Type.Integer(),
-  account_id: Type.Integer(),
-  channel_id: Type.Integer(),
-  form_id: Type.Union([Type.Integer(), Type.Null()]),
-  user_id: Type.Integer(),
-  state_id: Type.Union([Type.Integer(), Type.Null()]),
-  created_at: IsoTimestamp,
+  ...reportColumns,
   values: Type.Record(Type.String(), Type.Unknown()),
   reads: Type.Integer(),
   images: Type.Integer(),
@@ -112,13 +116,7 @@ export const ReportBody = Type.Object({
 });
 export type ReportBody = Static<typeof ReportBody>;
 export const Report = Type.Object({
-  id: Type.Integer(),
-  account_id: Type.Integer(),
-  channel_id: Type.Integer(),
-  form_id: Type.Union([Type.Integer(), Type.Null()]),
-  user_id: Type.Integer(),
-  state_id: Type.Union([Type.Integer(), Type.Null()]),
-  created_at: IsoTimestamp,
+  ...reportColumns,
   values: Type.Record(Type.String(), FieldValue),
 });
 export const ReportPatch = Type.Object({ state_id: Type.Union([Id, Type.Null()]) });

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { listAccounts } from '../auth/service.js';
-import type { Database } from '../db/schema.js';
+import type { Database, RetentionSettingsTable } from '../db/schema.js';
 
 /**
  * Retention periods: the installation's defaults (RECAP_RETENTION_*_DAYS) and an account's own,
@@ -34,14 +34,12 @@ function view(accountId: number, account: AccountRetentionDays, defaults: Retent
   return { account_id: accountId, account, defaults, effective };
 }
 
+const ownDays = (row: Selectable<RetentionSettingsTable>): AccountRetentionDays =>
+  Object.fromEntries(RETENTION_KINDS.map((kind) => [kind, row[column(kind)]])) as AccountRetentionDays;
+
 async function accountDays(db: Kysely<Database>): Promise<Map<number, AccountRetentionDays>> {
   const rows = await db.selectFrom('retention_settings').selectAll().execute();
-  return new Map(
-    rows.map((row) => [
-      Number(row.account_id),
-      Object.fromEntries(RETENTION_KINDS.map((kind) => [kind, row[column(kind)]])) as AccountRetentionDays,
-    ]),
-  );
+  return new Map(rows.map((row) => [Number(row.account_id), ownDays(row)]));
 }
 
 export async function getRetention(
@@ -54,10 +52,7 @@ export async function getRetention(
     .selectAll()
     .where('account_id', '=', accountId)
     .executeTakeFirst();
-  const account = row
-    ? (Object.fromEntries(RETENTION_KINDS.map((kind) => [kind, row[column(kind)]])) as AccountRetentionDays)
-    : NONE;
-  return view(accountId, account, defaults);
+  return view(accountId, row ? ownDays(row) : NONE, defaults);
 }
 
 /** Sets some of an account's periods (null: back to the default); the others keep their value. */
