@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -11,6 +11,7 @@ import type { Database } from '../src/db/schema.js';
 import { recordingStoredFiles } from '../src/recordings/library.js';
 import { imageStoredFiles } from '../src/reports/images.js';
 import { analyticsStoredFiles } from '../src/sessions/service.js';
+import { BACKUP_MARKER, DEFERRED_DIR, LocalFileStorage } from '../src/storage/files.js';
 import { runDemo } from '../src/demo/index.js';
 import { ENGINES, restoreTarget } from './helpers/engines.js';
 import { ADMIN, bearer, call, loginAs, startTestServer } from './helpers/server.js';
@@ -103,6 +104,34 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('stored files while a backup runs', () => {
+  test('a file moved (as into the trash) stays at its old path under the deferred area, as a deleted one does', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'recap-deferred-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const storage = new LocalFileStorage(root);
+    await storage.writeBuffer('recordings/1/room/a.webm', Buffer.from('a'));
+    await storage.writeBuffer('analytics/1/room/s1/file.json', Buffer.from('{}'));
+    await storage.writeBuffer('recordings/1/room/b.webm', Buffer.from('b'));
+    writeFileSync(join(root, BACKUP_MARKER), 'test\n');
+    await storage.move('recordings/1/room/a.webm', 'trash/recordings/1/a.webm');
+    await storage.move('analytics/1/room/s1', 'trash/analytics/1/s1');
+    await storage.remove('recordings/1/room/b.webm');
+    assert.equal(readFileSync(join(root, 'trash/recordings/1/a.webm'), 'utf8'), 'a');
+    assert.equal(readFileSync(join(root, DEFERRED_DIR, 'recordings/1/room/a.webm'), 'utf8'), 'a');
+    assert.equal(readFileSync(join(root, DEFERRED_DIR, 'analytics/1/room/s1/file.json'), 'utf8'), '{}');
+    assert.equal(readFileSync(join(root, DEFERRED_DIR, 'recordings/1/room/b.webm'), 'utf8'), 'b');
+    assert.ok(!existsSync(join(root, 'recordings/1/room/b.webm')));
+
+    // Without a backup, a move leaves nothing behind.
+    rmSync(join(root, BACKUP_MARKER));
+    rmSync(join(root, DEFERRED_DIR), { recursive: true });
+    mkdirSync(join(root, 'recordings/1/room'), { recursive: true });
+    await storage.writeBuffer('recordings/1/room/c.webm', Buffer.from('c'));
+    await storage.move('recordings/1/room/c.webm', 'trash/recordings/1/c.webm');
+    assert.ok(!existsSync(join(root, DEFERRED_DIR)));
+  });
+});
 
 /** Names the step a failure came from (an async stack would not). */
 async function step<T>(label: string, promise: Promise<T>): Promise<T> {

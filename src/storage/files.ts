@@ -195,10 +195,14 @@ export class LocalFileStorage implements FileStorage {
     await this.pruneEmptyParents(dirname(full));
   }
 
+  private async backupRunning(): Promise<boolean> {
+    const marker = await stat(join(this.root, BACKUP_MARKER)).catch(() => undefined);
+    return marker !== undefined && Date.now() - marker.mtimeMs <= BACKUP_MARKER_TTL_MS;
+  }
+
   /** During a backup, moves the file or directory to DEFERRED_DIR instead; true when it did. */
   private async deferWhileBackingUp(path: string, full: string): Promise<boolean> {
-    const marker = await stat(join(this.root, BACKUP_MARKER)).catch(() => undefined);
-    if (!marker || Date.now() - marker.mtimeMs > BACKUP_MARKER_TTL_MS) return false;
+    if (!(await this.backupRunning())) return false;
     const deferred = join(this.root, DEFERRED_DIR, path);
     await mkdir(dirname(deferred), { recursive: true });
     try {
@@ -213,6 +217,8 @@ export class LocalFileStorage implements FileStorage {
     const source = this.required(from);
     const target = this.required(to);
     const info = await stat(source); // ENOENT when there is nothing to move
+    // The backup's snapshot may still name the old path (a recording trashed after it was taken).
+    if (await this.backupRunning()) await linkTree(source, join(this.root, DEFERRED_DIR, from));
     await mkdir(dirname(target), { recursive: true });
     if (info.isDirectory()) {
       if (await stat(target).catch(() => undefined))
@@ -243,4 +249,18 @@ async function linkNew(temporary: string, full: string, path: string): Promise<v
     throw error;
   }
   await unlink(temporary);
+}
+
+/** Hard-links a file, or every file of a directory, at `to` (already there counts as done). */
+async function linkTree(from: string, to: string): Promise<void> {
+  const info = await stat(from).catch(() => undefined);
+  if (info?.isDirectory()) {
+    for (const name of await readdir(from)) await linkTree(join(from, name), join(to, name));
+    return;
+  }
+  if (!info?.isFile()) return;
+  await mkdir(dirname(to), { recursive: true });
+  await link(from, to).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST' && error.code !== 'ENOENT') throw error;
+  });
 }
