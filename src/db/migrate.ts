@@ -23,6 +23,7 @@ import * as m0018 from './migrations/0018_webhooks.js';
 import * as m0019 from './migrations/0019_trash.js';
 import * as m0020 from './migrations/0020_retention.js';
 import * as m0021 from './migrations/0021_cache_versions.js';
+import * as m0022 from './migrations/0022_distinct_counts.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0019_trash': m0019,
   '0020_retention': m0020,
   '0021_cache_versions': m0021,
+  '0022_distinct_counts': m0022,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

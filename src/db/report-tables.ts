@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Table types of the reports module (channels, forms, reports and their pre-aggregated counts). */
 
@@ -77,12 +77,35 @@ export interface ReportChannelTotalsTable {
   image_bytes: Generated<number>;
 }
 
+/** A time that a write may leave out (null: none). */
+type OptionalTime = ColumnType<number | null, number | null | undefined>;
+
 export interface ReportReadsTable {
   id: Generated<number>;
   report_id: number;
   channel_id: number;
   user_id: number;
   read_at: number;
+  /** Times of the previous and next read of the same report, user (in the channel) and pair. */
+  prev_report_at: OptionalTime;
+  next_report_at: OptionalTime;
+  prev_user_at: OptionalTime;
+  next_user_at: OptionalTime;
+  prev_pair_at: OptionalTime;
+  next_pair_at: OptionalTime;
+}
+
+/**
+ * Reads per channel, key kind (READ_KINDS), UTC day and UTC day of the previous read of the same
+ * key (NO_DAY: none): a distinct count over whole days sums the cells whose previous day is before
+ * the window.
+ */
+export interface ReportReadDaysTable {
+  channel_id: number;
+  kind: number;
+  day: number;
+  prev_day: number;
+  n: number;
 }
 
 export interface AlertsTable {
@@ -100,6 +123,18 @@ export interface AlertDeliveriesTable {
   channel_id: number;
   user_id: number;
   sent_at: number;
+  /** The previous delivery of the same alert to the same user (null: this is the first). */
+  prev_alert_at: OptionalTime;
+  /** The previous delivery of an alert of the same report to the same user. */
+  prev_report_at: OptionalTime;
+  /** 1 when the user has opened the alert (at any time). */
+  opened: Generated<number>;
+}
+
+/** The users a channel's alerts were delivered to (user_awareness iterates them). */
+export interface AlertRecipientsTable {
+  channel_id: number;
+  user_id: number;
 }
 
 export interface AlertOpensTable {

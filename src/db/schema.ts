@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type {
   AlertDeliveriesTable,
+  AlertRecipientsTable,
   AlertOpensTable,
   AlertsTable,
   FieldOptionsTable,
@@ -11,6 +12,7 @@ import type {
   ReportCountsTable,
   ReportImagesTable,
   ReportOptionCountsTable,
+  ReportReadDaysTable,
   ReportReadsTable,
   ReportStateCountsTable,
   ReportsTable,
@@ -280,10 +282,12 @@ export interface Database {
   field_options: FieldOptionsTable;
   reports: ReportsTable;
   report_reads: ReportReadsTable;
+  report_read_days: ReportReadDaysTable;
   report_images: ReportImagesTable;
   report_channel_totals: ReportChannelTotalsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
+  alert_recipients: AlertRecipientsTable;
   alert_opens: AlertOpensTable;
   report_counts: ReportCountsTable;
   report_state_counts: ReportStateCountsTable;

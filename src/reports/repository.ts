@@ -11,6 +11,8 @@ import type {
   ReportsTable,
 } from '../db/schema.js';
 import { CountDeltas, type Selection } from './counts/count-deltas.js';
+import { linkDeliveries, markOpened } from './distinct/delivery-chains.js';
+import { linkRead } from './distinct/read-chains.js';
 
 /**
  * Row reads and writes of channels, states, forms, reports, images, reads and alerts (data in).
@@ -274,8 +276,14 @@ export async function insertRead(
   accountId: number,
   row: { report_id: number; channel_id: number; user_id: number; read_at: number },
 ) {
-  const read = await trx.insertInto('report_reads').values(row).returningAll().executeTakeFirstOrThrow();
+  const read = await trx
+    .insertInto('report_reads')
+    .values(row)
+    .returning(['id', 'report_id', 'channel_id', 'user_id', 'read_at'])
+    .executeTakeFirstOrThrow();
+  // The totals row locks the channel: its chains are linked by one writer at a time.
   await addChannelTotals(trx, row.channel_id, accountId, { reads: 1 });
+  await linkRead(trx, read);
   return read;
 }
 
@@ -294,10 +302,11 @@ export async function findAlert(db: Kysely<Database>, id: number) {
 
 export async function insertDeliveries(
   db: Kysely<Database>,
-  alert: { id: number; report_id: number; channel_id: number },
+  alert: { id: number; account_id: number; report_id: number; channel_id: number },
   userIds: readonly number[],
   sentAt: number,
 ): Promise<number> {
+  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 }); // locks the channel
   for (let i = 0; i < userIds.length; i += 1000) {
     await db
       .insertInto('alert_deliveries')
@@ -312,11 +321,23 @@ export async function insertDeliveries(
       )
       .execute();
   }
+  await linkDeliveries(db, alert, userIds);
   return userIds.length;
 }
 
-export async function insertOpen(db: Kysely<Database>, row: { alert_id: number; user_id: number; opened_at: number }) {
-  return db.insertInto('alert_opens').values(row).returningAll().executeTakeFirstOrThrow();
+export async function insertOpen(
+  db: Kysely<Database>,
+  alert: { id: number; account_id: number; channel_id: number },
+  row: { user_id: number; opened_at: number },
+) {
+  const open = await db
+    .insertInto('alert_opens')
+    .values({ alert_id: alert.id, ...row })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 }); // locks the channel
+  await markOpened(db, alert.id, row.user_id);
+  return open;
 }
 
 const stateNamesQuery = preparedQuery((db, _s: QueryShape, v: { ids: number[] }) =>

@@ -3,6 +3,8 @@ import { forUpdate } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { FileStorage } from '../storage/files.js';
 import { CountDeltas, type Selection } from './counts/count-deltas.js';
+import { forgetRecipients } from './distinct/delivery-chains.js';
+import { READ_KINDS, unlinkReads } from './distinct/read-chains.js';
 import { addChannelTotals } from './repository.js';
 
 /**
@@ -59,16 +61,21 @@ async function deleteReports(
 ): Promise<{ deleted: number; imageDirectories: string[] }> {
   // Lock the reports first (PostgreSQL), so a read or alert being added to one waits for the delete.
   await forUpdate(trx, trx.selectFrom('reports').select('id').where('id', 'in', ids)).execute();
-  const reads = await trx
-    .deleteFrom('report_reads')
-    .where('report_id', 'in', ids)
-    .executeTakeFirst()
-    .then((r) => Number(r.numDeletedRows));
-  const alerts = await trx.deleteFrom('alerts').where('report_id', 'in', ids).returning('id').execute();
-  const alertIds = alerts.map((a) => a.id);
+  const reads = await trx.deleteFrom('report_reads').where('report_id', 'in', ids).returningAll().execute();
+  // Children before their parents: a cascade would delete them without saying whose they were.
+  const alertIds = (await trx.selectFrom('alerts').select('id').where('report_id', 'in', ids).execute()).map(
+    (a) => a.id,
+  );
+  const recipients: number[] = [];
   if (alertIds.length > 0) {
     await trx.deleteFrom('alert_opens').where('alert_id', 'in', alertIds).execute();
-    await trx.deleteFrom('alert_deliveries').where('alert_id', 'in', alertIds).execute();
+    const deliveries = await trx
+      .deleteFrom('alert_deliveries')
+      .where('alert_id', 'in', alertIds)
+      .returning('user_id')
+      .execute();
+    for (const d of deliveries) recipients.push(d.user_id);
+    await trx.deleteFrom('alerts').where('id', 'in', alertIds).execute();
   }
   const images = await trx
     .deleteFrom('report_images')
@@ -98,11 +105,14 @@ async function deleteReports(
   // Channel totals first, then the counts: the order every report write takes them in.
   await addChannelTotals(trx, channelId, accountId, {
     reports: -reports.length,
-    reads: -reads,
+    reads: -reads.length,
     alerts: -alertIds.length,
     images: -images.length,
     image_bytes: -images.reduce((sum, image) => sum + Number(image.bytes), 0),
   });
+  // Under the channel's lock (its totals row): a report's reads all went with it, a user's others stay.
+  await unlinkReads(trx, channelId, reads, [READ_KINDS.user]);
+  await forgetRecipients(trx, channelId, recipients);
   await counts.flush(trx);
   return { deleted: reports.length, imageDirectories: images.map((image) => image.path) };
 }

@@ -254,7 +254,7 @@ export async function recordAlertOpen(
   const alert = await getAlert(db, caller, alertId);
   const openedAt = instant(body.opened_at, 'opened_at', nowMs);
   const userId = await actingUser(db, caller, alert.account_id, body.user_id, 'send-alerts');
-  return { alert, open: await repo.insertOpen(db, { alert_id: alert.id, user_id: userId, opened_at: openedAt }) };
+  return { alert, open: await repo.insertOpen(db, alert, { user_id: userId, opened_at: openedAt }) };
 }
 
 /** `POST /api/v4/alerts/:id/open`: records the open and queues `alert_opened` with it. */

@@ -9,6 +9,7 @@ import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migra
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+import { distinctStructures } from '../reports/distinct-structures.js';
 
 /** Stored files for the tests that only look at tables (the file layout has its own test). */
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-migrations-')) };
@@ -272,6 +273,78 @@ for (const engine of ENGINES) {
       ]);
       // The channel totals keep their quarter hours (local hours of +05:30 zones need them).
       assert.equal((await db.selectFrom('report_counts').selectAll().where('level', '=', 0).execute()).length, 1);
+    });
+
+    test('0022 links the reads and deliveries stored before it and counts them per day', async (t) => {
+      const database = await scratchConnection(t, engine);
+      await migrateTo(database.db, '0021_cache_versions', FILES);
+      const db = database.db;
+      const D = 86_400_000;
+      await db.insertInto('accounts').values({ id: 1, name: 'A', created_at: 0 }).execute();
+      await db
+        .insertInto('users')
+        .values(
+          [1, 2].map((id) => ({
+            id,
+            account_id: 1,
+            username: `u${id}`,
+            first_name: '',
+            last_name: '',
+            roles: '[]',
+            created_at: 0,
+          })),
+        )
+        .execute();
+      await db.insertInto('channels').values({ id: 1, account_id: 1, name: 'C', created_at: 0 }).execute();
+      await db
+        .insertInto('reports')
+        .values([1, 2].map((id) => ({ id, account_id: 1, channel_id: 1, user_id: 1, created_at: 0 })))
+        .execute();
+      // User 1 reads report 1 on days 10 and 12 (stored out of order) and report 2 on day 11.
+      await db
+        .insertInto('report_reads')
+        .values([
+          { id: 1, report_id: 1, channel_id: 1, user_id: 1, read_at: 12 * D },
+          { id: 2, report_id: 1, channel_id: 1, user_id: 1, read_at: 10 * D },
+          { id: 3, report_id: 2, channel_id: 1, user_id: 1, read_at: 11 * D },
+        ])
+        .execute();
+      await db
+        .insertInto('alerts')
+        .values({ id: 1, account_id: 1, report_id: 1, channel_id: 1, created_at: 0 })
+        .execute();
+      await db
+        .insertInto('alert_deliveries')
+        .values([
+          { id: 1, alert_id: 1, report_id: 1, channel_id: 1, user_id: 2, sent_at: 5 },
+          { id: 2, alert_id: 1, report_id: 1, channel_id: 1, user_id: 2, sent_at: 9 },
+        ])
+        .execute();
+      await db.insertInto('alert_opens').values({ alert_id: 1, user_id: 2, opened_at: 10 }).execute();
+      await migrateToLatest(db, FILES);
+
+      const links = await distinctStructures(db);
+      assert.deepEqual(links.report_reads, [
+        [1, 10 * D, null, 11 * D, null, 10 * D, null],
+        [2, null, 12 * D, null, 11 * D, null, 12 * D],
+        [3, null, null, 10 * D, 12 * D, null, null],
+      ]);
+      assert.deepEqual(links.alert_deliveries, [
+        [1, null, null, 1],
+        [2, 5, 5, 1],
+      ]);
+      assert.deepEqual(links.alert_recipients, [[1, 2]]);
+      // Kind 1 (user): day 11's read follows day 10's; day 12's follows day 11's.
+      assert.deepEqual(
+        links.report_read_days!.filter((row) => (row as number[])[1] === 1),
+        [
+          [1, 1, 10, -1_000_000_000, 1],
+          [1, 1, 11, 10, 1],
+          [1, 1, 12, 11, 1],
+        ],
+      );
+      await rebuildReportCounts(db);
+      assert.deepEqual(await distinctStructures(db), links, 'the migration builds what a rebuild does');
     });
 
     test('a second database (or PostgreSQL schema) next to a migrated one is migrated in full', async (t) => {

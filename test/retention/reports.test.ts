@@ -11,6 +11,7 @@ import { runJanitor } from '../../src/retention/janitor.js';
 import { Rand } from '../../src/shared/random.js';
 import type { RetentionDays } from '../../src/retention/settings.js';
 import { ENGINES } from '../helpers/engines.js';
+import { distinctStructures } from '../reports/distinct-structures.js';
 import { bearer, call, loginAs, startTestServer, type TestServer } from '../helpers/server.js';
 
 const DAY = 86_400_000;
@@ -36,7 +37,7 @@ async function aggregates(db: Kysely<Database>) {
     )
     .execute(db);
   tables.report_channel_totals = rows.map((row) => Object.values(row as object).map(Number));
-  return tables;
+  return { ...tables, ...(await distinctStructures(db)) };
 }
 
 /** The kept aggregates equal a recount from the raw rows that remain. */

@@ -30,6 +30,7 @@ type Call = (db: Kysely<Database>) => Promise<unknown>;
 
 const T = 1_760_000_000;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 const drain = async <T>(rows: AsyncIterable<T>) => {
   for await (const _row of rows) break;
 };
@@ -244,8 +245,9 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     insertRead: (db) => reports.insertRead(db, 1, { report_id: 1, channel_id: 1, user_id: 1, read_at: T }),
     insertAlert: (db) => reports.insertAlert(db, { account_id: 1, report_id: 1, channel_id: 1, created_at: T }),
     findAlert: (db) => reports.findAlert(db, 1),
-    insertDeliveries: (db) => reports.insertDeliveries(db, { id: 1, report_id: 1, channel_id: 1 }, [1, 2], T),
-    insertOpen: (db) => reports.insertOpen(db, { alert_id: 1, user_id: 1, opened_at: T }),
+    insertDeliveries: (db) =>
+      reports.insertDeliveries(db, { id: 1, account_id: 1, report_id: 1, channel_id: 1 }, [1, 2], T),
+    insertOpen: (db) => reports.insertOpen(db, { id: 1, account_id: 1, channel_id: 1 }, { user_id: 1, opened_at: T }),
     stateNames: (db) => reports.stateNames(db, [1, 2]),
     optionsOfField: (db) => reports.optionsOfField(db, 1),
     insertImage: (db) =>
@@ -294,6 +296,8 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     'getReadCounts (total only)': (db) => getReadCounts(db, 1, T, T + HOUR, ['total_reads']),
     'getReadCounts (every field)': (db) =>
       getReadCounts(db, 1, T, T + HOUR, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
+    'getReadCounts (whole days)': (db) =>
+      getReadCounts(db, 1, T, T + 40 * DAY, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR),
     getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
     'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),

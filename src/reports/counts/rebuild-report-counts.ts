@@ -1,11 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { jsonIntegerElements } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
+import { rebuildDistinctCounts } from '../distinct/rebuild.js';
 import { CHANNEL_TOTAL_SOURCES } from '../repository.js';
 import { BUCKET_MS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
 /**
- * Recomputes every pre-aggregated count from the raw rows (bulk loads and imports write reports
+ * Recomputes every pre-aggregated count (and distinct-count structure) from the raw rows (bulk loads and imports write reports
  * without going through insertReport; this brings the counts in line in one pass per table).
  */
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
@@ -31,9 +32,11 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
         .execute(trx);
     }
     // The counts change without a write to the tables the read cache's triggers watch.
-    await sql`insert into cache_versions (scope, version) select 'c:' || id, 1 from channels where true on conflict (scope) do update set version = cache_versions.version + 1`.execute(
-      trx,
-    );
+    for (const scope of ['c:', 'cr:', 'ca:'])
+      await sql`insert into cache_versions (scope, version) select ${sql.lit(scope)} || id, 1 from channels where true on conflict (scope) do update set version = cache_versions.version + 1`.execute(
+        trx,
+      );
+    await rebuildDistinctCounts(trx);
     for (const [table, owner, keys, source] of sources) {
       await trx.deleteFrom(table).execute();
       const columns = [owner, ...keys].join(', ');

@@ -221,80 +221,245 @@ where
 
 -- getReadCounts (total only)
 select
-  count(*) as "n"
+  count(*) as "total",
+  count(*) filter (
+    where
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < $1
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < $2
+        and "next_report_at" >= $3
+        and "next_report_at" < $4
+      )
+  ) as "carried_0"
 from
   "report_reads"
 where
-  "channel_id" = $1
-  and "read_at" >= $2
-  and "read_at" < $3;
+  "channel_id" = $5
+  and "read_at" >= $6
+  and "read_at" < $7;
 
 -- getReadCounts (every field)
 select
-  count(*) as "unique_reads",
-  sum("c") as "total_reads",
-  count(distinct "user_id") as "report_readers"
-from
-  (
-    select
-      "user_id",
-      count(*) as "c"
-    from
-      "report_reads"
+  count(*) as "total",
+  count(*) filter (
     where
-      "channel_id" = $1
-      and "read_at" >= $2
-      and "read_at" < $3
-    group by
-      "user_id",
-      "report_id"
-  ) as "pairs";
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < $1
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < $2
+        and "next_report_at" >= $3
+        and "next_report_at" < $4
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < $5
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < $6
+        and "next_pair_at" >= $7
+        and "next_pair_at" < $8
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < $9
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < $10
+        and "next_user_at" >= $11
+        and "next_user_at" < $12
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = $13
+  and "read_at" >= $14
+  and "read_at" < $15;
+
+-- getReadCounts (whole days)
+select
+  "kind",
+  sum("n") as "total",
+  sum(
+    case
+      when "prev_day" < $1 then "n"
+      else 0
+    end
+  ) as "first"
+from
+  "report_read_days"
+where
+  "channel_id" = $2
+  and "kind" in ($3, $4, $5)
+  and "day" >= $6
+  and "day" < $7
+group by
+  "kind";
 
 select
-  count(*) as "n"
-from
-  (
-    select
-      "report_id"
-    from
-      "report_reads"
+  count(*) as "total",
+  count(*) filter (
     where
-      "channel_id" = $1
-      and "read_at" >= $2
-      and "read_at" < $3
-    group by
-      "report_id"
-  ) as "seen";
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < $1
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < $2
+        and "next_report_at" >= $3
+        and "next_report_at" < $4
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < $5
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < $6
+        and "next_pair_at" >= $7
+        and "next_pair_at" < $8
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < $9
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < $10
+        and "next_user_at" >= $11
+        and "next_user_at" < $12
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = $13
+  and "read_at" >= $14
+  and "read_at" < $15;
+
+select
+  count(*) as "total",
+  count(*) filter (
+    where
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < $1
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < $2
+        and "next_report_at" >= $3
+        and "next_report_at" < $4
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < $5
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < $6
+        and "next_pair_at" >= $7
+        and "next_pair_at" < $8
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < $9
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < $10
+        and "next_user_at" >= $11
+        and "next_user_at" < $12
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = $13
+  and "read_at" >= $14
+  and "read_at" < $15;
 
 -- getAwarenessCounts
 select
-  "d"."user_id",
+  "r"."user_id",
   count(*) as "total_alerts",
-  count(distinct "d"."alert_id") as "unique_alerts",
-  count(distinct "d"."report_id") as "alert_source_reports",
-  count(
-    distinct case
-      when exists (
-        select
-          "o"."id"
-        from
-          "alert_opens" as "o"
-        where
-          "o"."alert_id" = "d"."alert_id"
-          and "o"."user_id" = "d"."user_id"
-      ) then "d"."alert_id"
-    end
-  ) as "alerts_opened"
+  count(*) filter (
+    where
+      "d"."prev_alert_at" >= $1
+  ) as "repeated_alerts",
+  count(*) filter (
+    where
+      "d"."prev_report_at" >= $2
+  ) as "repeated_reports",
+  sum("d"."opened") as "opened",
+  count(*) filter (
+    where
+      (
+        "d"."opened" = $3
+        and "d"."prev_alert_at" >= $4
+      )
+  ) as "repeated_opened"
 from
-  "alert_deliveries" as "d"
+  "alert_recipients" as "r"
+  cross join "alert_deliveries" as "d"
 where
-  "d"."channel_id" = $1
-  and "d"."sent_at" >= $2
-  and "d"."sent_at" < $3
+  "r"."channel_id" = $5
+  and "d"."channel_id" = "r"."channel_id"
+  and "d"."user_id" = "r"."user_id"
+  and "d"."sent_at" >= $6
+  and "d"."sent_at" < $7
 group by
-  "d"."user_id"
+  "r"."user_id"
 order by
-  "d"."user_id";
+  "r"."user_id";
 
 -- getImagesBetween
 select

@@ -241,7 +241,11 @@ insert into
 values
   ($1, $2, $3, $4)
 returning
-  *;
+  "id",
+  "report_id",
+  "channel_id",
+  "user_id",
+  "read_at";
 
 insert into
   "report_channel_totals" ("channel_id", "account_id", "reads")
@@ -250,6 +254,167 @@ values
 on conflict ("channel_id") do update
 set
   "reads" = "report_channel_totals"."reads" + "excluded"."reads";
+
+select
+  "id",
+  "read_at",
+  "prev_report_at",
+  "next_report_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "report_id" = $2
+  and ("read_at", "id") < ($3, $4)
+order by
+  "read_at" desc,
+  "id" desc
+limit
+  $5;
+
+select
+  "id",
+  "read_at",
+  "prev_report_at",
+  "next_report_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "report_id" = $2
+  and ("read_at", "id") > ($3, $4)
+order by
+  "read_at" asc,
+  "id" asc
+limit
+  $5;
+
+update "report_reads"
+set
+  "next_report_at" = $1
+where
+  "id" = $2;
+
+update "report_reads"
+set
+  "prev_report_at" = $1
+where
+  "id" = $2;
+
+select
+  "id",
+  "read_at",
+  "prev_user_at",
+  "next_user_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "user_id" = $2
+  and ("read_at", "id") < ($3, $4)
+order by
+  "read_at" desc,
+  "id" desc
+limit
+  $5;
+
+select
+  "id",
+  "read_at",
+  "prev_user_at",
+  "next_user_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "user_id" = $2
+  and ("read_at", "id") > ($3, $4)
+order by
+  "read_at" asc,
+  "id" asc
+limit
+  $5;
+
+update "report_reads"
+set
+  "next_user_at" = $1
+where
+  "id" = $2;
+
+update "report_reads"
+set
+  "prev_user_at" = $1
+where
+  "id" = $2;
+
+select
+  "id",
+  "read_at",
+  "prev_pair_at",
+  "next_pair_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "user_id" = $2
+  and "report_id" = $3
+  and ("read_at", "id") < ($4, $5)
+order by
+  "read_at" desc,
+  "id" desc
+limit
+  $6;
+
+select
+  "id",
+  "read_at",
+  "prev_pair_at",
+  "next_pair_at"
+from
+  "report_reads"
+where
+  "channel_id" = $1
+  and "user_id" = $2
+  and "report_id" = $3
+  and ("read_at", "id") > ($4, $5)
+order by
+  "read_at" asc,
+  "id" asc
+limit
+  $6;
+
+update "report_reads"
+set
+  "next_pair_at" = $1
+where
+  "id" = $2;
+
+update "report_reads"
+set
+  "prev_pair_at" = $1
+where
+  "id" = $2;
+
+update "report_reads"
+set
+  "prev_report_at" = $1,
+  "next_report_at" = $2,
+  "prev_user_at" = $3,
+  "next_user_at" = $4,
+  "prev_pair_at" = $5,
+  "next_pair_at" = $6
+where
+  "id" = $7;
+
+insert into
+  "report_read_days" ("channel_id", "kind", "day", "prev_day", "n")
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15)
+on conflict ("channel_id", "kind", "day", "prev_day") do update
+set
+  "n" = report_read_days.n + excluded.n;
 
 -- insertAlert
 insert into
@@ -282,6 +447,14 @@ where
 
 -- insertDeliveries
 insert into
+  "report_channel_totals" ("channel_id", "account_id", "alerts")
+values
+  ($1, $2, $3)
+on conflict ("channel_id") do update
+set
+  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
+
+insert into
   "alert_deliveries" (
     "alert_id",
     "report_id",
@@ -293,6 +466,76 @@ values
   ($1, $2, $3, $4, $5),
   ($6, $7, $8, $9, $10);
 
+update alert_deliveries
+set
+  "prev_alert_at" = l.prev_at
+from
+  (
+    select
+      d.id,
+      lag(d.sent_at) over (
+        partition by
+          d.user_id
+        order by
+          d.sent_at,
+          d.id
+      ) as prev_at
+    from
+      alert_deliveries d
+    where
+      "d"."alert_id" = $1
+      and d.user_id in ($2, $3)
+  ) as l
+where
+  l.id = alert_deliveries.id;
+
+update alert_deliveries
+set
+  "prev_report_at" = l.prev_at
+from
+  (
+    select
+      d.id,
+      lag(d.sent_at) over (
+        partition by
+          d.user_id
+        order by
+          d.sent_at,
+          d.id
+      ) as prev_at
+    from
+      alert_deliveries d
+    where
+      "d"."report_id" = $1
+      and d.user_id in ($2, $3)
+  ) as l
+where
+  l.id = alert_deliveries.id;
+
+update "alert_deliveries"
+set
+  "opened" = $1
+where
+  "alert_id" = $2
+  and "user_id" in ($3, $4)
+  and "opened" = $5
+  and exists (
+    select
+      "o"."id"
+    from
+      "alert_opens" as "o"
+    where
+      "o"."alert_id" = $6
+      and "o"."user_id" = "alert_deliveries"."user_id"
+  );
+
+insert into
+  "alert_recipients" ("channel_id", "user_id")
+values
+  ($1, $2),
+  ($3, $4)
+on conflict do nothing;
+
 -- insertOpen
 insert into
   "alert_opens" ("alert_id", "user_id", "opened_at")
@@ -300,6 +543,22 @@ values
   ($1, $2, $3)
 returning
   *;
+
+insert into
+  "report_channel_totals" ("channel_id", "account_id", "alerts")
+values
+  ($1, $2, $3)
+on conflict ("channel_id") do update
+set
+  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
+
+update "alert_deliveries"
+set
+  "opened" = $1
+where
+  "alert_id" = $2
+  and "user_id" = $3
+  and "opened" = $4;
 
 -- stateNames
 select
@@ -471,6 +730,210 @@ where
 on conflict (scope) do update
 set
   version = cache_versions.version + 1;
+
+insert into
+  cache_versions (scope, version)
+select
+  'cr:' || id,
+  1
+from
+  channels
+where
+  true
+on conflict (scope) do update
+set
+  version = cache_versions.version + 1;
+
+insert into
+  cache_versions (scope, version)
+select
+  'ca:' || id,
+  1
+from
+  channels
+where
+  true
+on conflict (scope) do update
+set
+  version = cache_versions.version + 1;
+
+create temporary table read_links as
+select
+  id,
+  lag(read_at) over (
+    partition by
+      channel_id,
+      report_id
+    order by
+      read_at,
+      id
+  ) as prev_report,
+  lead(read_at) over (
+    partition by
+      channel_id,
+      report_id
+    order by
+      read_at,
+      id
+  ) as next_report,
+  lag(read_at) over (
+    partition by
+      channel_id,
+      user_id
+    order by
+      read_at,
+      id
+  ) as prev_user,
+  lead(read_at) over (
+    partition by
+      channel_id,
+      user_id
+    order by
+      read_at,
+      id
+  ) as next_user,
+  lag(read_at) over (
+    partition by
+      channel_id,
+      user_id,
+      report_id
+    order by
+      read_at,
+      id
+  ) as prev_pair,
+  lead(read_at) over (
+    partition by
+      channel_id,
+      user_id,
+      report_id
+    order by
+      read_at,
+      id
+  ) as next_pair
+from
+  report_reads;
+
+create index read_links_id_idx on read_links (id);
+
+update report_reads
+set
+  prev_report_at = l.prev_report,
+  next_report_at = l.next_report,
+  prev_user_at = l.prev_user,
+  next_user_at = l.next_user,
+  prev_pair_at = l.prev_pair,
+  next_pair_at = l.next_pair
+from
+  read_links l
+where
+  l.id = report_reads.id;
+
+drop table read_links;
+
+delete from "report_read_days";
+
+insert into
+  report_read_days (channel_id, kind, day, prev_day, n)
+select
+  channel_id,
+  0,
+  read_at / 86400000,
+  coalesce(prev_report_at / 86400000, -1000000000),
+  count(*)
+from
+  report_reads
+group by
+  channel_id,
+  read_at / 86400000,
+  coalesce(prev_report_at / 86400000, -1000000000);
+
+insert into
+  report_read_days (channel_id, kind, day, prev_day, n)
+select
+  channel_id,
+  1,
+  read_at / 86400000,
+  coalesce(prev_user_at / 86400000, -1000000000),
+  count(*)
+from
+  report_reads
+group by
+  channel_id,
+  read_at / 86400000,
+  coalesce(prev_user_at / 86400000, -1000000000);
+
+insert into
+  report_read_days (channel_id, kind, day, prev_day, n)
+select
+  channel_id,
+  2,
+  read_at / 86400000,
+  coalesce(prev_pair_at / 86400000, -1000000000),
+  count(*)
+from
+  report_reads
+group by
+  channel_id,
+  read_at / 86400000,
+  coalesce(prev_pair_at / 86400000, -1000000000);
+
+create temporary table delivery_links as
+select
+  d.id,
+  lag(d.sent_at) over (
+    partition by
+      d.alert_id,
+      d.user_id
+    order by
+      d.sent_at,
+      d.id
+  ) as prev_alert,
+  lag(d.sent_at) over (
+    partition by
+      d.report_id,
+      d.user_id
+    order by
+      d.sent_at,
+      d.id
+  ) as prev_report,
+  case
+    when exists (
+      select
+        1
+      from
+        alert_opens o
+      where
+        o.alert_id = d.alert_id
+        and o.user_id = d.user_id
+    ) then 1
+    else 0
+  end as opened
+from
+  alert_deliveries d;
+
+create index delivery_links_id_idx on delivery_links (id);
+
+update alert_deliveries
+set
+  prev_alert_at = l.prev_alert,
+  prev_report_at = l.prev_report,
+  opened = l.opened
+from
+  delivery_links l
+where
+  l.id = alert_deliveries.id;
+
+drop table delivery_links;
+
+delete from "alert_recipients";
+
+insert into
+  alert_recipients (channel_id, user_id)
+select distinct
+  channel_id,
+  user_id
+from
+  alert_deliveries;
 
 delete from "report_counts";
 

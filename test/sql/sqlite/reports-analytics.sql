@@ -238,7 +238,22 @@ where
 
 -- getReadCounts (total only)
 select
-  count(*) as "n"
+  count(*) as "total",
+  count(*) filter (
+    where
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < ?
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_report_at" >= ?
+        and "next_report_at" < ?
+      )
+  ) as "carried_0"
 from
   "report_reads"
 where
@@ -248,70 +263,220 @@ where
 
 -- getReadCounts (every field)
 select
-  count(*) as "unique_reads",
-  sum("c") as "total_reads",
-  count(distinct "user_id") as "report_readers"
-from
-  (
-    select
-      "user_id",
-      count(*) as "c"
-    from
-      "report_reads"
+  count(*) as "total",
+  count(*) filter (
     where
-      "channel_id" = ?
-      and "read_at" >= ?
-      and "read_at" < ?
-    group by
-      "user_id",
-      "report_id"
-  ) as "pairs";
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < ?
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_report_at" >= ?
+        and "next_report_at" < ?
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < ?
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_pair_at" >= ?
+        and "next_pair_at" < ?
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < ?
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_user_at" >= ?
+        and "next_user_at" < ?
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = ?
+  and "read_at" >= ?
+  and "read_at" < ?;
+
+-- getReadCounts (whole days)
+select
+  "kind",
+  sum("n") as "total",
+  sum(
+    case
+      when "prev_day" < ? then "n"
+      else 0
+    end
+  ) as "first"
+from
+  "report_read_days"
+where
+  "channel_id" = ?
+  and "kind" in (?, ?, ?)
+  and "day" >= ?
+  and "day" < ?
+group by
+  "kind";
 
 select
-  count(*) as "n"
-from
-  (
-    select
-      "report_id"
-    from
-      "report_reads"
+  count(*) as "total",
+  count(*) filter (
     where
-      "channel_id" = ?
-      and "read_at" >= ?
-      and "read_at" < ?
-    group by
-      "report_id"
-  ) as "seen";
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < ?
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_report_at" >= ?
+        and "next_report_at" < ?
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < ?
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_pair_at" >= ?
+        and "next_pair_at" < ?
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < ?
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_user_at" >= ?
+        and "next_user_at" < ?
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = ?
+  and "read_at" >= ?
+  and "read_at" < ?;
+
+select
+  count(*) as "total",
+  count(*) filter (
+    where
+      (
+        "prev_report_at" is null
+        or "prev_report_at" < ?
+      )
+  ) as "first_0",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_report_at" >= ?
+        and "next_report_at" < ?
+      )
+  ) as "carried_0",
+  count(*) filter (
+    where
+      (
+        "prev_pair_at" is null
+        or "prev_pair_at" < ?
+      )
+  ) as "first_2",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_pair_at" >= ?
+        and "next_pair_at" < ?
+      )
+  ) as "carried_2",
+  count(*) filter (
+    where
+      (
+        "prev_user_at" is null
+        or "prev_user_at" < ?
+      )
+  ) as "first_1",
+  count(*) filter (
+    where
+      (
+        "read_at" < ?
+        and "next_user_at" >= ?
+        and "next_user_at" < ?
+      )
+  ) as "carried_1"
+from
+  "report_reads"
+where
+  "channel_id" = ?
+  and "read_at" >= ?
+  and "read_at" < ?;
 
 -- getAwarenessCounts
 select
-  "d"."user_id",
+  "r"."user_id",
   count(*) as "total_alerts",
-  count(distinct "d"."alert_id") as "unique_alerts",
-  count(distinct "d"."report_id") as "alert_source_reports",
-  count(
-    distinct case
-      when exists (
-        select
-          "o"."id"
-        from
-          "alert_opens" as "o"
-        where
-          "o"."alert_id" = "d"."alert_id"
-          and "o"."user_id" = "d"."user_id"
-      ) then "d"."alert_id"
-    end
-  ) as "alerts_opened"
+  count(*) filter (
+    where
+      "d"."prev_alert_at" >= ?
+  ) as "repeated_alerts",
+  count(*) filter (
+    where
+      "d"."prev_report_at" >= ?
+  ) as "repeated_reports",
+  sum("d"."opened") as "opened",
+  count(*) filter (
+    where
+      (
+        "d"."opened" = ?
+        and "d"."prev_alert_at" >= ?
+      )
+  ) as "repeated_opened"
 from
-  "alert_deliveries" as "d"
+  "alert_recipients" as "r"
+  cross join "alert_deliveries" as "d"
 where
-  "d"."channel_id" = ?
+  "r"."channel_id" = ?
+  and "d"."channel_id" = "r"."channel_id"
+  and "d"."user_id" = "r"."user_id"
   and "d"."sent_at" >= ?
   and "d"."sent_at" < ?
 group by
-  "d"."user_id"
+  "r"."user_id"
 order by
-  "d"."user_id";
+  "r"."user_id";
 
 -- getImagesBetween
 select

@@ -1,46 +1,45 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 
-/** Per user who received alerts of a channel in [from, to): exact counts (names come from auth). */
+/**
+ * Per user who received alerts of a channel in [from, to): exact counts (names come from auth).
+ * One range of the (channel, user, time) covering index per recipient, in user order: no sort, no
+ * DISTINCT. A delivery repeats an alert (or a report) in the window when the previous delivery of
+ * it to the user is in the window too (delivery-chains.ts); the distinct counts leave those out.
+ */
 export async function getAwarenessCounts(db: Kysely<Database>, channelId: number, from: number, to: number) {
   const rows = await db
-    .selectFrom('alert_deliveries as d')
-    .select((eb) => [
-      'd.user_id',
-      eb.fn.countAll<number>().as('total_alerts'),
-      eb.fn.count<number>('d.alert_id').distinct().as('unique_alerts'),
-      eb.fn.count<number>('d.report_id').distinct().as('alert_source_reports'),
-      // Alerts delivered to the user in the window that the user opened (at any time).
-      eb.fn
-        .count<number>(
-          eb
-            .case()
-            .when(
-              eb.exists(
-                eb
-                  .selectFrom('alert_opens as o')
-                  .select('o.id')
-                  .whereRef('o.alert_id', '=', 'd.alert_id')
-                  .whereRef('o.user_id', '=', 'd.user_id'),
-              ),
-            )
-            .then(eb.ref('d.alert_id'))
-            .end(),
-        )
-        .distinct()
-        .as('alerts_opened'),
-    ])
-    .where('d.channel_id', '=', channelId)
+    .selectFrom('alert_recipients as r')
+    // CROSS JOIN: SQLite keeps the recipients outside, so each user is one index range.
+    .crossJoin('alert_deliveries as d')
+    .select((eb) => {
+      const repeats = (column: 'd.prev_alert_at' | 'd.prev_report_at') =>
+        eb.fn.countAll<number>().filterWhere(column, '>=', from);
+      return [
+        'r.user_id',
+        eb.fn.countAll<number>().as('total_alerts'),
+        repeats('d.prev_alert_at').as('repeated_alerts'),
+        repeats('d.prev_report_at').as('repeated_reports'),
+        eb.fn.sum<number>('d.opened').as('opened'),
+        eb.fn
+          .countAll<number>()
+          .filterWhere((w) => w.and([w('d.opened', '=', 1), w('d.prev_alert_at', '>=', from)]))
+          .as('repeated_opened'),
+      ];
+    })
+    .where('r.channel_id', '=', channelId)
+    .whereRef('d.channel_id', '=', 'r.channel_id')
+    .whereRef('d.user_id', '=', 'r.user_id')
     .where('d.sent_at', '>=', from)
     .where('d.sent_at', '<', to)
-    .groupBy('d.user_id')
-    .orderBy('d.user_id')
+    .groupBy('r.user_id')
+    .orderBy('r.user_id')
     .execute();
   return rows.map((r) => ({
     user_id: r.user_id,
     total_alerts: Number(r.total_alerts),
-    unique_alerts: Number(r.unique_alerts),
-    alert_source_reports: Number(r.alert_source_reports),
-    alerts_opened: Number(r.alerts_opened),
+    unique_alerts: Number(r.total_alerts) - Number(r.repeated_alerts),
+    alert_source_reports: Number(r.total_alerts) - Number(r.repeated_reports),
+    alerts_opened: Number(r.opened) - Number(r.repeated_opened),
   }));
 }

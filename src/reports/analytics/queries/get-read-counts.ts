@@ -1,10 +1,24 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
+import { DAY_MS, READ_KINDS, type ReadKind } from '../../distinct/read-chains.js';
 import type { ReadField } from '../schemas.js';
 
+/** The key each distinct count is over; total_reads reads any kind's cells (every read is in each). */
+const KIND_OF: Record<ReadField, ReadKind> = {
+  total_reads: READ_KINDS.report,
+  reports_seen: READ_KINDS.report,
+  report_readers: READ_KINDS.user,
+  unique_reads: READ_KINDS.pair,
+};
+
 /**
- * Reads made in [from, to) of a channel's reports: exact counts, only those asked. Each question
- * reads the index whose order answers it: time (total), (user, report) pairs, report.
+ * Reads made in [from, to) of a channel's reports, exact. A key is counted once per window by its
+ * first read in it: the read whose previous read of the key is before `from` (read-chains.ts).
+ * - Whole UTC days [firstDay, endDay): the day cells whose previous day is before firstDay.
+ *   Those include reads whose previous read falls in [from, firstDay) (the partial first day):
+ *   each is the next read of such a read, so they are taken off by the `next_*` of that day's reads.
+ * - The partial days at the edges (or all of a window without a whole day): raw reads, by the
+ *   channel's time index, with their own previous times.
  */
 export async function getReadCounts(
   db: Kysely<Database>,
@@ -13,44 +27,75 @@ export async function getReadCounts(
   to: number,
   fields: readonly ReadField[],
 ): Promise<Partial<Record<ReadField, number>>> {
-  const inWindow = db
-    .selectFrom('report_reads')
-    .where('channel_id', '=', channelId)
-    .where('read_at', '>=', from)
-    .where('read_at', '<', to);
-  const out: Partial<Record<ReadField, number>> = {};
-  if (fields.includes('unique_reads') || fields.includes('report_readers')) {
-    // Grouped in (user, report) order: one row per distinct pair, no sort.
-    const pairs = inWindow
-      .select(['user_id', (eb) => eb.fn.countAll<number>().as('c')])
-      .groupBy(['user_id', 'report_id'])
-      .as('pairs');
+  const endDay = Math.floor(to / DAY_MS);
+  const firstDay = Math.min(Math.ceil(from / DAY_MS), endDay);
+  const [wholeFrom, wholeTo] = [firstDay * DAY_MS, endDay * DAY_MS];
+  const kinds = [...new Set(fields.map((f) => KIND_OF[f]))];
+
+  const cells =
+    firstDay < endDay
+      ? await db
+          .selectFrom('report_read_days')
+          .select((eb) => [
+            'kind',
+            eb.fn.sum<number>('n').as('total'),
+            eb.fn.sum<number>(eb.case().when('prev_day', '<', firstDay).then(eb.ref('n')).else(0).end()).as('first'),
+          ])
+          .where('channel_id', '=', channelId)
+          .where(
+            'kind',
+            'in',
+            kinds.map((k) => k.kind),
+          )
+          .where('day', '>=', firstDay)
+          .where('day', '<', endDay)
+          .groupBy('kind')
+          .execute()
+      : [];
+
+  // One query per edge: an OR of two ranges led SQLite to scan the channel's reads by user.
+  const ranges: [number, number][] =
+    firstDay < endDay
+      ? [
+          [from, wholeFrom],
+          [wholeTo, to],
+        ]
+      : [[from, to]];
+  const edge: Record<string, number> = {};
+  for (const [rangeFrom, rangeTo] of ranges) {
+    if (rangeFrom >= rangeTo) continue;
     const row = await db
-      .selectFrom(pairs)
-      .select((eb) => [
-        eb.fn.countAll<number>().as('unique_reads'),
-        eb.fn.sum<number>('c').as('total_reads'),
-        eb.fn.count<number>('user_id').distinct().as('report_readers'),
-      ])
+      .selectFrom('report_reads')
+      .select((eb) => {
+        const count = (condition: ReturnType<typeof eb.and>) => eb.fn.countAll<number>().filterWhere(condition);
+        return [
+          eb.fn.countAll<number>().as('total'),
+          ...kinds.flatMap((k) => [
+            count(eb.or([eb(k.prev, 'is', null), eb(k.prev, '<', from)])).as(`first_${k.kind}`),
+            // Reads of the partial first day whose next read is in the whole days (counted there).
+            count(eb.and([eb('read_at', '<', wholeFrom), eb(k.next, '>=', wholeFrom), eb(k.next, '<', wholeTo)])).as(
+              `carried_${k.kind}`,
+            ),
+          ]),
+        ];
+      })
+      .where('channel_id', '=', channelId)
+      .where('read_at', '>=', rangeFrom)
+      .where('read_at', '<', rangeTo)
       .executeTakeFirstOrThrow();
-    out.unique_reads = Number(row.unique_reads);
-    out.report_readers = Number(row.report_readers);
-    out.total_reads = Number(row.total_reads ?? 0);
-  } else if (fields.includes('total_reads')) {
-    out.total_reads = Number(
-      (await inWindow.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-    );
+    for (const [name, value] of Object.entries(row)) edge[name] = (edge[name] ?? 0) + Number(value ?? 0);
   }
-  if (fields.includes('reports_seen')) {
-    const reports = inWindow.select('report_id').groupBy('report_id').as('seen');
-    out.reports_seen = Number(
-      (
-        await db
-          .selectFrom(reports)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+
+  const out: Partial<Record<ReadField, number>> = {};
+  for (const field of fields) {
+    const kind = KIND_OF[field];
+    const cell = cells.find((c) => Number(c.kind) === kind.kind);
+    out[field] =
+      field === 'total_reads'
+        ? Number(cell?.total ?? 0) + Number(edge.total ?? 0)
+        : Number(cell?.first ?? 0) +
+          Number(edge[`first_${kind.kind}`] ?? 0) -
+          Number(edge[`carried_${kind.kind}`] ?? 0);
   }
   return out;
 }
