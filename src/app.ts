@@ -25,7 +25,8 @@ import { retentionRoutes } from './retention/routes.js';
 import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
-import { enableReadCache } from './db/read-cache.js';
+import { cacheScope } from './db/cache-scopes.js';
+import { enableReadCache, withRequestVersions } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
 import { closeUnreadConnections, connectionOptions } from './http/connections.js';
 import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
@@ -113,6 +114,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
   app.addSchema(ReportsError);
 
+  app.addHook('onRequest', (request, _reply, done) => {
+    const likely = request.routeOptions.config.likelyScopes;
+    if (!likely) return done();
+    withRequestVersions([cacheScope.users, cacheScope.apiKeys, ...likely(request)], done);
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     done(null, payload);

@@ -65,6 +65,13 @@ const toApiClient = (row: ApiKeyRow): ApiClient => ({
   apiSecret: row.api_secret,
 });
 
+/** API key → account, per database, once seen: a key never changes account (a hint, never a check). */
+const keyAccounts = new WeakMap<object, Map<string, number>>();
+
+/** The account an API key was last seen to belong to, without a query (undefined: not seen). */
+export const knownApiKeyAccount = (db: Kysely<Database>, apiKey: string): number | undefined =>
+  keyAccounts.get(db)?.get(apiKey);
+
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
   const row: ApiKeyRow | undefined = await cachedRead(
     db,
@@ -73,6 +80,12 @@ export async function findApiClient(db: Kysely<Database>, apiKey: string): Promi
     () => repo.findActiveApiKey(db, apiKey),
     () => CACHED_ROW_BYTES,
   );
+  if (row) {
+    let known = keyAccounts.get(db);
+    if (!known) keyAccounts.set(db, (known = new Map()));
+    if (known.size >= 10_000) known.clear();
+    known.set(apiKey, row.account_id);
+  }
   return row && toApiClient(row);
 }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 
 /**
@@ -53,16 +54,31 @@ class ReadCache {
       const known = this.versions.get(list);
       if (known !== undefined) return known;
     }
+    const request = counter === undefined ? requestVersions.getStore() : undefined;
+    if (request) {
+      const missing = scopes.filter((scope) => !request.known.has(scope));
+      if (missing.length > 0) {
+        // The request's other likely scopes come along: one round trip per request, not per read.
+        const wanted = [...new Set([...missing, ...request.likely])].filter((scope) => !request.known.has(scope));
+        const read = await this.readVersions(db, wanted);
+        for (const scope of wanted) request.known.set(scope, read.get(scope) ?? '0');
+      }
+      return scopes.map((scope) => request.known.get(scope)!).join('.');
+    }
     // Read after the counter: versions kept under it are at least as new as it.
+    const byScope = await this.readVersions(db, scopes);
+    const versions = scopes.map((scope) => byScope.get(scope) ?? '0').join('.');
+    if (counter !== undefined && this.versions.size < 10_000) this.versions.set(list, versions);
+    return versions;
+  }
+
+  private async readVersions(db: VersionsDb, scopes: readonly string[]): Promise<Map<string, string>> {
     const rows = await db
       .selectFrom('cache_versions')
       .select(['scope', 'version'])
       .where('scope', 'in', [...scopes])
       .execute();
-    const byScope = new Map(rows.map((r) => [r.scope, String(r.version)]));
-    const versions = scopes.map((scope) => byScope.get(scope) ?? '0').join('.');
-    if (counter !== undefined && this.versions.size < 10_000) this.versions.set(list, versions);
-    return versions;
+    return new Map(rows.map((r) => [r.scope, String(r.version)]));
   }
 
   async read<T>(
@@ -106,6 +122,25 @@ class ReadCache {
       this.bytes -= old.bytes;
     }
   }
+}
+
+/**
+ * The versions one read-only request has seen (PostgreSQL, where each version read is a round
+ * trip): read once, at the first cached read, with the scopes the route expects to need
+ * (`likely`), and reused for the rest of the request. Versions read after the request began are
+ * as new as any write acknowledged before it; a request that writes must not use this (its own
+ * write would not move them).
+ */
+export interface RequestVersions {
+  likely: readonly string[];
+  known: Map<string, string>;
+}
+
+const requestVersions = new AsyncLocalStorage<RequestVersions>();
+
+/** Runs a read-only request's handling with one set of cache versions (see RequestVersions). */
+export function withRequestVersions(likely: readonly string[], run: () => void): void {
+  requestVersions.run({ likely, known: new Map() }, run);
 }
 
 const caches = new WeakMap<object, ReadCache>();

@@ -1,5 +1,8 @@
 import type { TSchema } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { knownApiKeyAccount } from '../auth/api-keys.js';
+import type { Database } from '../db/schema.js';
 import { plugnmeetSecurity } from './schemas.js';
 import { requireSignedApiCall } from '../auth/hooks.js';
 import { useFamilyErrors } from './families.js';
@@ -77,4 +80,18 @@ export function pageParams(body: {
   const orderBy = (body.order_by ?? 'DESC').toUpperCase();
   if (orderBy !== 'ASC' && orderBy !== 'DESC') throw invalidParams('order_by must be DESC or ASC');
   return { from: body.from ?? 0, limit: !body.limit ? 20 : Math.min(body.limit, 100), orderBy };
+}
+
+/**
+ * A signed read route's likely cache scope (read-cache.ts, RequestVersions): its account's, when
+ * the API key was seen before.
+ */
+export function likelyScopesOfKey(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  scopeOf: (accountId: number) => string,
+): string[] {
+  const apiKey = request.headers['api-key'];
+  const accountId = typeof apiKey === 'string' ? knownApiKeyAccount(db, apiKey) : undefined;
+  return accountId === undefined ? [] : [scopeOf(accountId)];
 }

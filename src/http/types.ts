@@ -6,6 +6,13 @@ import type { Database } from '../db/schema.js';
 import type { FileStorage } from '../storage/files.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Marks a read-only route whose cached reads share one version read per request
+     * (db/read-cache.ts, RequestVersions): the scopes it will likely need, from the request alone.
+     */
+    likelyScopes?: (request: FastifyRequest) => readonly string[];
+  }
   interface FastifyInstance {
     db: Kysely<Database>;
     config: Config;

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { cacheScope } from '../db/cache-scopes.js';
 import { sendCachedJson } from '../http/cached-json.js';
-import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
+import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema, likelyScopesOfKey } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
 import { downloadRoute } from '../storage/download.js';
 import {
@@ -29,7 +29,10 @@ export const recordingApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/auth/recording/fetch',
-    { schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply) },
+    {
+      config: { likelyScopes: (request) => likelyScopesOfKey(app.db, request, cacheScope.recordings) },
+      schema: schema('List recordings of rooms or of a session, paged', FetchBody, FetchReply),
+    },
     async (request, reply) => {
       const params = recordings.fetchParams(request.body);
       const accountId = request.apiClient!.accountId;

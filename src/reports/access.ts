@@ -40,6 +40,35 @@ export async function actingUser(
 export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) =>
   visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
 
+/** Channel id → account id, per database: a channel never changes account and is never deleted. */
+const channelAccounts = new WeakMap<object, Map<number, number>>();
+
+/** The account of a channel seen before, without a query (undefined: not seen yet). */
+export const knownChannelAccount = (db: Kysely<Database>, id: number): number | undefined =>
+  channelAccounts.get(db)?.get(id);
+
+/**
+ * A visible channel's id and account, without a query once seen (analytics open a window per
+ * request; on PostgreSQL the lookup was a round trip of its own).
+ */
+export async function getChannelOwner(
+  db: Kysely<Database>,
+  caller: Caller,
+  id: number,
+): Promise<{ id: number; account_id: number }> {
+  let known = channelAccounts.get(db);
+  if (!known) channelAccounts.set(db, (known = new Map()));
+  let accountId = known.get(id);
+  if (accountId === undefined) {
+    const channel = await repo.findNamed(db, 'channels', id);
+    if (channel) {
+      if (known.size >= 100_000) known.clear();
+      known.set(id, (accountId = channel.account_id));
+    }
+  }
+  return visible(caller, accountId === undefined ? undefined : { id, account_id: accountId }, 'channel');
+}
+
 /** A field of a visible channel's form (analytics take field ids). */
 export async function getField(db: Kysely<Database>, caller: Caller, id: number): Promise<repo.FieldRow> {
   return visible(caller, await repo.findField(db, id), 'field');

@@ -20,7 +20,7 @@ import type {
   ReportBody,
 } from './schemas.js';
 
-export { getChannel, getField } from './access.js';
+export { getChannel, getChannelOwner, getField } from './access.js';
 
 export async function createNamed(
   db: Kysely<Database>,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { cacheScope } from '../db/cache-scopes.js';
 import { sendCachedJson } from '../http/cached-json.js';
-import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema } from '../http/plugnmeet.js';
+import { normalizeBodies, PLUGNMEET_OK, plugnmeetSchema, likelyScopesOfKey } from '../http/plugnmeet.js';
 import { PlugnmeetStatusReply as StatusReply, PlugnmeetTokenReply as TokenReply } from '../http/schemas.js';
 import { fetchParams } from '../recordings/service.js';
 import { downloadRoute } from '../storage/download.js';
@@ -64,7 +64,10 @@ export const analyticsApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/auth/analytics/fetch',
-    { schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply) },
+    {
+      config: { likelyScopes: (request) => likelyScopesOfKey(app.db, request, cacheScope.analyticsFiles) },
+      schema: schema('List analytics files of rooms, paged', AnalyticsFetchBody, AnalyticsFetchReply),
+    },
     async (request, reply) => {
       const params = fetchParams(request.body);
       const accountId = request.apiClient!.accountId;

@@ -8,6 +8,7 @@ import { columnsOf, toCsv, wantsCsv, windowFileName } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
 import { StringEnum } from '../../shared/schema.js';
 import { toIso } from '../../shared/time.js';
+import { knownChannelAccount } from '../access.js';
 import { ImageUrls } from '../images.js';
 import { publicBase, Styles } from '../images.routes.js';
 import { AWARENESS_FIELDS, countsOf, Fields, READ_FIELDS, windowQuery, type WindowQuery } from './schemas.js';
@@ -20,6 +21,21 @@ const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
 
 /** `GET /api/v4/analytics/*`: analysts, managers and admins (`view-analytics`), own account's channels. */
 export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Read-only: one read of the channel's (and, once seen, its account's) cache versions per request.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, likelyScopes: likelyScopesOf };
+  });
+  const likelyScopesOf = (request: FastifyRequest): string[] => {
+    const channelId = Number((request.query as { channel_id?: unknown }).channel_id);
+    if (!Number.isSafeInteger(channelId)) return [];
+    const accountId = knownChannelAccount(app.db, channelId);
+    return [
+      cacheScope.channel(channelId),
+      cacheScope.channelReads(channelId),
+      cacheScope.channelAlerts(channelId),
+      ...(accountId === undefined ? [] : [cacheScope.account(accountId)]),
+    ];
+  };
   app.addHook('onRequest', requireUser);
   app.addHook('preHandler', requirePermission('view-analytics'));
   /**

@@ -5,7 +5,7 @@ import { AppError, invalidParams, notFound } from '../../http/errors.js';
 import { parseInstant, toIso } from '../../shared/time.js';
 import { BUCKET_MS } from '../counts/levels.js';
 import * as repo from '../repository.js';
-import { getChannel, getField } from '../service.js';
+import { getChannelOwner, getField } from '../service.js';
 import { getAwarenessCounts } from './queries/get-awareness-counts.js';
 import { getCountsByKey } from './queries/get-counts-by-key.js';
 import { getCountsByLocalUnit, type LocalUnit, type OffsetRange } from './queries/get-counts-by-local-unit.js';
@@ -58,7 +58,7 @@ export async function openWindow(db: Kysely<Database>, caller: Caller, q: Window
     throw invalidParams('the range from start_date to end_date is at most 10 years', { field: 'end_date' });
   const zone = q.time_zone ?? 'UTC';
   if (!isTimeZone(zone)) throw invalidParams(`time_zone "${zone}" is not an IANA time zone`, { field: 'time_zone' });
-  const channel = await getChannel(db, caller, q.channel_id);
+  const channel = await getChannelOwner(db, caller, q.channel_id);
   // A window inside one bucket has no whole bucket: first = end, and edges() reads it raw.
   const endBucket = Math.floor(end / B);
   const firstBucket = Math.min(Math.ceil(start / B), endBucket);
