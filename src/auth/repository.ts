@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { lower } from '../db/dialect.js';
+import { isOneOf, lower } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { ApiKeyRow, Database, NewUser, UserRow } from '../db/schema.js';
 
@@ -215,7 +215,11 @@ export async function usersInAccount(
 }
 
 export async function namesOfUsers(db: Kysely<Database>, userIds: readonly number[]) {
-  return db.selectFrom('users').select(['id', 'first_name', 'last_name']).where('id', 'in', userIds).execute();
+  return db
+    .selectFrom('users')
+    .select(['id', 'first_name', 'last_name'])
+    .where(isOneOf(db, 'id', userIds))
+    .execute();
 }
 
 /** Usernames and names of some users of one account (others are left out). */

@@ -200,6 +200,16 @@ export function jsonIntegerElements<DB>(
 }
 
 /**
+ * `column` is one of `ids`, with the ids bound as one value (a JSON text on SQLite, an array on
+ * PostgreSQL): hundreds of ids are one parameter, not a list the query builder expands each time.
+ */
+export function isOneOf<DB>(db: Kysely<DB>, column: string, ids: readonly number[]): RawBuilder<boolean> {
+  return isPostgres(db)
+    ? sql<boolean>`${sql.ref(column)} = any(cast(${[...ids]} as bigint[]))`
+    : sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`;
+}
+
+/**
  * Locks the rows a read inside a transaction returns until it ends (PostgreSQL: FOR UPDATE). A
  * SQLite write transaction holds the whole database already.
  */
