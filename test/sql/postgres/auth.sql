@@ -273,4 +273,4 @@ select
 from
   "users"
 where
-  "id" in ($1, $2);
+  "id" = any (cast($1 as bigint[]));
