@@ -56,12 +56,18 @@ class ReadCache {
     }
     const request = counter === undefined ? requestVersions.getStore() : undefined;
     if (request) {
+      // Reads of one request wait for its version read in flight: it may bring their scopes too.
+      while (request.reading) await request.reading;
       const missing = scopes.filter((scope) => !request.known.has(scope));
       if (missing.length > 0) {
         // The request's other likely scopes come along: one round trip per request, not per read.
         const wanted = [...new Set([...missing, ...request.likely])].filter((scope) => !request.known.has(scope));
-        const read = await this.readVersions(db, wanted);
-        for (const scope of wanted) request.known.set(scope, read.get(scope) ?? '0');
+        request.reading = this.readVersions(db, wanted)
+          .then((read) => {
+            for (const scope of wanted) request.known.set(scope, read.get(scope) ?? '0');
+          })
+          .finally(() => (request.reading = undefined));
+        await request.reading;
       }
       return scopes.map((scope) => request.known.get(scope)!).join('.');
     }
@@ -134,6 +140,8 @@ class ReadCache {
 export interface RequestVersions {
   likely: readonly string[];
   known: Map<string, string>;
+  /** The version read in flight, if any. */
+  reading?: Promise<void> | undefined;
 }
 
 const requestVersions = new AsyncLocalStorage<RequestVersions>();

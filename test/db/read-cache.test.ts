@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { cacheScope } from '../../src/db/cache-scopes.js';
 import { connect, type DatabaseHandle, type Engine } from '../../src/db/connection.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { cachedRead, enableReadCache } from '../../src/db/read-cache.js';
+import { cachedRead, enableReadCache, withRequestVersions } from '../../src/db/read-cache.js';
 import { ENGINES, scratchDatabase, type ScratchDatabase } from '../helpers/engines.js';
 
 async function open(t: TestContext, scratch: ScratchDatabase): Promise<DatabaseHandle> {
@@ -119,6 +119,53 @@ for (const engine of ENGINES) {
       const tried = attempts;
       await failing().catch(() => undefined);
       assert.equal(attempts, tried + 1);
+    });
+
+    test('PostgreSQL: a read-only request reads its versions once, with its likely scopes, and sees what was written before it', async (t) => {
+      const scratch = await scratchDatabase(engine);
+      t.after(() => scratch.drop());
+      const database = await open(t, scratch);
+      await migrateToLatest(database.db, { storageRoot: scratch.dataDir });
+      let versionReads = 0;
+      const counted = database.db.withPlugin({
+        transformQuery: (args) => {
+          if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node.from).includes('cache_versions'))
+            versionReads++;
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      // No change counter: the PostgreSQL path, on either engine.
+      enableReadCache(counted, { maxBytes: 1 << 20 });
+      const count = (scope: string, table: string) =>
+        cachedRead(
+          counted,
+          [scope],
+          table,
+          async () =>
+            Number((await sql.raw<{ n: number }>(`select count(*) as n from ${table}`).execute(counted)).rows[0]!.n),
+          () => 8,
+        );
+      const request = (likely: string[], handle: () => Promise<number[]>) =>
+        new Promise<number[]>((resolve, reject) =>
+          withRequestVersions(likely, () => void handle().then(resolve, reject)),
+        );
+      const both = () =>
+        Promise.all([count(cacheScope.statistics, 'statistics_snapshots'), count(cacheScope.users, 'users')]);
+
+      assert.deepEqual(
+        await request([cacheScope.users], async () => [...(await both()), ...(await both())]),
+        [0, 0, 0, 0],
+      );
+      assert.equal(versionReads, 1, 'one version read for the whole request');
+      versionReads = 0;
+      await both();
+      assert.equal(versionReads, 2, 'outside a request, one per cached read');
+
+      await snapshot('r').execute(database.db);
+      versionReads = 0;
+      assert.deepEqual(await request([], both), [1, 0], 'a write before the request is seen');
+      assert.equal(versionReads, 2, 'a scope not named as likely is read when first needed');
     });
 
     test('keeps at most maxBytes, dropping the least recently used, and never one value over an eighth of it', async (t) => {
