@@ -306,7 +306,6 @@ export async function insertDeliveries(
   userIds: readonly number[],
   sentAt: number,
 ): Promise<number> {
-  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 }); // locks the channel
   for (let i = 0; i < userIds.length; i += 1000) {
     await db
       .insertInto('alert_deliveries')
@@ -321,6 +320,9 @@ export async function insertDeliveries(
       )
       .execute();
   }
+  // Then the channel's lock, in the order every write takes them: the rows (and the read cache's
+  // version row their trigger bumps) first, the totals row after.
+  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 });
   await linkDeliveries(db, alert, userIds);
   return userIds.length;
 }

@@ -192,5 +192,51 @@ for (const engine of ENGINES) {
       assert.deepEqual(kept, await distinctStructures(db), 'the kept links and cells equal a rebuild');
       await checkWindows('after a rebuild');
     });
+
+    test('concurrent writers of one channel (reads, alerts, deliveries, opens at once) leave the links and cells a rebuild makes', async (t) => {
+      const server = await startTestServer(t, engine);
+      const db = server.database.db;
+      const random = new Rand(7);
+      await createUser(db, { accountId: 1, username: 'manager1', password: 'manager1-password', roles: ['manager'] });
+      const headers = bearer(await loginAs(server.url, 'manager1', 'manager1-password'));
+      const post = async (path: string, body: unknown) => {
+        const answer = await call(server.url, 'POST', path, { headers, body });
+        assert.ok(answer.status < 300, `${path}: ${JSON.stringify(answer.body)}`);
+        return answer.body;
+      };
+      const users: number[] = [];
+      for (let i = 0; i < 4; i++)
+        users.push((await createUser(db, { accountId: 1, username: `c${i}`, roles: ['reporter'] })).id);
+      const channel = (await post('/api/v4/channels', { name: 'Busy' })).id;
+      const reports: number[] = [];
+      for (let i = 0; i < 6; i++) reports.push((await post('/api/v4/reports', { channel_id: channel })).id);
+      const alerts: number[] = [];
+      for (let i = 0; i < 3; i++)
+        alerts.push(
+          (await post('/api/v4/alerts', { report_id: random.pick(reports), user_ids: users.slice(0, 2) })).id,
+        );
+      const at = () => new Date(START + random.int(5) * DAY + random.int(3) * 1000).toISOString();
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 60; i++) {
+        const kind = random.int(4);
+        if (kind < 2)
+          writes.push(
+            post(`/api/v4/reports/${random.pick(reports)}/reads`, { user_id: random.pick(users), read_at: at() }),
+          );
+        else if (kind === 2)
+          writes.push(
+            post(`/api/v4/alerts/${random.pick(alerts)}/deliveries`, { user_ids: [random.pick(users)], sent_at: at() }),
+          );
+        else writes.push(post(`/api/v4/alerts/${random.pick(alerts)}/open`, { user_id: random.pick(users) }));
+      }
+      await Promise.all(writes);
+      const kept = await distinctStructures(db);
+      await rebuildReportCounts(db);
+      assert.deepEqual(
+        kept,
+        await distinctStructures(db),
+        'links and cells kept under concurrent writes equal a rebuild',
+      );
+    });
   });
 }

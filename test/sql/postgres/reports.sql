@@ -447,14 +447,6 @@ where
 
 -- insertDeliveries
 insert into
-  "report_channel_totals" ("channel_id", "account_id", "alerts")
-values
-  ($1, $2, $3)
-on conflict ("channel_id") do update
-set
-  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
-
-insert into
   "alert_deliveries" (
     "alert_id",
     "report_id",
@@ -465,6 +457,14 @@ insert into
 values
   ($1, $2, $3, $4, $5),
   ($6, $7, $8, $9, $10);
+
+insert into
+  "report_channel_totals" ("channel_id", "account_id", "alerts")
+values
+  ($1, $2, $3)
+on conflict ("channel_id") do update
+set
+  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
 
 update alert_deliveries
 set

@@ -446,14 +446,6 @@ where
 
 -- insertDeliveries
 insert into
-  "report_channel_totals" ("channel_id", "account_id", "alerts")
-values
-  (?, ?, ?)
-on conflict ("channel_id") do update
-set
-  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
-
-insert into
   "alert_deliveries" (
     "alert_id",
     "report_id",
@@ -464,6 +456,14 @@ insert into
 values
   (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?);
+
+insert into
+  "report_channel_totals" ("channel_id", "account_id", "alerts")
+values
+  (?, ?, ?)
+on conflict ("channel_id") do update
+set
+  "alerts" = "report_channel_totals"."alerts" + "excluded"."alerts";
 
 update alert_deliveries
 set
