@@ -71,9 +71,21 @@ class DayCells {
         )
         .execute();
     }
-    // A cell brought to 0 goes, so the table is what a recount writes.
-    if (rows.some((r) => r.n < 0))
-      await db.deleteFrom('report_read_days').where('channel_id', '=', channelId).where('n', '=', 0).execute();
+    // A cell brought to 0 goes, so the table is what a recount writes (only cells that lost reads can be 0).
+    const lowered = rows.filter((r) => r.n < 0);
+    for (let i = 0; i < lowered.length; i += 100)
+      await db
+        .deleteFrom('report_read_days')
+        .where('channel_id', '=', channelId)
+        .where('n', '=', 0)
+        .where((eb) =>
+          eb.or(
+            lowered
+              .slice(i, i + 100)
+              .map((r) => eb.and([eb('kind', '=', r.kind), eb('day', '=', r.day), eb('prev_day', '=', r.prev_day)])),
+          ),
+        )
+        .execute();
   }
 }
 
