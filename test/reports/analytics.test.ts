@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createAccount, createUser } from '../../src/auth/service.js';
 import { ENGINES } from '../helpers/engines.js';
-import { bearer, call, loginAs, startTestServer, type Session } from '../helpers/server.js';
+import { ADMIN, bearer, call, loginAs, startTestServer, type Session } from '../helpers/server.js';
 
 const post = async (url: string, session: Session, path: string, body: unknown) => {
   const answer = await call(url, 'POST', path, { headers: bearer(session), body });
@@ -486,6 +486,34 @@ for (const engine of ENGINES) {
         (await call(d.server.url, 'GET', `/api/v4/analytics/reports_per_state?channel_id=${d.channel.id}&${q}`)).status,
         401,
       );
+    });
+
+    test('an admin reading another account’s channel sees that account’s names change (the answer is kept under the channel’s account)', async (t) => {
+      const server = await startTestServer(t, engine);
+      const db = server.database.db;
+      const other = await createAccount(db, 'Other');
+      await createUser(db, { accountId: other.id, username: 'boss2', password: 'boss2-password', roles: ['manager'] });
+      const recipient = await createUser(db, {
+        accountId: other.id,
+        username: 'field2',
+        firstName: 'Ann',
+        roles: ['reporter'],
+      });
+      const boss = await loginAs(server.url, 'boss2', 'boss2-password');
+      const channel = await post(server.url, boss, '/api/v4/channels', { name: 'Theirs' });
+      const report = await post(server.url, boss, '/api/v4/reports', { channel_id: channel.id });
+      await post(server.url, boss, '/api/v4/alerts', { report_id: report.id, user_ids: [recipient.id] });
+      const admin = bearer(await loginAs(server.url, ADMIN.username, ADMIN.password));
+      const window = `channel_id=${channel.id}&start_date=2020-01-01T00:00:00Z&end_date=2029-01-01T00:00:00Z`;
+      const firstName = async () => {
+        const answer = await call(server.url, 'GET', `/api/v4/analytics/user_awareness?${window}`, { headers: admin });
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        return answer.body[0]?.first_name;
+      };
+      assert.equal(await firstName(), 'Ann');
+      // No API renames a user yet; the table's trigger bumps the account's scope all the same.
+      await db.updateTable('users').set({ first_name: 'Anna' }).where('id', '=', recipient.id).execute();
+      assert.equal(await firstName(), 'Anna');
     });
   });
 }

@@ -52,7 +52,8 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   ) => {
     const window = await analytics.openWindow(app.db, request.user!, request.query as WindowQuery);
     const key = `${request.user!.accountId}|${window.channelId}|${window.start}|${window.end}|${window.zone}|${JSON.stringify(extra)}`;
-    const scopes = [data(window.channelId), cacheScope.account(request.user!.accountId)];
+    // The names the answer shows are the channel's account's (an admin may read another account's).
+    const scopes = [data(window.channelId), cacheScope.account(window.accountId)];
     if (!wantsCsv(request)) return sendCachedJson(reply, scopes, key, () => compute(window));
     // The CSV twin: the JSON answer as the response schema shapes it, as rows.
     const name = windowFileName(request.routeOptions.url!.split('/').at(-1)!, window);
