@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/dialect.js';
 import { cacheScope } from '../db/cache-scopes.js';
+import { lastingFacts } from '../db/lasting-facts.js';
 import { cachedRead } from '../db/read-cache.js';
 import type { ApiKeyRow, Database } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
@@ -65,12 +66,12 @@ const toApiClient = (row: ApiKeyRow): ApiClient => ({
   apiSecret: row.api_secret,
 });
 
-/** API key → account, per database, once seen: a key never changes account (a hint, never a check). */
-const keyAccounts = new WeakMap<object, Map<string, number>>();
+/** API key → account, once seen: a key never changes account (a hint, never a check). */
+const keyAccounts = lastingFacts<string, number>(10_000);
 
 /** The account an API key was last seen to belong to, without a query (undefined: not seen). */
 export const knownApiKeyAccount = (db: Kysely<Database>, apiKey: string): number | undefined =>
-  keyAccounts.get(db)?.get(apiKey);
+  keyAccounts.get(db, apiKey);
 
 export async function findApiClient(db: Kysely<Database>, apiKey: string): Promise<ApiClient | undefined> {
   const row: ApiKeyRow | undefined = await cachedRead(
@@ -80,12 +81,7 @@ export async function findApiClient(db: Kysely<Database>, apiKey: string): Promi
     () => repo.findActiveApiKey(db, apiKey),
     () => CACHED_ROW_BYTES,
   );
-  if (row) {
-    let known = keyAccounts.get(db);
-    if (!known) keyAccounts.set(db, (known = new Map()));
-    if (known.size >= 10_000) known.clear();
-    known.set(apiKey, row.account_id);
-  }
+  if (row) keyAccounts.set(db, apiKey, row.account_id);
   return row && toApiClient(row);
 }
 

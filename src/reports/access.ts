@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { canAccessAccount, hasPermission } from '../auth/permissions.js';
 import { usersInAccount, type AuthUser } from '../auth/service.js';
+import { lastingFacts } from '../db/lasting-facts.js';
 import type { Database } from '../db/schema.js';
 import { forbidden, invalidParams, notFound } from '../http/errors.js';
 import { parseInstant } from '../shared/time.js';
@@ -40,12 +41,12 @@ export async function actingUser(
 export const getChannel = async (db: Kysely<Database>, caller: Caller, id: number) =>
   visible(caller, await repo.findNamed(db, 'channels', id), 'channel');
 
-/** Channel id → account id, per database: a channel never changes account and is never deleted. */
-const channelAccounts = new WeakMap<object, Map<number, number>>();
+/** Channel id → account id: a channel never changes account and is never deleted. */
+const channelAccounts = lastingFacts<number, number>(100_000);
 
 /** The account of a channel seen before, without a query (undefined: not seen yet). */
 export const knownChannelAccount = (db: Kysely<Database>, id: number): number | undefined =>
-  channelAccounts.get(db)?.get(id);
+  channelAccounts.get(db, id);
 
 /**
  * A visible channel's id and account, without a query once seen (analytics open a window per
@@ -56,15 +57,10 @@ export async function getChannelOwner(
   caller: Caller,
   id: number,
 ): Promise<{ id: number; account_id: number }> {
-  let known = channelAccounts.get(db);
-  if (!known) channelAccounts.set(db, (known = new Map()));
-  let accountId = known.get(id);
+  let accountId = channelAccounts.get(db, id);
   if (accountId === undefined) {
-    const channel = await repo.findNamed(db, 'channels', id);
-    if (channel) {
-      if (known.size >= 100_000) known.clear();
-      known.set(id, (accountId = channel.account_id));
-    }
+    accountId = (await repo.findNamed(db, 'channels', id))?.account_id;
+    if (accountId !== undefined) channelAccounts.set(db, id, accountId);
   }
   return visible(caller, accountId === undefined ? undefined : { id, account_id: accountId }, 'channel');
 }

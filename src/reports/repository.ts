@@ -153,6 +153,15 @@ export async function addChannelTotals(
     .execute();
 }
 
+/**
+ * Locks a channel for linking its reads and deliveries (read-chains.ts, delivery-chains.ts):
+ * PostgreSQL row-locks its totals row until the transaction ends (the row appears on first use).
+ * Taken after the written rows, as every write takes it.
+ */
+export async function lockChannel(db: Kysely<Database>, channelId: number, accountId: number): Promise<void> {
+  await addChannelTotals(db, channelId, accountId, { alerts: 0 });
+}
+
 /** Server statistics: totals over every channel (one small row per channel). */
 export async function reportTotals(db: Kysely<Database>): Promise<Record<ChannelTotal, number>> {
   const columns = Object.keys(CHANNEL_TOTAL_SOURCES) as ChannelTotal[];
@@ -320,9 +329,8 @@ export async function insertDeliveries(
       )
       .execute();
   }
-  // Then the channel's lock, in the order every write takes them: the rows (and the read cache's
-  // version row their trigger bumps) first, the totals row after.
-  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 });
+  // The rows (and the read cache's version row their trigger bumps) first, then the channel's lock.
+  await lockChannel(db, alert.channel_id, alert.account_id);
   await linkDeliveries(db, alert, userIds);
   return userIds.length;
 }
@@ -337,7 +345,7 @@ export async function insertOpen(
     .values({ alert_id: alert.id, ...row })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await addChannelTotals(db, alert.channel_id, alert.account_id, { alerts: 0 }); // locks the channel
+  await lockChannel(db, alert.channel_id, alert.account_id);
   await markOpened(db, alert.id, row.user_id);
   return open;
 }

@@ -6,8 +6,8 @@ import { CHANNEL_TOTAL_SOURCES } from '../repository.js';
 import { BUCKET_MS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
 /**
- * Recomputes every pre-aggregated count (and distinct-count structure) from the raw rows (bulk loads and imports write reports
- * without going through insertReport; this brings the counts in line in one pass per table).
+ * Recomputes every pre-aggregated count and distinct-count structure from the raw rows (bulk loads
+ * write rows without going through insertReport; this brings them in line in one pass per table).
  */
 export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
   // One row per selected option: its field, its id and its report's time.
