@@ -137,6 +137,14 @@ export async function addReportImage(
   }
 }
 
+/** At most this many signatures are kept (about 100 bytes each). */
+const MEMO_LIMIT = 100_000;
+const memo: { expires: number; key: Buffer | undefined; byId: Map<number, string> } = {
+  expires: 0,
+  key: undefined,
+  byId: new Map(),
+};
+
 /** Signs and checks style URLs with the installation's secret. */
 export class ImageUrls {
   static async for(db: Kysely<Database>, ttlMs: number): Promise<ImageUrls> {
@@ -153,13 +161,33 @@ export class ImageUrls {
     return createHmac('sha256', this.key).update(`report-image:${id}:${expires}`).digest();
   }
 
+  /**
+   * The signature as it goes in a URL. An expiry lasts an hour and dashboards list the same images
+   * again and again within it, so this hour's signatures are kept (an HMAC is most of the cost of
+   * listing 1,000 images); a new hour or a new key starts over, and a full memo is emptied.
+   */
+  private urlSignature(id: number, expires: number): string {
+    if (memo.expires !== expires || memo.key !== this.key) {
+      memo.byId.clear();
+      memo.expires = expires;
+      memo.key = this.key;
+    }
+    let signature = memo.byId.get(id);
+    if (signature === undefined) {
+      if (memo.byId.size >= MEMO_LIMIT) memo.byId.clear();
+      signature = this.signature(id, expires).toString('base64url');
+      memo.byId.set(id, signature);
+    }
+    return signature;
+  }
+
   /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */
   expiresAt(nowMs = Date.now()): number {
     return Math.ceil((nowMs + this.ttlMs) / 3_600_000) * 3_600;
   }
 
   styles(baseUrl: string, id: number, expires: number): Record<ImageStyle, string> {
-    const query = `.jpg?expires=${expires}&signature=${this.signature(id, expires).toString('base64url')}`;
+    const query = `.jpg?expires=${expires}&signature=${this.urlSignature(id, expires)}`;
     return {
       thumb: `${baseUrl}/api/v4/report-images/${id}/thumb${query}`,
       medium: `${baseUrl}/api/v4/report-images/${id}/medium${query}`,
