@@ -24,6 +24,8 @@ import * as m0019 from './migrations/0019_trash.js';
 import * as m0020 from './migrations/0020_retention.js';
 import * as m0021 from './migrations/0021_cache_versions.js';
 import * as m0022 from './migrations/0022_distinct_counts.js';
+import * as m0023 from './migrations/0023_awareness_repeats.js';
+import * as m0024 from './migrations/0024_report_count_maps.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -59,6 +61,8 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0020_retention': m0020,
   '0021_cache_versions': m0021,
   '0022_distinct_counts': m0022,
+  '0023_awareness_repeats': m0023,
+  '0024_report_count_maps': m0024,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

@@ -158,6 +158,16 @@ export interface ReportStateCountsTable extends ReportCountsTable {
 export interface ReportUserCountsTable extends ReportCountsTable {
   user_id: number;
 }
+/** Packed counts per key of a channel's wide bucket (src/reports/counts/count-maps.ts). */
+export interface ReportCountMapsTable {
+  channel_id: number;
+  /** MAP_KIND: 0 hour of the week, 1 user. */
+  kind: number;
+  level: number;
+  bucket: number;
+  /** (key, count) pairs of little-endian int32, by key. */
+  counts: Buffer;
+}
 export interface ReportOptionCountsTable {
   field_id: number;
   level: number;

@@ -12,6 +12,7 @@ import type {
   ReportCountsTable,
   ReportImagesTable,
   ReportOptionCountsTable,
+  ReportCountMapsTable,
   ReportReadDaysTable,
   ReportReadsTable,
   ReportStateCountsTable,
@@ -293,6 +294,7 @@ export interface Database {
   report_state_counts: ReportStateCountsTable;
   report_user_counts: ReportUserCountsTable;
   report_option_counts: ReportOptionCountsTable;
+  report_count_maps: ReportCountMapsTable;
   webhook_settings: WebhookSettingsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   trash: TrashTable;

@@ -3,7 +3,8 @@ import type { Database } from '../../src/db/schema.js';
 
 /**
  * What the distinct counts keep, in key order: every read's and delivery's links, the day cells
- * and the recipients (compared with what rebuildReportCounts recomputes from the raw rows).
+ * and the recipients, and the count maps (compared with what rebuildReportCounts recomputes from
+ * the raw rows).
  */
 export async function distinctStructures(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
   const queries = {
@@ -13,11 +14,17 @@ export async function distinctStructures(db: Kysely<Database>): Promise<Record<s
       'select channel_id, kind, day, prev_day, n from report_read_days order by channel_id, kind, day, prev_day',
     alert_deliveries: 'select id, prev_alert_at, prev_report_at, opened from alert_deliveries order by id',
     alert_recipients: 'select channel_id, user_id from alert_recipients order by channel_id, user_id',
+    report_count_maps:
+      'select channel_id, kind, level, bucket, counts from report_count_maps order by channel_id, kind, level, bucket',
   };
   const out: Record<string, unknown[]> = {};
   for (const [name, query] of Object.entries(queries)) {
     const { rows } = await sql.raw(query).execute(db);
-    out[name] = rows.map((row) => Object.values(row as object).map((v) => (v === null ? null : Number(v))));
+    out[name] = rows.map((row) =>
+      Object.values(row as object).map((v) =>
+        v === null ? null : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : Number(v),
+      ),
+    );
   }
   return out;
 }

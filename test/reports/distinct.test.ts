@@ -193,7 +193,7 @@ for (const engine of ENGINES) {
       await checkWindows('after a rebuild');
     });
 
-    test('concurrent writers of one channel (reads, alerts, deliveries, opens at once) leave the links and cells a rebuild makes', async (t) => {
+    test('concurrent writers of one channel (reports, reads, alerts, deliveries, opens at once) leave the links, cells and count maps a rebuild makes', async (t) => {
       const server = await startTestServer(t, engine);
       const db = server.database.db;
       const random = new Rand(7);
@@ -218,8 +218,10 @@ for (const engine of ENGINES) {
       const at = () => new Date(START + random.int(5) * DAY + random.int(3) * 1000).toISOString();
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < 60; i++) {
-        const kind = random.int(4);
-        if (kind < 2)
+        const kind = random.int(5);
+        if (kind === 4)
+          writes.push(post('/api/v4/reports', { channel_id: channel, created_at: at(), user_id: random.pick(users) }));
+        else if (kind < 2)
           writes.push(
             post(`/api/v4/reports/${random.pick(reports)}/reads`, { user_id: random.pick(users), read_at: at() }),
           );

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import * as auth from '../../src/auth/repository.js';
 import type { Database } from '../../src/db/schema.js';
 import * as recordings from '../../src/recordings/repository.js';
+import { MAP_KIND, sumCountMaps } from '../../src/reports/counts/count-maps.js';
 import { getAwarenessCounts } from '../../src/reports/analytics/queries/get-awareness-counts.js';
 import { getCountsByKey } from '../../src/reports/analytics/queries/get-counts-by-key.js';
 import { getCountsByLocalUnit } from '../../src/reports/analytics/queries/get-counts-by-local-unit.js';
@@ -285,8 +286,14 @@ export const QUERIES: Record<string, Record<string, Call>> = {
         1,
         [0, 1, 2].map((d) => ({ from: d * 96, to: (d + 1) * 96 })),
       ),
-    'getCountsByKey (states, a week)': (db) => getCountsByKey(db, 'state', 1, 4, 96 * 7 + 8),
-    'getCountsByKey (options, a year)': (db) => getCountsByKey(db, 'option', 1, 0, 96 * 365),
+    'getCountsByKey (states, a week)': (db) => getCountsByKey(db, 'state', 1, [[4, 96 * 7 + 8]]),
+    'getCountsByKey (options, a year)': (db) => getCountsByKey(db, 'option', 1, [[0, 96 * 365]]),
+    'sumCountMaps (users, a year at UTC days, 8 and 32 days)': (db) =>
+      sumCountMaps(db, 1, MAP_KIND.user, [
+        { group: 0, level: 2, from: 3, to: 8 },
+        { group: 0, level: 4, from: 1, to: 4 },
+        { group: 0, level: 3, from: 1, to: 11 },
+      ]),
     'getReportsBetween (two edges)': (db) =>
       getReportsBetween(db, 1, [
         [T * 1000, T * 1000 + HOUR / 4],

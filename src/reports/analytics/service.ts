@@ -3,7 +3,9 @@ import { namesOfUsers, type AuthUser } from '../../auth/service.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, invalidParams, notFound } from '../../http/errors.js';
 import { parseInstant, toIso } from '../../shared/time.js';
+import { MAP_KIND, splitAtDays, sumCountMaps } from '../counts/count-maps.js';
 import { BUCKET_MS } from '../counts/levels.js';
+import type { LevelRange } from '../counts/ranges.js';
 import * as repo from '../repository.js';
 import { getChannelOwner, getField } from '../service.js';
 import { getAwarenessCounts } from './queries/get-awareness-counts.js';
@@ -98,7 +100,11 @@ async function edgeReports(db: Kysely<Database>, w: Window, unit: 'bucket' | 'ho
 /** The whole hours of a window in quarter hours, as the per-key counts take them. */
 const wholeHours = (w: Window): [number, number] => [w.firstHour * (HOUR / B), w.endHour * (HOUR / B)];
 
-/** Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`. */
+/**
+ * Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`.
+ * By hour of day or day of week, in a whole-hour offset, the segment's whole UTC days come from
+ * the hour-of-week maps (a local hour of the week is the UTC one shifted by the offset).
+ */
 async function foldByLocalUnit(
   db: Kysely<Database>,
   w: Window,
@@ -108,12 +114,28 @@ async function foldByLocalUnit(
   const counts = new Map<number, number>();
   const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   const ranges: OffsetRange[] = [];
+  const mapArms: (LevelRange & { group: number })[] = [];
   for (const segment of w.segments) {
+    const { offsetMs } = segment;
     const from = Math.max(Math.ceil(segment.from / B), w.firstBucket);
     const to = Math.min(Math.ceil(segment.to / B), w.endBucket);
-    if (from < to) ranges.push({ offsetMs: segment.offsetMs, from, to });
+    if (from >= to) continue;
+    if ((unit === 'hourOfDay' || unit === 'dow') && offsetMs % HOUR === 0) {
+      const { days, rest } = splitAtDays(from, to);
+      for (const range of days) mapArms.push({ ...range, group: offsetMs / HOUR });
+      for (const [restFrom, restTo] of rest) ranges.push({ offsetMs, from: restFrom, to: restTo });
+    } else ranges.push({ offsetMs, from, to });
   }
-  const [whole, raw] = await Promise.all([getCountsByLocalUnit(db, w.channelId, ranges, unit), edgeReports(db, w)]);
+  const [maps, whole, raw] = await Promise.all([
+    sumCountMaps(db, w.channelId, MAP_KIND.weekHour, mapArms),
+    getCountsByLocalUnit(db, w.channelId, ranges, unit),
+    edgeReports(db, w),
+  ]);
+  for (const [offsetHours, weekHours] of maps)
+    for (const [weekHour, n] of weekHours) {
+      const local = (((weekHour + offsetHours) % 168) + 168) % 168;
+      add(keyOf(unit === 'hourOfDay' ? local % 24 : (Math.floor(local / 24) + 4) % 7, offsetHours * HOUR), n);
+    }
   for (const { offsetMs, k, n } of whole) add(keyOf(k, offsetMs), n);
   const unitMs = unit === 'hour' || unit === 'hourOfDay' ? HOUR : DAY;
   for (const r of raw) {
@@ -231,13 +253,29 @@ export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
     .map(([dow, n]) => ({ account_id: w.accountId, dow, report_count: n }));
 }
 
-/** Counts per state or per user: time zones do not matter, only the window's instants. */
+/**
+ * Counts per state or per user: time zones do not matter, only the window's instants. Per user,
+ * the window's whole UTC days come from the user maps (a year is ~30 rows, not 500 users × 20).
+ */
 async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): Promise<[number, number][]> {
   const counts = new Map<number, number>();
-  for (const { k, n } of await getCountsByKey(db, by, w.channelId, ...wholeHours(w))) counts.set(k, n);
-  for (const r of await edgeReports(db, w, 'hour')) {
+  const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
+  const { days, rest } = by === 'user' ? splitAtDays(...wholeHours(w)) : { days: [], rest: [wholeHours(w)] };
+  const [maps, keyed, raw] = await Promise.all([
+    sumCountMaps(
+      db,
+      w.channelId,
+      MAP_KIND.user,
+      days.map((range) => ({ ...range, group: 0 })),
+    ),
+    getCountsByKey(db, by, w.channelId, rest),
+    edgeReports(db, w, 'hour'),
+  ]);
+  for (const [key, n] of maps.get(0) ?? []) add(key, n);
+  for (const { k, n } of keyed) add(k, n);
+  for (const r of raw) {
     const key = by === 'state' ? r.state_id : r.user_id;
-    if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (key !== null) add(key, 1);
   }
   return [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
 }
@@ -271,7 +309,7 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
       `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`,
     );
   const counts = new Map<number, number>();
-  for (const { k, n } of await getCountsByKey(db, 'option', fieldId, ...wholeHours(w))) counts.set(k, n);
+  for (const { k, n } of await getCountsByKey(db, 'option', fieldId, [wholeHours(w)])) counts.set(k, n);
   const options = await repo.optionsOfField(db, fieldId);
   const ofField = new Set(options.map((o) => o.id));
   for (const r of await getOptionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../../db/dialect.js';
 import type { Database, ReportsTable } from '../../db/schema.js';
+import { CountMapDeltas, MAP_KIND } from './count-maps.js';
 import { BUCKET_MS, KEY_COLUMNS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
 /** A choice made in a report: what its counts are kept by. */
@@ -104,6 +105,7 @@ export class CountDeltas {
    * exactly what a recount would.
    */
   async flush(db: Kysely<Database>): Promise<void> {
+    const maps = new CountMapDeltas();
     for (const [table, { keys }] of Object.entries(this.tables) as [CountTable, TableDeltas][]) {
       if (keys.size === 0) continue;
       const keyColumns = KEY_COLUMNS[table].filter((c): c is string => c !== undefined);
@@ -117,7 +119,11 @@ export class CountDeltas {
           const byBucket = new Map<number, number>();
           for (const [index, chunk] of chunks)
             chunk.forEach((total, slot) => total !== 0 && byBucket.set(index * CHUNK_BUCKETS + slot, total));
-          for (const [bucket, total] of byBucket) push(a, b, finest!, bucket, total);
+          for (const [bucket, total] of byBucket) {
+            push(a, b, finest!, bucket, total);
+            if (table === 'report_counts') maps.addQuarterHour(a, bucket, total);
+            else if (table === 'report_user_counts') maps.add(a, MAP_KIND.user, Math.floor(bucket / 24), b, total);
+          }
           for (const level of wider) {
             const ratio = LEVEL_SIZES[level]! / LEVEL_SIZES[finest!]!;
             const sums = new Map<number, number>();
@@ -140,6 +146,7 @@ export class CountDeltas {
       const lowered = changed.filter((row) => row.at(-1)! < 0).map((row) => row.slice(0, -1));
       await deleteZeroRows(db, table, [...keyColumns, 'level', 'bucket'], lowered);
     }
+    await maps.flush(db);
     this.tables = CountDeltas.empty();
     this.chunks = 0;
   }

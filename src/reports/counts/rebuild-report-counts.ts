@@ -3,6 +3,7 @@ import { jsonIntegerElements } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
 import { rebuildDistinctCounts } from '../distinct/rebuild.js';
 import { CHANNEL_TOTAL_SOURCES } from '../repository.js';
+import { rebuildCountMaps } from './count-maps.js';
 import { BUCKET_MS, LEVEL_SIZES, LEVELS_OF, type CountTable } from './levels.js';
 
 /**
@@ -49,5 +50,6 @@ export async function rebuildReportCounts(db: Kysely<Database>): Promise<void> {
           .execute(trx);
       }
     }
+    await rebuildCountMaps(trx);
   });
 }

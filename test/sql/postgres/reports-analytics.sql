@@ -183,6 +183,44 @@ from
 group by
   "k";
 
+-- sumCountMaps (users, a year at UTC days, 8 and 32 days)
+select
+  cast($1 as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = $2
+  and "kind" = $3
+  and "level" = $4
+  and "bucket" >= $5
+  and "bucket" < $6
+union all
+select
+  cast($7 as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = $8
+  and "kind" = $9
+  and "level" = $10
+  and "bucket" >= $11
+  and "bucket" < $12
+union all
+select
+  cast($13 as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = $14
+  and "kind" = $15
+  and "level" = $16
+  and "bucket" >= $17
+  and "bucket" < $18;
+-- (stopped: The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received undefined)
+
 -- getReportsBetween (two edges)
 select
   "created_at",
@@ -430,36 +468,45 @@ where
 -- getAwarenessCounts
 select
   "r"."user_id",
-  count(*) as "total_alerts",
-  count(*) filter (
-    where
-      "d"."prev_alert_at" >= $1
-  ) as "repeated_alerts",
-  count(*) filter (
-    where
-      "d"."prev_report_at" >= $2
-  ) as "repeated_reports",
-  sum("d"."opened") as "opened",
-  count(*) filter (
-    where
-      (
-        "d"."opened" = $3
-        and "d"."prev_alert_at" >= $4
-      )
-  ) as "repeated_opened"
+  count(*) as "alerts",
+  sum("d"."opened") as "opened"
 from
   "alert_recipients" as "r"
   cross join "alert_deliveries" as "d"
 where
-  "r"."channel_id" = $5
+  "r"."channel_id" = $1
   and "d"."channel_id" = "r"."channel_id"
   and "d"."user_id" = "r"."user_id"
-  and "d"."sent_at" >= $6
-  and "d"."sent_at" < $7
+  and "d"."sent_at" >= $2
+  and "d"."sent_at" < $3
 group by
   "r"."user_id"
 order by
   "r"."user_id";
+
+select
+  "user_id",
+  count(*) as "reports",
+  count(*) filter (
+    where
+      "prev_alert_at" >= $1
+  ) as "alerts",
+  count(*) filter (
+    where
+      (
+        "opened" = $2
+        and "prev_alert_at" >= $3
+      )
+  ) as "opened"
+from
+  "alert_deliveries"
+where
+  "channel_id" = $4
+  and "prev_report_at" >= $5
+  and "prev_report_at" < $6
+  and "sent_at" < $7
+group by
+  "user_id";
 
 -- getImagesBetween
 select

@@ -180,6 +180,43 @@ on conflict (field_id, option_id, level, bucket) do update
 set
   total = report_option_counts.total + excluded.total;
 
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    ($1, $2, $3, $4),
+    ($5, $6, $7, $8),
+    ($9, $10, $11, $12),
+    ($13, $14, $15, $16),
+    ($17, $18, $19, $20),
+    ($21, $22, $23, $24)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket"
+for update;
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15),
+  ($16, $17, $18, $19, $20),
+  ($21, $22, $23, $24, $25),
+  ($26, $27, $28, $29, $30)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
+
 -- insertReports
 insert into
   reports (
@@ -1213,3 +1250,66 @@ group by
   field_id,
   option_id,
   created_at / 2764800000;
+
+delete from "report_count_maps";
+
+select distinct
+  "channel_id"
+from
+  "report_counts";
+
+select
+  "bucket",
+  "total"
+from
+  "report_counts"
+where
+  "channel_id" = $1
+  and "level" = $2;
+
+select
+  "bucket",
+  "user_id",
+  "total"
+from
+  "report_user_counts"
+where
+  "channel_id" = $1
+  and "level" = $2;
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    ($1, $2, $3, $4),
+    ($5, $6, $7, $8),
+    ($9, $10, $11, $12),
+    ($13, $14, $15, $16),
+    ($17, $18, $19, $20),
+    ($21, $22, $23, $24)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket"
+for update;
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15),
+  ($16, $17, $18, $19, $20),
+  ($21, $22, $23, $24, $25),
+  ($26, $27, $28, $29, $30)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;

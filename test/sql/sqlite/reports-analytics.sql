@@ -200,6 +200,44 @@ from
 group by
   "k";
 
+-- sumCountMaps (users, a year at UTC days, 8 and 32 days)
+select
+  cast(? as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = ?
+  and "kind" = ?
+  and "level" = ?
+  and "bucket" >= ?
+  and "bucket" < ?
+union all
+select
+  cast(? as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = ?
+  and "kind" = ?
+  and "level" = ?
+  and "bucket" >= ?
+  and "bucket" < ?
+union all
+select
+  cast(? as bigint) as "g",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = ?
+  and "kind" = ?
+  and "level" = ?
+  and "bucket" >= ?
+  and "bucket" < ?;
+-- (stopped: The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received undefined)
+
 -- getReportsBetween (two edges)
 select
   "created_at",
@@ -447,23 +485,8 @@ where
 -- getAwarenessCounts
 select
   "r"."user_id",
-  count(*) as "total_alerts",
-  count(*) filter (
-    where
-      "d"."prev_alert_at" >= ?
-  ) as "repeated_alerts",
-  count(*) filter (
-    where
-      "d"."prev_report_at" >= ?
-  ) as "repeated_reports",
-  sum("d"."opened") as "opened",
-  count(*) filter (
-    where
-      (
-        "d"."opened" = ?
-        and "d"."prev_alert_at" >= ?
-      )
-  ) as "repeated_opened"
+  count(*) as "alerts",
+  sum("d"."opened") as "opened"
 from
   "alert_recipients" as "r"
   cross join "alert_deliveries" as "d"
@@ -477,6 +500,30 @@ group by
   "r"."user_id"
 order by
   "r"."user_id";
+
+select
+  "user_id",
+  count(*) as "reports",
+  count(*) filter (
+    where
+      "prev_alert_at" >= ?
+  ) as "alerts",
+  count(*) filter (
+    where
+      (
+        "opened" = ?
+        and "prev_alert_at" >= ?
+      )
+  ) as "opened"
+from
+  "alert_deliveries"
+where
+  "channel_id" = ?
+  and "prev_report_at" >= ?
+  and "prev_report_at" < ?
+  and "sent_at" < ?
+group by
+  "user_id";
 
 -- getImagesBetween
 select

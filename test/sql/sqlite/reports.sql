@@ -180,6 +180,42 @@ on conflict (field_id, option_id, level, bucket) do update
 set
   total = report_option_counts.total + excluded.total;
 
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket";
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
+
 -- insertReports
 insert into
   reports (
@@ -1212,3 +1248,65 @@ group by
   field_id,
   option_id,
   created_at / 2764800000;
+
+delete from "report_count_maps";
+
+select distinct
+  "channel_id"
+from
+  "report_counts";
+
+select
+  "bucket",
+  "total"
+from
+  "report_counts"
+where
+  "channel_id" = ?
+  and "level" = ?;
+
+select
+  "bucket",
+  "user_id",
+  "total"
+from
+  "report_user_counts"
+where
+  "channel_id" = ?
+  and "level" = ?;
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket";
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;

@@ -33,15 +33,17 @@ const keyedCountsQuery = preparedQuery(
   },
 );
 
-/** Counts of whole hours [fromBucket, toBucket) (in quarter hours) per state, per user or per option of a field: one statement. */
+/**
+ * Counts of whole hours per state, per user or per option of a field over ranges of buckets
+ * ([from, to) in quarter hours, whole hours each): one statement.
+ */
 export async function getCountsByKey(
   db: Kysely<Database>,
   by: 'state' | 'user' | 'option',
   ownerId: number,
-  fromBucket: number,
-  toBucket: number,
+  bucketRanges: readonly (readonly [number, number])[],
 ): Promise<{ k: number; n: number }[]> {
-  const ranges = decompose(fromBucket, toBucket, KEYED_LEVELS);
+  const ranges = bucketRanges.flatMap(([from, to]) => decompose(from, to, KEYED_LEVELS));
   if (ranges.length === 0) return [];
   const rows = await keyedCountsQuery(db, { by, arms: ranges.length }, { owner: ownerId, ...rangeColumns(ranges) });
   return rows.map((r) => ({ k: Number(r.k), n: Number(r.n) }));

@@ -1,0 +1,207 @@
+import { sql, type Kysely } from 'kysely';
+import { bulkInsert, forUpdate } from '../../db/dialect.js';
+import type { Database } from '../../db/schema.js';
+import { preparedQuery } from '../../db/prepared.js';
+import { LEVEL, LEVEL_SIZES } from './levels.js';
+import { decompose, rangeColumns, unionOf, type LevelRange } from './ranges.js';
+
+/**
+ * Count maps: per channel and wide bucket (a UTC day, 8 or 32 days), one row holding every key's
+ * count in that bucket, packed. A year of a channel's reports per hour of the week, or per user, is
+ * then some thirty rows instead of 8,760 hour rows or 500 users × 20 bucket rows. They are kept
+ * from the same changes as the count tables (CountDeltas.flush), and a map with no count left is
+ * deleted, so the table holds exactly what a recount would.
+ */
+
+/** What a map's keys are: the UTC hour of the week (`weekHourOf`), or a user id. */
+export const MAP_KIND = { weekHour: 0, user: 1 } as const;
+export type MapKind = (typeof MAP_KIND)[keyof typeof MAP_KIND];
+
+/** The levels kept as maps, narrowest first: they align with UTC days, so hours fill the edges. */
+export const MAP_LEVELS = [LEVEL.day, LEVEL.eightDays, LEVEL.thirtyTwoDays] as const;
+
+const HOURS_PER_WEEK = 168;
+
+/** The hour of the week of an hour index (hours since the epoch, a Thursday 00:00 UTC). */
+export const weekHourOf = (hourIndex: number) => hourIndex % HOURS_PER_WEEK;
+
+/** A map as stored: (key, count) pairs of little-endian int32, by key; no zero counts. */
+export function encodeCountMap(counts: ReadonlyMap<number, number>): Buffer {
+  const keys = [...counts.keys()].filter((k) => counts.get(k) !== 0).sort((a, b) => a - b);
+  const buffer = Buffer.allocUnsafe(keys.length * 8);
+  keys.forEach((key, i) => {
+    buffer.writeInt32LE(key, i * 8);
+    buffer.writeInt32LE(counts.get(key)!, i * 8 + 4);
+  });
+  return buffer;
+}
+
+/** Adds a stored map's counts into `into`. */
+export function addCountMap(into: Map<number, number>, stored: Uint8Array): void {
+  const buffer = Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  for (let at = 0; at + 8 <= buffer.length; at += 8) {
+    const key = buffer.readInt32LE(at);
+    into.set(key, (into.get(key) ?? 0) + buffer.readInt32LE(at + 4));
+  }
+}
+
+/** Changes to count maps, by channel, kind, level and bucket, then key. */
+export class CountMapDeltas {
+  private maps = new Map<
+    string,
+    { channelId: number; kind: MapKind; level: number; bucket: number; counts: Map<number, number> }
+  >();
+
+  get size(): number {
+    return this.maps.size;
+  }
+
+  /** Adds `delta` to `key`'s count in the maps of every level holding the UTC day `day`. */
+  add(channelId: number, kind: MapKind, day: number, key: number, delta: number): void {
+    for (const level of MAP_LEVELS) {
+      const bucket = Math.floor((day * LEVEL_SIZES[LEVEL.day]!) / LEVEL_SIZES[level]!);
+      const id = `${channelId}:${kind}:${level}:${bucket}`;
+      let map = this.maps.get(id);
+      if (!map) this.maps.set(id, (map = { channelId, kind, level, bucket, counts: new Map() }));
+      map.counts.set(key, (map.counts.get(key) ?? 0) + delta);
+    }
+  }
+
+  /** A quarter hour's change of a channel's report count. */
+  addQuarterHour(channelId: number, quarterHour: number, delta: number): void {
+    const hour = Math.floor(quarterHour / 4);
+    this.add(channelId, MAP_KIND.weekHour, Math.floor(hour / 24), weekHourOf(hour), delta);
+  }
+
+  /**
+   * Writes and forgets the changes: each touched map is read, changed and written back. Callers
+   * hold the lock of every channel changed (its totals row), so no other writer changes these maps
+   * meanwhile; the rows are locked as well on PostgreSQL, in key order.
+   */
+  async flush(db: Kysely<Database>): Promise<void> {
+    const changes = [...this.maps.values()].sort(
+      (a, b) => a.channelId - b.channelId || a.kind - b.kind || a.level - b.level || a.bucket - b.bucket,
+    );
+    this.maps = new Map();
+    for (let start = 0; start < changes.length; start += 500) {
+      const chunk = changes.slice(start, start + 500);
+      const tuples = chunk.map((c) => sql`(${c.channelId}, ${c.kind}, ${c.level}, ${c.bucket})`);
+      const stored = await forUpdate(
+        db,
+        db
+          .selectFrom('report_count_maps')
+          .select(['channel_id', 'kind', 'level', 'bucket', 'counts'])
+          .where(sql<boolean>`(channel_id, kind, level, bucket) in (${sql.join(tuples)})`)
+          .orderBy(['channel_id', 'kind', 'level', 'bucket']),
+      ).execute();
+      const before = new Map(stored.map((r) => [`${r.channel_id}:${r.kind}:${r.level}:${r.bucket}`, r.counts]));
+      const written: unknown[][] = [];
+      const emptied: ReturnType<typeof sql>[] = [];
+      for (const change of chunk) {
+        const id = `${change.channelId}:${change.kind}:${change.level}:${change.bucket}`;
+        const counts = new Map<number, number>();
+        const old = before.get(id);
+        if (old) addCountMap(counts, old);
+        for (const [key, delta] of change.counts) counts.set(key, (counts.get(key) ?? 0) + delta);
+        const encoded = encodeCountMap(counts);
+        if (encoded.length > 0) written.push([change.channelId, change.kind, change.level, change.bucket, encoded]);
+        else if (old) emptied.push(sql`(${change.channelId}, ${change.kind}, ${change.level}, ${change.bucket})`);
+      }
+      await bulkInsert(
+        db,
+        'report_count_maps',
+        ['channel_id', 'kind', 'level', 'bucket', 'counts'],
+        written,
+        'on conflict (channel_id, kind, level, bucket) do update set counts = excluded.counts',
+      );
+      if (emptied.length > 0)
+        await sql`delete from report_count_maps where (channel_id, kind, level, bucket) in (${sql.join(emptied)})`.execute(
+          db,
+        );
+    }
+  }
+}
+
+const countMapsQuery = preparedQuery(
+  (
+    db,
+    s: { arms: number },
+    v: { channelId: number; kind: number; groups: number[]; levels: number[]; froms: number[]; tos: number[] },
+  ) =>
+    unionOf(s.arms, (i) =>
+      db
+        .selectFrom('report_count_maps')
+        .select([sql<number>`cast(${v.groups[i]!} as bigint)`.as('g'), 'counts'])
+        .where('channel_id', '=', v.channelId)
+        .where('kind', '=', v.kind)
+        .where('level', '=', v.levels[i]!)
+        .where('bucket', '>=', v.froms[i]!)
+        .where('bucket', '<', v.tos[i]!),
+    ),
+);
+
+/** One channel's maps of one kind over level ranges (`decompose` with MAP_LEVELS), summed per group. */
+export async function sumCountMaps(
+  db: Kysely<Database>,
+  channelId: number,
+  kind: MapKind,
+  arms: readonly (LevelRange & { group: number })[],
+): Promise<Map<number, Map<number, number>>> {
+  const sums = new Map<number, Map<number, number>>();
+  if (arms.length === 0) return sums;
+  const rows = await countMapsQuery(
+    db,
+    { arms: arms.length },
+    { channelId, kind, groups: arms.map((a) => a.group), ...rangeColumns(arms) },
+  );
+  for (const row of rows) {
+    let group = sums.get(Number(row.g));
+    if (!group) sums.set(Number(row.g), (group = new Map()));
+    addCountMap(group, row.counts);
+  }
+  return sums;
+}
+
+/**
+ * Rebuilds every map from the count tables (after they were rebuilt), a channel at a time: the
+ * channel totals' hour rows give the hours of the week, the per-user day rows the user maps.
+ */
+export async function rebuildCountMaps(db: Kysely<Database>): Promise<void> {
+  await db.deleteFrom('report_count_maps').execute();
+  const channels = await db.selectFrom('report_counts').select('channel_id').distinct().execute();
+  for (const { channel_id: channelId } of channels) {
+    const maps = new CountMapDeltas();
+    const hours = await db
+      .selectFrom('report_counts')
+      .select(['bucket', 'total'])
+      .where('channel_id', '=', channelId)
+      .where('level', '=', LEVEL.hour)
+      .execute();
+    for (const { bucket, total } of hours) {
+      const hour = Number(bucket);
+      maps.add(channelId, MAP_KIND.weekHour, Math.floor(hour / 24), weekHourOf(hour), Number(total));
+    }
+    const days = await db
+      .selectFrom('report_user_counts')
+      .select(['bucket', 'user_id', 'total'])
+      .where('channel_id', '=', channelId)
+      .where('level', '=', LEVEL.day)
+      .execute();
+    for (const { bucket, user_id, total } of days)
+      maps.add(channelId, MAP_KIND.user, Number(bucket), user_id, Number(total));
+    await maps.flush(db);
+  }
+}
+
+const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
+
+/** Splits [from, to) (quarter hours) into its whole UTC days, as map level ranges, and the rest. */
+export function splitAtDays(from: number, to: number): { days: LevelRange[]; rest: [number, number][] } {
+  const dayFrom = Math.ceil(from / QUARTERS_PER_DAY) * QUARTERS_PER_DAY;
+  const dayTo = Math.floor(to / QUARTERS_PER_DAY) * QUARTERS_PER_DAY;
+  if (dayFrom >= dayTo) return { days: [], rest: from < to ? [[from, to]] : [] };
+  const rest: [number, number][] = [];
+  if (from < dayFrom) rest.push([from, dayFrom]);
+  if (dayTo < to) rest.push([dayTo, to]);
+  return { days: decompose(dayFrom, dayTo, MAP_LEVELS), rest };
+}
