@@ -26,6 +26,8 @@ import * as m0021 from './migrations/0021_cache_versions.js';
 import * as m0022 from './migrations/0022_distinct_counts.js';
 import * as m0023 from './migrations/0023_awareness_repeats.js';
 import * as m0024 from './migrations/0024_report_count_maps.js';
+import * as m0025 from './migrations/0025_delivery_maps.js';
+import * as m0026 from './migrations/0026_report_images_covering.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -63,6 +65,8 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0022_distinct_counts': m0022,
   '0023_awareness_repeats': m0023,
   '0024_report_count_maps': m0024,
+  '0025_delivery_maps': m0025,
+  '0026_report_images_covering': m0026,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

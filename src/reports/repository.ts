@@ -331,7 +331,7 @@ export async function insertDeliveries(
   }
   // The rows (and the read cache's version row their trigger bumps) first, then the channel's lock.
   await lockChannel(db, alert.channel_id, alert.account_id);
-  await linkDeliveries(db, alert, userIds);
+  await linkDeliveries(db, alert, userIds, sentAt);
   return userIds.length;
 }
 

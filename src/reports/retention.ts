@@ -61,6 +61,7 @@ async function deleteReports(
 ): Promise<{ deleted: number; imageDirectories: string[] }> {
   // Lock the reports first (PostgreSQL), so a read or alert being added to one waits for the delete.
   await forUpdate(trx, trx.selectFrom('reports').select('id').where('id', 'in', ids)).execute();
+  const counts = new CountDeltas();
   const reads = await trx.deleteFrom('report_reads').where('report_id', 'in', ids).returningAll().execute();
   // Children before their parents: a cascade would delete them without saying whose they were.
   const alertIds = (await trx.selectFrom('alerts').select('id').where('report_id', 'in', ids).execute()).map(
@@ -72,9 +73,12 @@ async function deleteReports(
     const deliveries = await trx
       .deleteFrom('alert_deliveries')
       .where('alert_id', 'in', alertIds)
-      .returning('user_id')
+      .returning(['channel_id', 'user_id', 'sent_at', 'opened'])
       .execute();
-    for (const d of deliveries) recipients.push(d.user_id);
+    for (const d of deliveries) {
+      recipients.push(d.user_id);
+      counts.removeDelivery(d);
+    }
     await trx.deleteFrom('alerts').where('id', 'in', alertIds).execute();
   }
   const images = await trx
@@ -93,7 +97,6 @@ async function deleteReports(
   const chosen = reports.map((r) => (r.option_ids === null ? [] : (JSON.parse(r.option_ids) as number[])));
   for (const ids of chosen) for (const id of ids) optionIds.add(id);
   const fieldOf = await fieldsOfOptions(trx, [...optionIds]);
-  const counts = new CountDeltas();
   reports.forEach((report, i) => {
     const selections: Selection[] = [];
     for (const option_id of chosen[i]!) {

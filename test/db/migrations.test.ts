@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import * as countMapsMigration from '../../src/db/migrations/0024_report_count_maps.js';
+import * as deliveryMapsMigration from '../../src/db/migrations/0025_delivery_maps.js';
 import { connect, type Engine } from '../../src/db/connection.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { addCountMap } from '../../src/reports/counts/count-maps.js';
@@ -276,7 +278,7 @@ for (const engine of ENGINES) {
       assert.equal((await db.selectFrom('report_counts').selectAll().where('level', '=', 0).execute()).length, 1);
     });
 
-    test('0022 links the reads and deliveries stored before it and counts them per day', async (t) => {
+    test('0022 links the reads and deliveries stored before it and counts them per day; 0025 maps the deliveries per recipient', async (t) => {
       const database = await scratchConnection(t, engine);
       await migrateTo(database.db, '0021_cache_versions', FILES);
       const db = database.db;
@@ -324,10 +326,13 @@ for (const engine of ENGINES) {
       await db.insertInto('alert_opens').values({ alert_id: 1, user_id: 2, opened_at: 10 }).execute();
       await migrateToLatest(db, FILES);
 
-      // The reports were stored without their counts, which the count maps are built from.
+      // The reports were stored without their counts, which the report maps are built from: only
+      // the delivery maps (0025, kinds 2 and 3) are compared.
       const withoutMaps = async () => {
-        const { report_count_maps: _maps, ...rest } = await distinctStructures(db);
-        return rest;
+        const structures = await distinctStructures(db);
+        const maps = structures.report_count_maps as number[][];
+        structures.report_count_maps = maps.filter((m) => m[1] === 2 || m[1] === 3);
+        return structures;
       };
       const links = await withoutMaps();
       assert.deepEqual(links.report_reads, [
@@ -340,6 +345,16 @@ for (const engine of ENGINES) {
         [2, 5, 5, 1],
       ]);
       assert.deepEqual(links.alert_recipients, [[1, 2]]);
+      // Two deliveries to user 2 on day 0, both opened: in the day, 8-day and 32-day maps.
+      const twoOfUser2 = '0200000002000000';
+      assert.deepEqual(links.report_count_maps, [
+        [1, 2, 2, 0, twoOfUser2],
+        [1, 2, 3, 0, twoOfUser2],
+        [1, 2, 4, 0, twoOfUser2],
+        [1, 3, 2, 0, twoOfUser2],
+        [1, 3, 3, 0, twoOfUser2],
+        [1, 3, 4, 0, twoOfUser2],
+      ]);
       // Kind 1 (user): day 11's read follows day 10's; day 12's follows day 11's.
       assert.deepEqual(
         links.report_read_days!.filter((row) => (row as number[])[1] === 1),
@@ -414,10 +429,10 @@ for (const engine of ENGINES) {
           [1, 3, Math.floor((day + 40) / 32), { 1: 1 }],
         ],
       );
-      // The migration, run again on these count tables, builds the same maps.
+      // The migrations, run again on these count tables, build the same maps.
       await db.schema.dropTable('report_count_maps').execute();
-      await sql`delete from kysely_migration where name = '0024_report_count_maps'`.execute(db);
-      await migrateToLatest(db, FILES);
+      await countMapsMigration.up(db as Kysely<unknown>, engine);
+      await deliveryMapsMigration.up(db as Kysely<unknown>);
       assert.deepEqual(await maps(), rebuilt);
     });
 

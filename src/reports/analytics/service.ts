@@ -355,12 +355,18 @@ export async function userAwareness(db: Kysely<Database>, w: Window, fields: rea
     db,
     rows.map((r) => r.user_id),
   );
-  return rows.map((r) => ({
-    ...Object.fromEntries(fields.map((f) => [f, r[f]])),
-    user_id: r.user_id,
-    first_name: names.get(r.user_id)?.first_name ?? '',
-    last_name: names.get(r.user_id)?.last_name ?? '',
-  }));
+  // Fields added one by one in the same order: every row gets one object shape (a spread of
+  // Object.fromEntries per row was a fifth of the endpoint's time at 500 recipients).
+  return rows.map((r) => {
+    const name = names.get(r.user_id);
+    const row: Partial<Record<AwarenessField, number>> & { user_id: number; first_name: string; last_name: string } = {
+      user_id: r.user_id,
+      first_name: name?.first_name ?? '',
+      last_name: name?.last_name ?? '',
+    };
+    for (const field of fields) row[field] = r[field];
+    return row;
+  });
 }
 
 export const MAX_IMAGES = 10_000;

@@ -43,6 +43,13 @@ interface TableDeltas {
 export class CountDeltas {
   private tables = CountDeltas.empty();
   private chunks = 0;
+  /** Count maps changed besides those the tables' changes give (deliveries, by retention). */
+  private maps = new CountMapDeltas();
+
+  /** A deleted alert delivery (retention): its recipient's delivery maps lose it. */
+  removeDelivery(d: { channel_id: number; user_id: number; sent_at: number; opened: number }): void {
+    this.maps.addDelivery(d.channel_id, d.user_id, d.sent_at, d.opened === 1, -1);
+  }
 
   private static empty(): Record<CountTable, TableDeltas> {
     const table = (name: CountTable): TableDeltas => ({
@@ -105,7 +112,8 @@ export class CountDeltas {
    * exactly what a recount would.
    */
   async flush(db: Kysely<Database>): Promise<void> {
-    const maps = new CountMapDeltas();
+    const maps = this.maps;
+    this.maps = new CountMapDeltas();
     for (const [table, { keys }] of Object.entries(this.tables) as [CountTable, TableDeltas][]) {
       if (keys.size === 0) continue;
       const keyColumns = KEY_COLUMNS[table].filter((c): c is string => c !== undefined);

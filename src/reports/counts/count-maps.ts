@@ -13,14 +13,18 @@ import { decompose, rangeColumns, unionOf, type LevelRange } from './ranges.js';
  * deleted, so the table holds exactly what a recount would.
  */
 
-/** What a map's keys are: the UTC hour of the week (`weekHourOf`), or a user id. */
-export const MAP_KIND = { weekHour: 0, user: 1 } as const;
+/**
+ * What a map counts, and by what: reports by UTC hour of the week (`weekHourOf`) or by user; alert
+ * deliveries by recipient, all of them or those opened.
+ */
+export const MAP_KIND = { weekHour: 0, user: 1, deliveries: 2, openedDeliveries: 3 } as const;
 export type MapKind = (typeof MAP_KIND)[keyof typeof MAP_KIND];
 
 /** The levels kept as maps, narrowest first: they align with UTC days, so hours fill the edges. */
 export const MAP_LEVELS = [LEVEL.day, LEVEL.eightDays, LEVEL.thirtyTwoDays] as const;
 
 const HOURS_PER_WEEK = 168;
+const DAY = 86_400_000;
 
 /** The hour of the week of an hour index (hours since the epoch, a Thursday 00:00 UTC). */
 export const weekHourOf = (hourIndex: number) => hourIndex % HOURS_PER_WEEK;
@@ -65,6 +69,13 @@ export class CountMapDeltas {
       if (!map) this.maps.set(id, (map = { channelId, kind, level, bucket, counts: new Map() }));
       map.counts.set(key, (map.counts.get(key) ?? 0) + delta);
     }
+  }
+
+  /** A delivery to `userId` at `sentAt` (ms) added (1) or deleted (-1), opened or not. */
+  addDelivery(channelId: number, userId: number, sentAt: number, opened: boolean, delta: 1 | -1): void {
+    const day = Math.floor(sentAt / DAY);
+    this.add(channelId, MAP_KIND.deliveries, day, userId, delta);
+    if (opened) this.add(channelId, MAP_KIND.openedDeliveries, day, userId, delta);
   }
 
   /** A quarter hour's change of a channel's report count. */
@@ -163,13 +174,14 @@ export async function sumCountMaps(
 }
 
 /**
- * Rebuilds every map from the count tables (after they were rebuilt), a channel at a time: the
- * channel totals' hour rows give the hours of the week, the per-user day rows the user maps.
+ * Rebuilds every map (after the count tables and the deliveries' opened flags were rebuilt), a
+ * channel at a time: the channel totals' hour rows give the hours of the week, the per-user day
+ * rows the user maps, the deliveries per recipient and day the delivery maps.
  */
 export async function rebuildCountMaps(db: Kysely<Database>): Promise<void> {
   await db.deleteFrom('report_count_maps').execute();
-  const channels = await db.selectFrom('report_counts').select('channel_id').distinct().execute();
-  for (const { channel_id: channelId } of channels) {
+  const channels = await db.selectFrom('channels').select('id').orderBy('id').execute();
+  for (const { id: channelId } of channels) {
     const maps = new CountMapDeltas();
     const hours = await db
       .selectFrom('report_counts')
@@ -189,6 +201,21 @@ export async function rebuildCountMaps(db: Kysely<Database>): Promise<void> {
       .execute();
     for (const { bucket, user_id, total } of days)
       maps.add(channelId, MAP_KIND.user, Number(bucket), user_id, Number(total));
+    const deliveries = await db
+      .selectFrom('alert_deliveries')
+      .select((eb) => [
+        'user_id',
+        sql<number>`sent_at / ${sql.lit(DAY)}`.as('day'),
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>('opened').as('opened'),
+      ])
+      .where('channel_id', '=', channelId)
+      .groupBy(['user_id', sql`sent_at / ${sql.lit(DAY)}`])
+      .execute();
+    for (const { user_id, day, n, opened } of deliveries) {
+      maps.add(channelId, MAP_KIND.deliveries, Number(day), user_id, Number(n));
+      if (Number(opened) > 0) maps.add(channelId, MAP_KIND.openedDeliveries, Number(day), user_id, Number(opened));
+    }
     await maps.flush(db);
   }
 }

@@ -1,5 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { CountMapDeltas, MAP_KIND } from '../counts/count-maps.js';
+
+const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
 
 /**
  * What user_awareness counts without DISTINCT: every delivery knows the time of the previous
@@ -23,17 +26,24 @@ async function relink(
     where l.id = alert_deliveries.id`.execute(db);
 }
 
-/** Links deliveries just inserted (one alert, some users) and lists their users as recipients. */
+/**
+ * Links deliveries just inserted (one alert, some users, at `sentAt`), counts them in their
+ * recipients' delivery maps and lists their users as recipients.
+ */
 export async function linkDeliveries(
   db: Kysely<Database>,
   alert: { id: number; report_id: number; channel_id: number },
   userIds: readonly number[],
+  sentAt: number,
 ): Promise<void> {
+  const maps = new CountMapDeltas();
+  for (const userId of userIds) maps.addDelivery(alert.channel_id, userId, sentAt, false, 1);
   for (let i = 0; i < userIds.length; i += 500) {
     const users = [...new Set(userIds.slice(i, i + 500))];
     await relink(db, { column: 'alert_id', id: alert.id, prev: 'prev_alert_at' }, users);
     await relink(db, { column: 'report_id', id: alert.report_id, prev: 'prev_report_at' }, users);
-    await db
+    // A user who opened the alert before has opened the new delivery too.
+    const opened = await db
       .updateTable('alert_deliveries')
       .set({ opened: 1 })
       .where('alert_id', '=', alert.id)
@@ -48,24 +58,31 @@ export async function linkDeliveries(
             .whereRef('o.user_id', '=', 'alert_deliveries.user_id'),
         ),
       )
+      .returning(['user_id', 'sent_at'])
       .execute();
+    for (const d of opened) maps.add(alert.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), d.user_id, 1);
     await db
       .insertInto('alert_recipients')
       .values(users.sort((a, b) => a - b).map((user_id) => ({ channel_id: alert.channel_id, user_id })))
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+  await maps.flush(db);
 }
 
-/** An open marks the user's deliveries of the alert as opened. */
+/** An open marks the user's deliveries of the alert as opened, and counts them in the opened maps. */
 export async function markOpened(db: Kysely<Database>, alertId: number, userId: number): Promise<void> {
-  await db
+  const opened = await db
     .updateTable('alert_deliveries')
     .set({ opened: 1 })
     .where('alert_id', '=', alertId)
     .where('user_id', '=', userId)
     .where('opened', '=', 0)
+    .returning(['channel_id', 'sent_at'])
     .execute();
+  const maps = new CountMapDeltas();
+  for (const d of opened) maps.add(d.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), userId, 1);
+  await maps.flush(db);
 }
 
 /**

@@ -1,31 +1,50 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
+import { MAP_KIND, MAP_LEVELS, sumCountMaps } from '../../counts/count-maps.js';
+import { LEVEL, LEVEL_SIZES } from '../../counts/levels.js';
+import { decompose } from '../../counts/ranges.js';
+
+const DAY = 86_400_000;
+const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
+
+/** Deliveries and opened deliveries per recipient in some time ranges (one index range each). */
+async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges: readonly [number, number][]) {
+  if (ranges.length === 0) return [];
+  return db
+    .selectFrom('alert_deliveries')
+    .select((eb) => ['user_id', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('opened').as('opened')])
+    .where('channel_id', '=', channelId)
+    .where((eb) => eb.or(ranges.map(([from, to]) => eb.and([eb('sent_at', '>=', from), eb('sent_at', '<', to)]))))
+    .groupBy('user_id')
+    .execute();
+}
 
 /**
  * Per user who received alerts of a channel in [from, to): exact counts (names come from auth).
- * A delivery repeats an alert (or a report) in the window when the previous delivery of it to the
- * user is in the window too (delivery-chains.ts); the distinct counts leave those out. Two passes:
- * - one range of the (channel, user, time) covering index per recipient, in user order (no sort,
- *   no DISTINCT), counting deliveries and opens;
- * - the repeats, about one delivery in ten, from their partial index (0023), ranged by the time of
+ * - Deliveries and opened deliveries of the window's whole UTC days come from the recipients'
+ *   delivery maps (a year is ~60 rows); those of the partial days at its edges are read raw.
+ * - A delivery repeats an alert (or a report) in the window when the previous delivery of it to
+ *   the user is in the window too (delivery-chains.ts); the distinct counts leave those out. The
+ *   repeats, about one delivery in ten, come from their partial index (0023), ranged by the time of
  *   the previous delivery of the report: an alert's previous delivery is never later than its
  *   report's, so every repeated alert is in that range too.
  */
 export async function getAwarenessCounts(db: Kysely<Database>, channelId: number, from: number, to: number) {
-  const [totals, repeats] = await Promise.all([
-    db
-      .selectFrom('alert_recipients as r')
-      // CROSS JOIN: SQLite keeps the recipients outside, so each user is one index range.
-      .crossJoin('alert_deliveries as d')
-      .select((eb) => ['r.user_id', eb.fn.countAll<number>().as('alerts'), eb.fn.sum<number>('d.opened').as('opened')])
-      .where('r.channel_id', '=', channelId)
-      .whereRef('d.channel_id', '=', 'r.channel_id')
-      .whereRef('d.user_id', '=', 'r.user_id')
-      .where('d.sent_at', '>=', from)
-      .where('d.sent_at', '<', to)
-      .groupBy('r.user_id')
-      .orderBy('r.user_id')
-      .execute(),
+  const dayFrom = Math.ceil(from / DAY);
+  const dayTo = Math.floor(to / DAY);
+  const whole = dayFrom < dayTo ? decompose(dayFrom * QUARTERS_PER_DAY, dayTo * QUARTERS_PER_DAY, MAP_LEVELS) : [];
+  const edges: [number, number][] =
+    whole.length === 0
+      ? [[from, to]]
+      : ([
+          [from, dayFrom * DAY],
+          [dayTo * DAY, to],
+        ].filter(([a, b]) => a! < b!) as [number, number][]);
+  const arms = whole.map((range) => ({ ...range, group: 0 }));
+  const [delivered, opened, raw, repeats] = await Promise.all([
+    sumCountMaps(db, channelId, MAP_KIND.deliveries, arms),
+    sumCountMaps(db, channelId, MAP_KIND.openedDeliveries, arms),
+    deliveriesBetween(db, channelId, edges),
     db
       .selectFrom('alert_deliveries')
       .select((eb) => [
@@ -44,15 +63,24 @@ export async function getAwarenessCounts(db: Kysely<Database>, channelId: number
       .groupBy('user_id')
       .execute(),
   ]);
+  const totals = new Map(delivered.get(0) ?? []);
+  const opens = new Map(opened.get(0) ?? []);
+  for (const r of raw) {
+    totals.set(r.user_id, (totals.get(r.user_id) ?? 0) + Number(r.n));
+    opens.set(r.user_id, (opens.get(r.user_id) ?? 0) + Number(r.opened));
+  }
   const repeated = new Map(repeats.map((r) => [r.user_id, r]));
-  return totals.map((t) => {
-    const r = repeated.get(t.user_id);
-    return {
-      user_id: t.user_id,
-      total_alerts: Number(t.alerts),
-      unique_alerts: Number(t.alerts) - Number(r?.alerts ?? 0),
-      alert_source_reports: Number(t.alerts) - Number(r?.reports ?? 0),
-      alerts_opened: Number(t.opened) - Number(r?.opened ?? 0),
-    };
-  });
+  return [...totals]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([userId, alerts]) => {
+      const r = repeated.get(userId);
+      return {
+        user_id: userId,
+        total_alerts: alerts,
+        unique_alerts: alerts - Number(r?.alerts ?? 0),
+        alert_source_reports: alerts - Number(r?.reports ?? 0),
+        alerts_opened: (opens.get(userId) ?? 0) - Number(r?.opened ?? 0),
+      };
+    });
 }
