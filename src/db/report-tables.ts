@@ -131,12 +131,6 @@ export interface AlertDeliveriesTable {
   opened: Generated<number>;
 }
 
-/** The users a channel's alerts were delivered to (user_awareness iterates them). */
-export interface AlertRecipientsTable {
-  channel_id: number;
-  user_id: number;
-}
-
 export interface AlertOpensTable {
   id: Generated<number>;
   alert_id: number;

@@ -1,7 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type {
   AlertDeliveriesTable,
-  AlertRecipientsTable,
   AlertOpensTable,
   AlertsTable,
   FieldOptionsTable,
@@ -288,7 +287,6 @@ export interface Database {
   report_channel_totals: ReportChannelTotalsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
-  alert_recipients: AlertRecipientsTable;
   alert_opens: AlertOpensTable;
   report_counts: ReportCountsTable;
   report_state_counts: ReportStateCountsTable;

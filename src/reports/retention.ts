@@ -3,7 +3,6 @@ import { forUpdate } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { FileStorage } from '../storage/files.js';
 import { CountDeltas, type Selection } from './counts/count-deltas.js';
-import { forgetRecipients } from './distinct/delivery-chains.js';
 import { READ_KINDS, unlinkReads } from './distinct/read-chains.js';
 import { addChannelTotals } from './repository.js';
 
@@ -67,7 +66,6 @@ async function deleteReports(
   const alertIds = (await trx.selectFrom('alerts').select('id').where('report_id', 'in', ids).execute()).map(
     (a) => a.id,
   );
-  const recipients: number[] = [];
   if (alertIds.length > 0) {
     await trx.deleteFrom('alert_opens').where('alert_id', 'in', alertIds).execute();
     const deliveries = await trx
@@ -75,10 +73,7 @@ async function deleteReports(
       .where('alert_id', 'in', alertIds)
       .returning(['channel_id', 'user_id', 'sent_at', 'opened'])
       .execute();
-    for (const d of deliveries) {
-      recipients.push(d.user_id);
-      counts.removeDelivery(d);
-    }
+    for (const d of deliveries) counts.removeDelivery(d);
     await trx.deleteFrom('alerts').where('id', 'in', alertIds).execute();
   }
   const images = await trx
@@ -115,7 +110,6 @@ async function deleteReports(
   });
   // Under the channel's lock (its totals row): a report's reads all went with it, a user's others stay.
   await unlinkReads(trx, channelId, reads, [READ_KINDS.user]);
-  await forgetRecipients(trx, channelId, recipients);
   await counts.flush(trx);
   return { deleted: reports.length, imageDirectories: images.map((image) => image.path) };
 }

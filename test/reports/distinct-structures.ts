@@ -3,7 +3,7 @@ import type { Database } from '../../src/db/schema.js';
 
 /**
  * What the distinct counts keep, in key order: every read's and delivery's links, the day cells
- * and the recipients, and the count maps (compared with what rebuildReportCounts recomputes from
+ * and the count maps (compared with what rebuildReportCounts recomputes from
  * the raw rows).
  */
 export async function distinctStructures(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
@@ -13,7 +13,6 @@ export async function distinctStructures(db: Kysely<Database>): Promise<Record<s
     report_read_days:
       'select channel_id, kind, day, prev_day, n from report_read_days order by channel_id, kind, day, prev_day',
     alert_deliveries: 'select id, prev_alert_at, prev_report_at, opened from alert_deliveries order by id',
-    alert_recipients: 'select channel_id, user_id from alert_recipients order by channel_id, user_id',
     report_count_maps:
       'select channel_id, kind, level, bucket, counts from report_count_maps order by channel_id, kind, level, bucket',
   };

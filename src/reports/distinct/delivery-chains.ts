@@ -8,9 +8,10 @@ const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
  * What user_awareness counts without DISTINCT: every delivery knows the time of the previous
  * delivery of the same alert, and of an alert of the same report, to the same user (null: it is the
  * first), and whether the user opened the alert. A user's distinct alerts in [L, R) are then the
- * deliveries in the window less those whose previous one is in it too (at or after L).
- * `alert_recipients` lists who a channel's alerts went to. Kept in the transaction of every
- * delivery and open, after the channel's totals row is locked, so writers of one channel link in turn.
+ * deliveries in the window less those whose previous one is in it too (at or after L); the
+ * deliveries per recipient are counted in the delivery maps (count-maps.ts). Kept in the
+ * transaction of every delivery and open, after the channel's totals row is locked, so writers of
+ * one channel link in turn.
  */
 
 /** One alert's or report's deliveries to some users: recomputed whole (a chain is a handful of rows). */
@@ -27,8 +28,8 @@ async function relink(
 }
 
 /**
- * Links deliveries just inserted (one alert, some users, at `sentAt`), counts them in their
- * recipients' delivery maps and lists their users as recipients.
+ * Links deliveries just inserted (one alert, some users, at `sentAt`) and counts them in their
+ * recipients' delivery maps.
  */
 export async function linkDeliveries(
   db: Kysely<Database>,
@@ -61,11 +62,6 @@ export async function linkDeliveries(
       .returning(['user_id', 'sent_at'])
       .execute();
     for (const d of opened) maps.add(alert.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), d.user_id, 1);
-    await db
-      .insertInto('alert_recipients')
-      .values(users.sort((a, b) => a - b).map((user_id) => ({ channel_id: alert.channel_id, user_id })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
   }
   await maps.flush(db);
 }
@@ -83,33 +79,4 @@ export async function markOpened(db: Kysely<Database>, alertId: number, userId: 
   const maps = new CountMapDeltas();
   for (const d of opened) maps.add(d.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), userId, 1);
   await maps.flush(db);
-}
-
-/**
- * After deliveries of whole reports were deleted (their chains went with them): users of the
- * channel with no delivery left are no longer recipients.
- */
-export async function forgetRecipients(
-  db: Kysely<Database>,
-  channelId: number,
-  userIds: readonly number[],
-): Promise<void> {
-  const users = [...new Set(userIds)];
-  for (let i = 0; i < users.length; i += 500)
-    await db
-      .deleteFrom('alert_recipients')
-      .where('channel_id', '=', channelId)
-      .where('user_id', 'in', users.slice(i, i + 500))
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('alert_deliveries as d')
-              .select('d.id')
-              .where('d.channel_id', '=', channelId)
-              .whereRef('d.user_id', '=', 'alert_recipients.user_id'),
-          ),
-        ),
-      )
-      .execute();
 }

@@ -51,8 +51,4 @@ export async function rebuildDistinctCounts(trx: Kysely<Database>): Promise<void
   await sql`update alert_deliveries set prev_alert_at = l.prev_alert, prev_report_at = l.prev_report, opened = l.opened
     from delivery_links l where l.id = alert_deliveries.id`.execute(trx);
   await sql`drop table delivery_links`.execute(trx);
-  await trx.deleteFrom('alert_recipients').execute();
-  await sql`insert into alert_recipients (channel_id, user_id) select distinct channel_id, user_id from alert_deliveries`.execute(
-    trx,
-  );
 }

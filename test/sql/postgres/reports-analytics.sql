@@ -467,22 +467,19 @@ where
 
 -- getAwarenessCounts
 select
-  "r"."user_id",
-  count(*) as "alerts",
-  sum("d"."opened") as "opened"
+  "user_id",
+  count(*) as "n",
+  sum("opened") as "opened"
 from
-  "alert_recipients" as "r"
-  cross join "alert_deliveries" as "d"
+  "alert_deliveries"
 where
-  "r"."channel_id" = $1
-  and "d"."channel_id" = "r"."channel_id"
-  and "d"."user_id" = "r"."user_id"
-  and "d"."sent_at" >= $2
-  and "d"."sent_at" < $3
+  "channel_id" = $1
+  and (
+    "sent_at" >= $2
+    and "sent_at" < $3
+  )
 group by
-  "r"."user_id"
-order by
-  "r"."user_id";
+  "user_id";
 
 select
   "user_id",

@@ -564,14 +564,47 @@ where
     where
       "o"."alert_id" = $6
       and "o"."user_id" = "alert_deliveries"."user_id"
-  );
+  )
+returning
+  "user_id",
+  "sent_at";
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    ($1, $2, $3, $4),
+    ($5, $6, $7, $8),
+    ($9, $10, $11, $12),
+    ($13, $14, $15, $16),
+    ($17, $18, $19, $20),
+    ($21, $22, $23, $24)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket"
+for update;
 
 insert into
-  "alert_recipients" ("channel_id", "user_id")
+  report_count_maps (channel_id, kind, level, bucket, counts)
 values
-  ($1, $2),
-  ($3, $4)
-on conflict do nothing;
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15),
+  ($16, $17, $18, $19, $20),
+  ($21, $22, $23, $24, $25),
+  ($26, $27, $28, $29, $30)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
 
 -- insertOpen
 insert into
@@ -595,7 +628,41 @@ set
 where
   "alert_id" = $2
   and "user_id" = $3
-  and "opened" = $4;
+  and "opened" = $4
+returning
+  "channel_id",
+  "sent_at";
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    ($1, $2, $3, $4),
+    ($5, $6, $7, $8),
+    ($9, $10, $11, $12)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket"
+for update;
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  ($1, $2, $3, $4, $5),
+  ($6, $7, $8, $9, $10),
+  ($11, $12, $13, $14, $15)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
 
 -- stateNames
 select
@@ -962,16 +1029,6 @@ where
 
 drop table delivery_links;
 
-delete from "alert_recipients";
-
-insert into
-  alert_recipients (channel_id, user_id)
-select distinct
-  channel_id,
-  user_id
-from
-  alert_deliveries;
-
 delete from "report_counts";
 
 insert into
@@ -1253,10 +1310,12 @@ group by
 
 delete from "report_count_maps";
 
-select distinct
-  "channel_id"
+select
+  "id"
 from
-  "report_counts";
+  "channels"
+order by
+  "id";
 
 select
   "bucket",
@@ -1278,6 +1337,19 @@ where
   and "level" = $2;
 
 select
+  "user_id",
+  sent_at / 86400000 as "day",
+  count(*) as "n",
+  sum("opened") as "opened"
+from
+  "alert_deliveries"
+where
+  "channel_id" = $1
+group by
+  "user_id",
+  sent_at / 86400000;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -1292,7 +1364,13 @@ where
     ($9, $10, $11, $12),
     ($13, $14, $15, $16),
     ($17, $18, $19, $20),
-    ($21, $22, $23, $24)
+    ($21, $22, $23, $24),
+    ($25, $26, $27, $28),
+    ($29, $30, $31, $32),
+    ($33, $34, $35, $36),
+    ($37, $38, $39, $40),
+    ($41, $42, $43, $44),
+    ($45, $46, $47, $48)
   )
 order by
   "channel_id",
@@ -1309,7 +1387,13 @@ values
   ($11, $12, $13, $14, $15),
   ($16, $17, $18, $19, $20),
   ($21, $22, $23, $24, $25),
-  ($26, $27, $28, $29, $30)
+  ($26, $27, $28, $29, $30),
+  ($31, $32, $33, $34, $35),
+  ($36, $37, $38, $39, $40),
+  ($41, $42, $43, $44, $45),
+  ($46, $47, $48, $49, $50),
+  ($51, $52, $53, $54, $55),
+  ($56, $57, $58, $59, $60)
 on conflict (channel_id, kind, level, bucket) do update
 set
   counts = excluded.counts;

@@ -484,22 +484,19 @@ where
 
 -- getAwarenessCounts
 select
-  "r"."user_id",
-  count(*) as "alerts",
-  sum("d"."opened") as "opened"
+  "user_id",
+  count(*) as "n",
+  sum("opened") as "opened"
 from
-  "alert_recipients" as "r"
-  cross join "alert_deliveries" as "d"
+  "alert_deliveries"
 where
-  "r"."channel_id" = ?
-  and "d"."channel_id" = "r"."channel_id"
-  and "d"."user_id" = "r"."user_id"
-  and "d"."sent_at" >= ?
-  and "d"."sent_at" < ?
+  "channel_id" = ?
+  and (
+    "sent_at" >= ?
+    and "sent_at" < ?
+  )
 group by
-  "r"."user_id"
-order by
-  "r"."user_id";
+  "user_id";
 
 select
   "user_id",

@@ -562,14 +562,46 @@ where
     where
       "o"."alert_id" = ?
       and "o"."user_id" = "alert_deliveries"."user_id"
-  );
+  )
+returning
+  "user_id",
+  "sent_at";
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in (
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?)
+  )
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket";
 
 insert into
-  "alert_recipients" ("channel_id", "user_id")
+  report_count_maps (channel_id, kind, level, bucket, counts)
 values
-  (?, ?),
-  (?, ?)
-on conflict do nothing;
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
 
 -- insertOpen
 insert into
@@ -593,7 +625,36 @@ set
 where
   "alert_id" = ?
   and "user_id" = ?
-  and "opened" = ?;
+  and "opened" = ?
+returning
+  "channel_id",
+  "sent_at";
+
+select
+  "channel_id",
+  "kind",
+  "level",
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  (channel_id, kind, level, bucket) in ((?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?))
+order by
+  "channel_id",
+  "kind",
+  "level",
+  "bucket";
+
+insert into
+  report_count_maps (channel_id, kind, level, bucket, counts)
+values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?)
+on conflict (channel_id, kind, level, bucket) do update
+set
+  counts = excluded.counts;
 
 -- stateNames
 select
@@ -960,16 +1021,6 @@ where
 
 drop table delivery_links;
 
-delete from "alert_recipients";
-
-insert into
-  alert_recipients (channel_id, user_id)
-select distinct
-  channel_id,
-  user_id
-from
-  alert_deliveries;
-
 delete from "report_counts";
 
 insert into
@@ -1251,10 +1302,12 @@ group by
 
 delete from "report_count_maps";
 
-select distinct
-  "channel_id"
+select
+  "id"
 from
-  "report_counts";
+  "channels"
+order by
+  "id";
 
 select
   "bucket",
@@ -1276,6 +1329,19 @@ where
   and "level" = ?;
 
 select
+  "user_id",
+  sent_at / 86400000 as "day",
+  count(*) as "n",
+  sum("opened") as "opened"
+from
+  "alert_deliveries"
+where
+  "channel_id" = ?
+group by
+  "user_id",
+  sent_at / 86400000;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -1285,6 +1351,12 @@ from
   "report_count_maps"
 where
   (channel_id, kind, level, bucket) in (
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
+    (?, ?, ?, ?),
     (?, ?, ?, ?),
     (?, ?, ?, ?),
     (?, ?, ?, ?),
@@ -1301,6 +1373,12 @@ order by
 insert into
   report_count_maps (channel_id, kind, level, bucket, counts)
 values
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?),
   (?, ?, ?, ?, ?),
