@@ -53,6 +53,14 @@ for (const engine of ENGINES) {
       assert.ok(header.includes('metadata.subtitles.en.url'));
       const files = await both('/api/v4/analytics-files?room_id=room-1');
       assertCsvTwin(files.text, files.json.items, 'analytics files');
+      // An empty list is its header alone (it was an empty line).
+      const noRecordings = await both('/api/v4/recordings?room_id=room-9');
+      assert.equal(
+        noRecordings.text,
+        'record_id,room_id,room_sid,file_path,file_size,creation_time,room_creation_time\r\n',
+      );
+      const noFiles = await both('/api/v4/analytics-files?room_id=room-9');
+      assert.equal(noFiles.text, 'room_id,file_id,file_name,file_size,creation_time,room_creation_time\r\n');
 
       const fields = encodeURIComponent(JSON.stringify({ createdAt: 1, totalRecordings: 1, os: 1 }));
       const stats = await both(

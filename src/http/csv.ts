@@ -1,4 +1,4 @@
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import contentDisposition from 'content-disposition';
 import { stringify } from 'csv-stringify/sync';
 import type { Readable } from 'node:stream';
@@ -77,6 +77,12 @@ export function flattenRecord(value: Record<string, unknown>, prefix = '', into:
   }
   return into;
 }
+
+/** The fields of an object schema that are not objects themselves: a list's columns even when it is empty. */
+export const scalarFieldsOf = (schema: TObject): string[] =>
+  Object.entries(schema.properties)
+    .filter(([, field]) => (field as TSchema).type !== 'object')
+    .map(([name]) => name);
 
 /**
  * The CSV of documents whose fields vary (statistics snapshots, recordings with their subtitles):

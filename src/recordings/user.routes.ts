@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
 import { bearerSecurity, reportsErrorResponses } from '../http/schemas.js';
-import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
+import { recordsToCsv, scalarFieldsOf, sendCsv, wantsCsv } from '../http/csv.js';
+import { RecordingInfo } from './schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import { MAX_SUBTITLE_BYTES, putSubtitle, recordingRooms, subtitlePath } from './library.js';
 import * as recordings from './service.js';
@@ -21,6 +22,9 @@ import {
   SubtitleParams,
   SubtitleQuery,
 } from './user.schemas.js';
+
+/** A recording's fixed columns, first (its metadata's dotted columns follow, as its recordings have them). */
+const RECORDING_COLUMNS = scalarFieldsOf(RecordingInfo);
 
 /**
  * The recording library for people (the console, or any client with a user token or the console's
@@ -70,7 +74,7 @@ export const recordingUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const params = recordings.fetchParams({ room_ids: [room_id], from, limit, order_by });
       const { total, rows } = await recordings.fetchRecordings(app.db, await account(request, account_id), params);
       const items = rows.map(recordings.toRecordingInfo);
-      if (wantsCsv(request)) return sendCsv(reply, `recordings_${room_id}`, recordsToCsv(items));
+      if (wantsCsv(request)) return sendCsv(reply, `recordings_${room_id}`, recordsToCsv(items, RECORDING_COLUMNS));
       return { total, items };
     },
   );

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { actingAccountId, requirePermission, requireUser } from '../auth/hooks.js';
 import { AccountQuery, ActingAccountId, bearerSecurity, offsetPage, reportsErrorResponses } from '../http/schemas.js';
 import { fetchParams } from '../recordings/service.js';
-import { recordsToCsv, sendCsv, wantsCsv } from '../http/csv.js';
+import { recordsToCsv, scalarFieldsOf, sendCsv, wantsCsv } from '../http/csv.js';
 import { Format } from '../recordings/user.schemas.js';
 import { sendStoredFile } from '../storage/download.js';
 import { AnalyticsInfo } from './schemas.js';
@@ -76,7 +76,8 @@ export const analyticsUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { account_id, room_id, from, limit, order_by } = request.query;
       const params = fetchParams({ room_ids: [room_id], from, limit, order_by });
       const { total, rows } = await sessions.fetchAnalytics(app.db, await actingAccountId(request, account_id), params);
-      if (wantsCsv(request)) return sendCsv(reply, `analytics-files_${room_id}`, recordsToCsv(rows));
+      if (wantsCsv(request))
+        return sendCsv(reply, `analytics-files_${room_id}`, recordsToCsv(rows, scalarFieldsOf(AnalyticsInfo)));
       return { total, items: rows };
     },
   );
