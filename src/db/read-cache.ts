@@ -174,6 +174,3 @@ export function cachedRead<DB, T>(
   const cache = caches.get(db);
   return cache ? cache.read(db as unknown as VersionsDb, scopes, key, compute, weigh) : compute();
 }
-
-/** Weight of a value that is one string (a serialized answer). */
-export const stringBytes = (value: string): number => value.length * 2;

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { cachedRead, stringBytes } from '../db/read-cache.js';
+import { cachedRead } from '../db/read-cache.js';
 import { csvAttachment, CSV_TYPE } from './csv.js';
 
 /**
@@ -16,7 +16,15 @@ export async function sendCachedJsonText(
   type = 'application/json; charset=utf-8',
 ): Promise<FastifyReply> {
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
-  const body = await cachedRead(reply.server.db, scopes, `${route}|${type}|${key}`, computeText, stringBytes);
+  // Kept and sent as UTF-8 bytes, so a hit is written without encoding the text again (encoding a
+  // 400 KB answer, reports_images with 1,000 images, takes about 1 ms here).
+  const body = await cachedRead(
+    reply.server.db,
+    scopes,
+    `${route}|${type}|${key}`,
+    async () => Buffer.from(await computeText()),
+    (bytes) => bytes.length,
+  );
   return reply.type(type).send(body);
 }
 
