@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import * as countMapsMigration from '../../src/db/migrations/0024_report_count_maps.js';
 import * as deliveryMapsMigration from '../../src/db/migrations/0025_delivery_maps.js';
 import { connect, type Engine } from '../../src/db/connection.js';
+import type { Database } from '../../src/db/schema.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { addCountMap } from '../../src/reports/counts/count-maps.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
@@ -19,6 +20,24 @@ const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-migrations-')) };
 after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
 
 /** A connection to a new scratch database, closed and dropped after the test. */
+/** Users of account 1 with these ids, as the tables stood at any migration since 0001. */
+async function insertUsers(db: Kysely<Database>, ids: number[]) {
+  await db
+    .insertInto('users')
+    .values(
+      ids.map((id) => ({
+        id,
+        account_id: 1,
+        username: `u${id}`,
+        first_name: '',
+        last_name: '',
+        roles: '[]',
+        created_at: 0,
+      })),
+    )
+    .execute();
+}
+
 async function scratchConnection(t: TestContext, engine: Engine) {
   const scratch = await scratchDatabase(engine);
   const database = await connect(scratch.url);
@@ -284,20 +303,7 @@ for (const engine of ENGINES) {
       const db = database.db;
       const D = 86_400_000;
       await db.insertInto('accounts').values({ id: 1, name: 'A', created_at: 0 }).execute();
-      await db
-        .insertInto('users')
-        .values(
-          [1, 2].map((id) => ({
-            id,
-            account_id: 1,
-            username: `u${id}`,
-            first_name: '',
-            last_name: '',
-            roles: '[]',
-            created_at: 0,
-          })),
-        )
-        .execute();
+      await insertUsers(db, [1, 2]);
       await db.insertInto('channels').values({ id: 1, account_id: 1, name: 'C', created_at: 0 }).execute();
       await db
         .insertInto('reports')
@@ -373,20 +379,7 @@ for (const engine of ENGINES) {
       await migrateToLatest(db, FILES);
       await db.insertInto('accounts').values({ id: 1, name: 'A', created_at: 0 }).execute();
       await db.insertInto('channels').values({ id: 1, account_id: 1, name: 'C', created_at: 0 }).execute();
-      await db
-        .insertInto('users')
-        .values(
-          [1, 2].map((id) => ({
-            id,
-            account_id: 1,
-            username: `u${id}`,
-            first_name: '',
-            last_name: '',
-            roles: '[]',
-            created_at: 0,
-          })),
-        )
-        .execute();
+      await insertUsers(db, [1, 2]);
       const monday = Date.UTC(2026, 0, 5); // a Monday
       const times = [
         [1, monday + 10.5 * 3_600_000],

@@ -10,7 +10,8 @@ import { notNull } from '../dialect.js';
  */
 const LEVELS: Record<number, number> = { 2: 96, 4: 8 * 96, 3: 32 * 96 }; // level → quarter hours, as of now
 
-function encode(counts: Map<number, number>): Buffer {
+/** A map as stored: (key, count) pairs of little-endian int32, by key. Shared with 0025. */
+export function encode(counts: Map<number, number>): Buffer {
   const keys = [...counts.keys()].filter((k) => counts.get(k) !== 0).sort((a, b) => a - b);
   const buffer = Buffer.alloc(keys.length * 8);
   keys.forEach((key, i) => {
@@ -34,13 +35,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
 
   const channels = await sql<{ id: number }>`select id from channels order by id`.execute(db);
   for (const { id } of channels.rows) {
-    const maps = new Map<string, Map<number, number>>();
-    const add = (kind: number, level: number, bucket: number, key: number, n: number) => {
-      const id = `${kind}:${level}:${bucket}`;
-      let map = maps.get(id);
-      if (!map) maps.set(id, (map = new Map()));
-      map.set(key, (map.get(key) ?? 0) + n);
-    };
+    const { add, insert } = channelMaps(db, id);
     const hours = await sql<{ bucket: number; total: number }>`
       select bucket, total from report_counts where channel_id = ${id} and level = 1`.execute(db);
     for (const row of hours.rows) {
@@ -53,12 +48,28 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
       db,
     );
     for (const row of users.rows) add(1, Number(row.level), Number(row.bucket), Number(row.user_id), Number(row.total));
-    const rows = [...maps].map(([key, counts]) => [id, ...key.split(':').map(Number), encode(counts)]);
-    for (let start = 0; start < rows.length; start += 200) {
-      const chunk = rows.slice(start, start + 200).map((row) => sql`(${sql.join(row)})`);
-      await sql`insert into report_count_maps (channel_id, kind, level, bucket, counts) values ${sql.join(chunk)}`.execute(
-        db,
-      );
-    }
+    await insert();
   }
+}
+
+/** One channel's maps being built: counts added by kind, level, bucket and key, then inserted. Shared with 0025. */
+export function channelMaps(db: Kysely<unknown>, channelId: number) {
+  const maps = new Map<string, Map<number, number>>();
+  return {
+    add(kind: number, level: number, bucket: number, key: number, n: number) {
+      const id = `${kind}:${level}:${bucket}`;
+      let map = maps.get(id);
+      if (!map) maps.set(id, (map = new Map()));
+      map.set(key, (map.get(key) ?? 0) + n);
+    },
+    async insert() {
+      const rows = [...maps].map(([key, counts]) => [channelId, ...key.split(':').map(Number), encode(counts)]);
+      for (let start = 0; start < rows.length; start += 200) {
+        const chunk = rows.slice(start, start + 200).map((row) => sql`(${sql.join(row)})`);
+        await sql`insert into report_count_maps (channel_id, kind, level, bucket, counts) values ${sql.join(chunk)}`.execute(
+          db,
+        );
+      }
+    },
+  };
 }
