@@ -399,7 +399,10 @@ for (const engine of ENGINES) {
           await db
             .selectFrom('report_count_maps')
             .selectAll()
-            .orderBy(['channel_id', 'kind', 'level', 'bucket'])
+            .orderBy('channel_id')
+            .orderBy('kind')
+            .orderBy('level')
+            .orderBy('bucket')
             .execute()
         ).map((m) => {
           const counts = new Map<number, number>();
