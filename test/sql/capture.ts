@@ -20,7 +20,11 @@ import type { Database } from '../../src/db/schema.js';
  */
 export function capturingDatabase(engine: Engine): { db: Kysely<Database>; take(): string[] } {
   let statements: string[] = [];
-  const row = new Proxy({}, { get: (_target, key) => (key === 'then' ? undefined : 1) });
+  // A packed count map (a blob) reads as one pair of zeros.
+  const row = new Proxy(
+    {},
+    { get: (_target, key) => (key === 'then' ? undefined : key === 'counts' ? new Uint8Array(8) : 1) },
+  );
   const connection: DatabaseConnection = {
     async executeQuery<R>(query: { sql: string }): Promise<QueryResult<R>> {
       statements.push(query.sql);

@@ -219,7 +219,6 @@ where
   and "level" = $16
   and "bucket" >= $17
   and "bucket" < $18;
--- (stopped: The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received undefined)
 
 -- getReportsBetween (two edges)
 select

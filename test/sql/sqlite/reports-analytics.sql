@@ -236,7 +236,6 @@ where
   and "level" = ?
   and "bucket" >= ?
   and "bucket" < ?;
--- (stopped: The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received undefined)
 
 -- getReportsBetween (two edges)
 select
