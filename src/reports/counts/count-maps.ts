@@ -7,8 +7,9 @@ import { decompose, rangeColumns, unionOf, type LevelRange } from './ranges.js';
 
 /**
  * Count maps: per channel and wide bucket (a UTC day, 8 or 32 days), one row holding every key's
- * count in that bucket, packed. A year of a channel's reports per hour of the week, or per user, is
- * then some thirty rows instead of 8,760 hour rows or 500 users × 20 bucket rows. They are kept
+ * count in that bucket, packed. A year of a channel's reports per hour of the week, or per user, or
+ * of its alert deliveries per recipient, is then some thirty rows instead of 8,760 hour rows or
+ * 500 users × 20 bucket rows. They are kept
  * from the same changes as the count tables (CountDeltas.flush), and a map with no count left is
  * deleted, so the table holds exactly what a recount would.
  */
@@ -55,10 +56,6 @@ export class CountMapDeltas {
     string,
     { channelId: number; kind: MapKind; level: number; bucket: number; counts: Map<number, number> }
   >();
-
-  get size(): number {
-    return this.maps.size;
-  }
 
   /** Adds `delta` to `key`'s count in the maps of every level holding the UTC day `day`. */
   add(channelId: number, kind: MapKind, day: number, key: number, delta: number): void {
