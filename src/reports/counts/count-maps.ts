@@ -271,13 +271,20 @@ export async function rebuildCountMaps(db: Kysely<Database>): Promise<void> {
 
 const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
 
-/** Splits [from, to) (quarter hours) into its whole UTC days, as map level ranges, and the rest. */
-export function splitAtDays(from: number, to: number): { days: LevelRange[]; rest: [number, number][] } {
-  const dayFrom = Math.ceil(from / QUARTERS_PER_DAY) * QUARTERS_PER_DAY;
-  const dayTo = Math.floor(to / QUARTERS_PER_DAY) * QUARTERS_PER_DAY;
+/**
+ * Splits [from, to) into its whole UTC days, as map level ranges, and the rest. `from`, `to` and
+ * the rest are in units of which a day holds `perDay`: quarter hours by default, or milliseconds.
+ */
+export function splitAtDays(
+  from: number,
+  to: number,
+  perDay = QUARTERS_PER_DAY,
+): { days: LevelRange[]; rest: [number, number][] } {
+  const dayFrom = Math.ceil(from / perDay);
+  const dayTo = Math.floor(to / perDay);
   if (dayFrom >= dayTo) return { days: [], rest: from < to ? [[from, to]] : [] };
   const rest: [number, number][] = [];
-  if (from < dayFrom) rest.push([from, dayFrom]);
-  if (dayTo < to) rest.push([dayTo, to]);
-  return { days: decompose(dayFrom, dayTo, MAP_LEVELS), rest };
+  if (from < dayFrom * perDay) rest.push([from, dayFrom * perDay]);
+  if (dayTo * perDay < to) rest.push([dayTo * perDay, to]);
+  return { days: decompose(dayFrom * QUARTERS_PER_DAY, dayTo * QUARTERS_PER_DAY, MAP_LEVELS), rest };
 }

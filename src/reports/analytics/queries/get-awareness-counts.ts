@@ -1,11 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import { MAP_KIND, MAP_LEVELS, sumCountMaps } from '../../counts/count-maps.js';
-import { LEVEL, LEVEL_SIZES } from '../../counts/levels.js';
-import { decompose } from '../../counts/ranges.js';
+import { MAP_KIND, splitAtDays, sumCountMaps } from '../../counts/count-maps.js';
 
 const DAY = 86_400_000;
-const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
 
 /** Deliveries and opened deliveries per recipient in some time ranges (one index range each). */
 async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges: readonly [number, number][]) {
@@ -30,17 +27,8 @@ async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges
  *   report's, so every repeated alert is in that range too.
  */
 export async function getAwarenessCounts(db: Kysely<Database>, channelId: number, from: number, to: number) {
-  const dayFrom = Math.ceil(from / DAY);
-  const dayTo = Math.floor(to / DAY);
-  const whole = dayFrom < dayTo ? decompose(dayFrom * QUARTERS_PER_DAY, dayTo * QUARTERS_PER_DAY, MAP_LEVELS) : [];
-  const edges: [number, number][] =
-    whole.length === 0
-      ? [[from, to]]
-      : ([
-          [from, dayFrom * DAY],
-          [dayTo * DAY, to],
-        ].filter(([a, b]) => a! < b!) as [number, number][]);
-  const arms = whole.map((range) => ({ ...range, group: 0 }));
+  const { days, rest: edges } = splitAtDays(from, to, DAY);
+  const arms = days.map((range) => ({ ...range, group: 0 }));
   const [delivered, opened, raw, repeats] = await Promise.all([
     sumCountMaps(db, channelId, MAP_KIND.deliveries, arms),
     sumCountMaps(db, channelId, MAP_KIND.openedDeliveries, arms),
