@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { createUser } from '../../src/auth/service.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { Rand } from '../../src/shared/random.js';
+import type { Engine } from '../../src/db/connection.js';
 import { ENGINES } from '../helpers/engines.js';
 import { bearer, call, loginAs, startTestServer } from '../helpers/server.js';
 import { distinctStructures } from './distinct-structures.js';
@@ -50,24 +51,30 @@ function expectedAwareness(deliveries: readonly Delivery[], opened: Set<string>,
     }));
 }
 
+/** A server, a signed-in manager of account 1 who posts (asserting success), and `n` reporters. */
+async function accountWithReporters(t: TestContext, engine: Engine, n: number) {
+  const server = await startTestServer(t, engine);
+  const db = server.database.db;
+  await createUser(db, { accountId: 1, username: 'manager1', password: 'manager1-password', roles: ['manager'] });
+  const headers = bearer(await loginAs(server.url, 'manager1', 'manager1-password'));
+  const post = async (path: string, body: unknown) => {
+    const answer = await call(server.url, 'POST', path, { headers, body });
+    assert.ok(answer.status < 300, `${path}: ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+  const users: number[] = [];
+  for (let i = 0; i < n; i++)
+    users.push((await createUser(db, { accountId: 1, username: `u${i}`, roles: ['reporter'] })).id);
+  return { server, db, headers, post, users };
+}
+
 for (const engine of ENGINES) {
   describe(`reports_read and user_awareness: exact distinct counts [${engine}]`, () => {
     test('reads, deliveries and opens written in any order, with ties: every window equals brute force, and the kept links and cells equal a rebuild', async (t) => {
-      const server = await startTestServer(t, engine);
-      const db = server.database.db;
+      const { server, db, headers, post, users } = await accountWithReporters(t, engine, 6);
       const random = new Rand(20261201);
       /** An integer in [lo, hi]. */
       const between = (lo: number, hi: number) => lo + random.int(hi - lo + 1);
-      await createUser(db, { accountId: 1, username: 'manager1', password: 'manager1-password', roles: ['manager'] });
-      const headers = bearer(await loginAs(server.url, 'manager1', 'manager1-password'));
-      const post = async (path: string, body: unknown) => {
-        const answer = await call(server.url, 'POST', path, { headers, body });
-        assert.ok(answer.status < 300, `${path}: ${JSON.stringify(answer.body)}`);
-        return answer.body;
-      };
-      const users: number[] = [];
-      for (let i = 0; i < 6; i++)
-        users.push((await createUser(db, { accountId: 1, username: `u${i}`, roles: ['reporter'] })).id);
       const channels = [
         (await post('/api/v4/channels', { name: 'A' })).id,
         (await post('/api/v4/channels', { name: 'B' })).id,
@@ -194,19 +201,8 @@ for (const engine of ENGINES) {
     });
 
     test('concurrent writers of one channel (reports, reads, alerts, deliveries, opens at once) leave the links, cells and count maps a rebuild makes', async (t) => {
-      const server = await startTestServer(t, engine);
-      const db = server.database.db;
+      const { db, post, users } = await accountWithReporters(t, engine, 4);
       const random = new Rand(7);
-      await createUser(db, { accountId: 1, username: 'manager1', password: 'manager1-password', roles: ['manager'] });
-      const headers = bearer(await loginAs(server.url, 'manager1', 'manager1-password'));
-      const post = async (path: string, body: unknown) => {
-        const answer = await call(server.url, 'POST', path, { headers, body });
-        assert.ok(answer.status < 300, `${path}: ${JSON.stringify(answer.body)}`);
-        return answer.body;
-      };
-      const users: number[] = [];
-      for (let i = 0; i < 4; i++)
-        users.push((await createUser(db, { accountId: 1, username: `c${i}`, roles: ['reporter'] })).id);
       const channel = (await post('/api/v4/channels', { name: 'Busy' })).id;
       const reports: number[] = [];
       for (let i = 0; i < 6; i++) reports.push((await post('/api/v4/reports', { channel_id: channel })).id);
