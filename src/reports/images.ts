@@ -163,8 +163,8 @@ export class ImageUrls {
 
   /**
    * The signature as it goes in a URL. An expiry lasts an hour and dashboards list the same images
-   * again and again within it, so this hour's signatures are kept (an HMAC is most of the cost of
-   * listing 1,000 images); a new hour or a new key starts over, and a full memo is emptied.
+   * again and again within it, so this hour's signatures are kept (an HMAC takes ~7 µs: 7 ms for
+   * 1,000 images); a new hour or a new key starts over, and a full memo is emptied.
    */
   private urlSignature(id: number, expires: number): string {
     if (memo.expires !== expires || memo.key !== this.key) {

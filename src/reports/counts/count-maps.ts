@@ -75,6 +75,11 @@ export class CountMapDeltas {
     if (opened) this.add(channelId, MAP_KIND.openedDeliveries, day, userId, delta);
   }
 
+  /** A delivery to `userId` at `sentAt` (ms) that the user has opened now. */
+  addOpened(channelId: number, userId: number, sentAt: number): void {
+    this.add(channelId, MAP_KIND.openedDeliveries, Math.floor(sentAt / DAY), userId, 1);
+  }
+
   /** A quarter hour's change of a channel's report count. */
   addQuarterHour(channelId: number, quarterHour: number, delta: number): void {
     const hour = Math.floor(quarterHour / 4);

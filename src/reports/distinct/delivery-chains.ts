@@ -1,8 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { CountMapDeltas, MAP_KIND } from '../counts/count-maps.js';
-
-const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+import { CountMapDeltas } from '../counts/count-maps.js';
 
 /**
  * What user_awareness counts without DISTINCT: every delivery knows the time of the previous
@@ -61,7 +59,7 @@ export async function linkDeliveries(
       )
       .returning(['user_id', 'sent_at'])
       .execute();
-    for (const d of opened) maps.add(alert.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), d.user_id, 1);
+    for (const d of opened) maps.addOpened(alert.channel_id, d.user_id, d.sent_at);
   }
   await maps.flush(db);
 }
@@ -77,6 +75,6 @@ export async function markOpened(db: Kysely<Database>, alertId: number, userId: 
     .returning(['channel_id', 'sent_at'])
     .execute();
   const maps = new CountMapDeltas();
-  for (const d of opened) maps.add(d.channel_id, MAP_KIND.openedDeliveries, dayOf(d.sent_at), userId, 1);
+  for (const d of opened) maps.addOpened(d.channel_id, userId, d.sent_at);
   await maps.flush(db);
 }
