@@ -45,12 +45,25 @@ export function sendCachedCsv(
   );
 }
 
-/** sendCachedJsonText for an answer the route's response schema serializes. */
+/**
+ * An answer already serialized as JSON text (for instance from entries kept between requests),
+ * sent as it is instead of through the response schema's serializer.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** sendCachedJsonText for an answer the route's response schema serializes (or a JsonText). */
 export function sendCachedJson(
   reply: FastifyReply,
   scopes: readonly string[],
   key: string,
   compute: () => Promise<unknown>,
 ): Promise<FastifyReply> {
-  return sendCachedJsonText(reply, scopes, key, async () => reply.serialize(await compute()) as string);
+  return sendCachedJsonText(reply, scopes, key, async () => jsonTextOf(reply, await compute()));
+}
+
+/** The JSON text of an answer: a JsonText's own, else what the route's response schema makes of it. */
+export function jsonTextOf(reply: FastifyReply, answer: unknown): string {
+  return answer instanceof JsonText ? answer.text : (reply.serialize(answer) as string);
 }

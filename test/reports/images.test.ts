@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -174,6 +175,19 @@ for (const engine of ENGINES) {
         'URLs repeat within the hour, so browsers cache them',
       );
       assert.equal((await fetch(listed.body[0].styles.thumb)).status, 200);
+      // Entries are kept between listings, per base: a request under another host gets its own URLs.
+      const underHost = (host: string) =>
+        new Promise<any[]>((resolve, reject) => {
+          const url = new URL(`/api/v4/analytics/reports_images?${window}`, server.url);
+          get(url, { headers: { ...bearer(people.analyst.session), host } }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+          }).on('error', reject);
+        });
+      const elsewhere = await underHost('photos.example.org');
+      assert.equal(elsewhere[1].styles.thumb, photo.body.styles.thumb.replace(server.url, 'http://photos.example.org'));
+      assert.deepEqual(await underHost(new URL(server.url).host), listed.body);
       assert.deepEqual(
         (await imagesOf(server, people.analyst.session, `${window}&from=1&limit=5`)).body.map(
           (i: any) => i.report_image_id,

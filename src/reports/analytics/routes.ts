@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
 import { cacheScope } from '../../db/cache-scopes.js';
-import { sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
+import { jsonTextOf, JsonText, sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
 import { columnsOf, toCsv, wantsCsv, windowFileName } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
 import { StringEnum } from '../../shared/schema.js';
@@ -17,6 +17,14 @@ import * as analytics from './service.js';
 const tags = ['reports v4: analytics'];
 const query = windowQuery;
 const Count = { account_id: Type.Integer(), report_count: Type.Integer() };
+const ImageListingEntry = Type.Object({
+  report_image_id: Type.Integer(),
+  account_id: Type.Integer(),
+  report_id: Type.Integer(),
+  created_at: IsoTimestamp,
+  styles: Styles,
+});
+type ImageListingEntry = Static<typeof ImageListingEntry>;
 const errors = { ...reportsErrorResponses, 422: reportsErrorResponses[400] };
 
 /** `GET /api/v4/analytics/*`: analysts, managers and admins (`view-analytics`), own account's channels. */
@@ -60,7 +68,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const columns = columnsOf((request.routeOptions.schema!.response as Record<number, TSchema>)[200]!);
     const requested = (extra as { fields?: string[] }).fields ?? [];
     return sendCachedCsv(reply, name, scopes, key, async () =>
-      toCsv(JSON.parse(reply.serialize(await compute(window)) as string), columns, requested),
+      toCsv(JSON.parse(jsonTextOf(reply, await compute(window))), columns, requested),
     );
   };
   const schema = <Q extends TSchema, R extends TSchema>(summary: string, querystring: Q, reply: R) => ({
@@ -81,15 +89,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           from: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Offset into the answer' }),
           limit: Type.Integer({ minimum: 1, maximum: analytics.MAX_IMAGES, default: 1000 }),
         }),
-        Type.Array(
-          Type.Object({
-            report_image_id: Type.Integer(),
-            account_id: Type.Integer(),
-            report_id: Type.Integer(),
-            created_at: IsoTimestamp,
-            styles: Styles,
-          }),
-        ),
+        Type.Array(ImageListingEntry),
       ),
     },
     async (request, reply) => {
@@ -98,15 +98,23 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const base = publicBase(request);
       // URLs expire on a whole hour, so the answer is the same all hour: the expiry is part of the key.
       const expires = urls.expiresAt();
+      const serializeEntry = reply.compileSerializationSchema(ImageListingEntry) as (
+        entry: ImageListingEntry,
+      ) => string;
       return answer(request, reply, { from, limit, base, expires }, async (window) => {
         const images = await analytics.reportsImages(app.db, window, from, limit);
-        return images.map((image) => ({
-          report_image_id: image.id,
-          account_id: image.account_id,
-          report_id: image.report_id,
-          created_at: toIso(image.created_at),
-          styles: urls.styles(base, image.id, expires),
-        }));
+        const entries = images.map((image) =>
+          urls.listingEntry(base, image.id, expires, () =>
+            serializeEntry({
+              report_image_id: image.id,
+              account_id: image.account_id,
+              report_id: image.report_id,
+              created_at: toIso(image.created_at),
+              styles: urls.styles(base, image.id, expires),
+            }),
+          ),
+        );
+        return new JsonText(`[${entries.join(',')}]`);
       });
     },
   );
