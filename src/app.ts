@@ -26,7 +26,7 @@ import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
 import { cacheScope } from './db/cache-scopes.js';
-import { enableReadCache, withRequestVersions } from './db/read-cache.js';
+import { enableReadCache, usesRequestVersions, withRequestVersions } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
 import { closeUnreadConnections, connectionOptions } from './http/connections.js';
 import { familyOfUrl, sendError, useFamilyErrors } from './http/families.js';
@@ -116,7 +116,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   app.addHook('onRequest', (request, _reply, done) => {
     const likely = request.routeOptions.config.likelyScopes;
-    if (!likely) return done();
+    if (!likely || !usesRequestVersions(database.db)) return done();
     withRequestVersions([cacheScope.users, cacheScope.apiKeys, ...likely(request)], done);
   });
   app.addHook('onSend', (request, reply, payload, done) => {

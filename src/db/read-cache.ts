@@ -42,6 +42,10 @@ class ReadCache {
 
   constructor(private readonly options: ReadCacheOptions) {}
 
+  get readsVersionsPerRequest(): boolean {
+    return this.options.changeCounter === undefined;
+  }
+
   /** The scopes' versions now, as one string (a scope never written is at 0). */
   private async versionsOf(db: VersionsDb, scopes: readonly string[]): Promise<string> {
     const list = scopes.join(',');
@@ -152,6 +156,15 @@ export function withRequestVersions(likely: readonly string[], run: () => void):
 }
 
 const caches = new WeakMap<object, ReadCache>();
+
+/**
+ * Whether requests on this database read their cache versions once (withRequestVersions): only
+ * with a cache and no change counter (PostgreSQL). Elsewhere the store would only cost: once an
+ * AsyncLocalStorage runs, every promise of the process carries its context.
+ */
+export function usesRequestVersions<DB>(db: Kysely<DB>): boolean {
+  return caches.get(db)?.readsVersionsPerRequest ?? false;
+}
 
 /** Turns the cache on for a database instance (a no-op for maxBytes 0). */
 export function enableReadCache<DB>(db: Kysely<DB>, options: ReadCacheOptions): void {
