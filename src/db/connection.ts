@@ -21,6 +21,7 @@ import {
   type TableMetadata,
 } from 'kysely';
 import pg from 'pg';
+import { useNamedStatements } from './named-statements.js';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -236,6 +237,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  pool.on('connect', useNamedStatements);
   const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return { db, engine, close: onceAsync(() => db.destroy()) };
 }

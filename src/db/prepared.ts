@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type DialectAdapter, type Kysely } from 'kysely';
+import { nameStatement } from './named-statements.js';
 import type { Database } from './schema.js';
 
 /**
@@ -87,7 +88,10 @@ export function preparedQuery<S extends QueryShape, V extends QueryValues, R>(
     let template = byShape.get(key);
     if (!template) {
       template = toTemplate(build(db, shape, placeholders(values)).compile());
-      if (byShape.size < MAX_SHAPES) byShape.set(key, template);
+      if (byShape.size < MAX_SHAPES) {
+        byShape.set(key, template);
+        nameStatement(template.sql);
+      }
     }
     const result = await db.executeQuery<R>(CompiledQuery.raw(template.sql, bind(template, values)));
     return result.rows;
