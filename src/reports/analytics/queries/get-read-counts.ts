@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 import { DAY_MS, READ_KINDS, type ReadKind } from '../../distinct/read-chains.js';
 import type { ReadField } from '../schemas.js';
@@ -20,6 +21,53 @@ const KIND_OF: Record<ReadField, ReadKind> = {
  * - The partial days at the edges (or all of a window without a whole day): raw reads, by the
  *   channel's time index, with their own previous times.
  */
+/** Sums of the day cells of [firstDay, endDay) per kind, and of those whose previous day is before it. */
+const cellsQuery = preparedQuery(
+  (db, _s: { kinds: number }, v: { channelId: number; kinds: number[]; firstDay: number; endDay: number }) =>
+    db
+      .selectFrom('report_read_days')
+      .select((eb) => [
+        'kind',
+        eb.fn.sum<number>('n').as('total'),
+        eb.fn.sum<number>(eb.case().when('prev_day', '<', v.firstDay).then(eb.ref('n')).else(0).end()).as('first'),
+      ])
+      .where('channel_id', '=', v.channelId)
+      .where('kind', 'in', v.kinds)
+      .where('day', '>=', v.firstDay)
+      .where('day', '<', v.endDay)
+      .groupBy('kind'),
+);
+
+/** Raw reads of [rangeFrom, rangeTo): all, first of their key in the window, and carried into the whole days. */
+const edgeQuery = preparedQuery(
+  (
+    db,
+    s: { kinds: string },
+    v: { channelId: number; from: number; wholeFrom: number; wholeTo: number; rangeFrom: number; rangeTo: number },
+  ) =>
+    db
+      .selectFrom('report_reads')
+      .select((eb) => {
+        const count = (condition: ReturnType<typeof eb.and>) => eb.fn.countAll<number>().filterWhere(condition);
+        return [
+          eb.fn.countAll<number>().as('total'),
+          ...s.kinds
+            .split(',')
+            .map((name) => Object.values(READ_KINDS).find((k) => String(k.kind) === name)!)
+            .flatMap((k) => [
+              count(eb.or([eb(k.prev, 'is', null), eb(k.prev, '<', v.from)])).as(`first_${k.kind}`),
+              // Reads of the partial first day whose next read is in the whole days (counted there).
+              count(
+                eb.and([eb('read_at', '<', v.wholeFrom), eb(k.next, '>=', v.wholeFrom), eb(k.next, '<', v.wholeTo)]),
+              ).as(`carried_${k.kind}`),
+            ]),
+        ];
+      })
+      .where('channel_id', '=', v.channelId)
+      .where('read_at', '>=', v.rangeFrom)
+      .where('read_at', '<', v.rangeTo),
+);
+
 export async function getReadCounts(
   db: Kysely<Database>,
   channelId: number,
@@ -31,29 +79,10 @@ export async function getReadCounts(
   const firstDay = Math.min(Math.ceil(from / DAY_MS), endDay);
   const [wholeFrom, wholeTo] = [firstDay * DAY_MS, endDay * DAY_MS];
   const kinds = [...new Set(fields.map((f) => KIND_OF[f]))];
+  const kindNumbers = kinds.map((k) => k.kind);
 
-  const cells =
-    firstDay < endDay
-      ? await db
-          .selectFrom('report_read_days')
-          .select((eb) => [
-            'kind',
-            eb.fn.sum<number>('n').as('total'),
-            eb.fn.sum<number>(eb.case().when('prev_day', '<', firstDay).then(eb.ref('n')).else(0).end()).as('first'),
-          ])
-          .where('channel_id', '=', channelId)
-          .where(
-            'kind',
-            'in',
-            kinds.map((k) => k.kind),
-          )
-          .where('day', '>=', firstDay)
-          .where('day', '<', endDay)
-          .groupBy('kind')
-          .execute()
-      : [];
-
-  // One query per edge: an OR of two ranges led SQLite to scan the channel's reads by user.
+  // One query per edge (an OR of two ranges led SQLite to scan the channel's reads by user), all
+  // three at once: on PostgreSQL each is a round trip.
   const ranges: [number, number][] =
     firstDay < endDay
       ? [
@@ -61,30 +90,19 @@ export async function getReadCounts(
           [wholeTo, to],
         ]
       : [[from, to]];
+  const [cells, ...edges] = await Promise.all([
+    firstDay < endDay
+      ? cellsQuery(db, { kinds: kindNumbers.length }, { channelId, kinds: kindNumbers, firstDay, endDay })
+      : [],
+    ...ranges
+      .filter(([rangeFrom, rangeTo]) => rangeFrom < rangeTo)
+      .map(([rangeFrom, rangeTo]) =>
+        edgeQuery(db, { kinds: kindNumbers.join(',') }, { channelId, from, wholeFrom, wholeTo, rangeFrom, rangeTo }),
+      ),
+  ]);
   const edge: Record<string, number> = {};
-  for (const [rangeFrom, rangeTo] of ranges) {
-    if (rangeFrom >= rangeTo) continue;
-    const row = await db
-      .selectFrom('report_reads')
-      .select((eb) => {
-        const count = (condition: ReturnType<typeof eb.and>) => eb.fn.countAll<number>().filterWhere(condition);
-        return [
-          eb.fn.countAll<number>().as('total'),
-          ...kinds.flatMap((k) => [
-            count(eb.or([eb(k.prev, 'is', null), eb(k.prev, '<', from)])).as(`first_${k.kind}`),
-            // Reads of the partial first day whose next read is in the whole days (counted there).
-            count(eb.and([eb('read_at', '<', wholeFrom), eb(k.next, '>=', wholeFrom), eb(k.next, '<', wholeTo)])).as(
-              `carried_${k.kind}`,
-            ),
-          ]),
-        ];
-      })
-      .where('channel_id', '=', channelId)
-      .where('read_at', '>=', rangeFrom)
-      .where('read_at', '<', rangeTo)
-      .executeTakeFirstOrThrow();
-    for (const [name, value] of Object.entries(row)) edge[name] = (edge[name] ?? 0) + Number(value ?? 0);
-  }
+  for (const [row] of edges)
+    for (const [name, value] of Object.entries(row ?? {})) edge[name] = (edge[name] ?? 0) + Number(value ?? 0);
 
   const out: Partial<Record<ReadField, number>> = {};
   for (const field of fields) {
