@@ -29,6 +29,7 @@ import * as m0024 from './migrations/0024_report_count_maps.js';
 import * as m0025 from './migrations/0025_delivery_maps.js';
 import * as m0026 from './migrations/0026_report_images_covering.js';
 import * as m0027 from './migrations/0027_drop_alert_recipients.js';
+import * as m0028 from './migrations/0028_covering_count_keys.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0025_delivery_maps': m0025,
   '0026_report_images_covering': m0026,
   '0027_drop_alert_recipients': m0027,
+  '0028_covering_count_keys': m0028,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';
