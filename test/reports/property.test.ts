@@ -196,11 +196,17 @@ for (const engine of ENGINES) {
         };
         const sortedCounts = (m: Map<number, number>) =>
           [...m].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-        for (let round = 0; round < 12; round++) {
-          const zone = ZONES[round % ZONES.length]!;
-          // Windows of any length and alignment, some shorter than a bucket, some over a year.
-          const lengths = [7 * 60_000, 5 * 3_600_000, 3 * DAY, 40 * DAY, 400 * DAY];
-          const length = Math.floor(lengths[round % lengths.length]! * (0.5 + random()));
+        // Windows of any length and alignment, some shorter than a bucket, some over a year; then
+        // long windows in zones with whole-hour offsets and summer time (local days from day maps).
+        const lengths = [7 * 60_000, 5 * 3_600_000, 3 * DAY, 40 * DAY, 400 * DAY];
+        const rounds: [string, number][] = [
+          ...Array.from({ length: 12 }, (_, round) => [ZONES[round % ZONES.length]!, lengths[round % lengths.length]!]),
+          ['Europe/Berlin', 400 * DAY],
+          ['America/New_York', 400 * DAY],
+          ['Europe/Berlin', 40 * DAY],
+        ] as [string, number][];
+        for (const [zone, typicalLength] of rounds) {
+          const length = Math.floor(typicalLength * (0.5 + random()));
           const start = YEAR_START + Math.floor(random() * (YEAR_MS - length));
           const end = start + length;
           const params = {
@@ -217,11 +223,13 @@ for (const engine of ENGINES) {
           const byOption = new Map<number, number>();
           const byMonth = new Map<string, number>();
           const byWeek = new Map<number, number>(); // local date of the week's Monday, in days since 1970
+          const byDay = new Map<number, number>(); // local date, in days since 1970
           for (const r of inWindow) {
             const p = parts(r.created_at);
             const localDay = Date.UTC(p.year, p.month - 1, p.day) / DAY;
             const monday = localDay - ((p.dow + 6) % 7);
             byWeek.set(monday, (byWeek.get(monday) ?? 0) + 1);
+            byDay.set(localDay, (byDay.get(localDay) ?? 0) + 1);
             byHour.set(p.hour, (byHour.get(p.hour) ?? 0) + 1);
             byDow.set(p.dow, (byDow.get(p.dow) ?? 0) + 1);
             const month = `${p.year}-${p.month}`;
@@ -296,6 +304,16 @@ for (const engine of ENGINES) {
               return [Date.UTC(p.year, p.month - 1, p.day) / DAY, x.report_count];
             }),
             [...byWeek].sort((a, b) => a[0] - b[0]),
+            label,
+          );
+          const days = await get('reports_over_time', { ...params, interval: 'day' });
+          assert.deepEqual(
+            days.map((x: { datetime_range_start: string; report_count: number }) => {
+              const p = parts(Date.parse(x.datetime_range_start));
+              assert.equal(p.hour, 0, `${label}: day bucket starts at local midnight`);
+              return [Date.UTC(p.year, p.month - 1, p.day) / DAY, x.report_count];
+            }),
+            [...byDay].sort((a, b) => a[0] - b[0]),
             label,
           );
         }

@@ -3,6 +3,7 @@ import * as auth from '../../src/auth/repository.js';
 import type { Database } from '../../src/db/schema.js';
 import * as recordings from '../../src/recordings/repository.js';
 import { MAP_KIND, sumCountMaps } from '../../src/reports/counts/count-maps.js';
+import { foldLocalDaysFromMaps } from '../../src/reports/counts/day-maps.js';
 import { getAwarenessCounts } from '../../src/reports/analytics/queries/get-awareness-counts.js';
 import { getCountsByKey } from '../../src/reports/analytics/queries/get-counts-by-key.js';
 import { getCountsByLocalUnit } from '../../src/reports/analytics/queries/get-counts-by-local-unit.js';
@@ -294,6 +295,16 @@ export const QUERIES: Record<string, Record<string, Call>> = {
         { group: 0, level: 4, from: 1, to: 4 },
         { group: 0, level: 3, from: 1, to: 11 },
       ]),
+    'foldLocalDaysFromMaps (a year in two offsets)': (db) =>
+      foldLocalDaysFromMaps(
+        db,
+        1,
+        [
+          { fromDay: 20_000, toDay: 20_100, offsetMs: HOUR },
+          { fromDay: 20_101, toDay: 20_365, offsetMs: 2 * HOUR },
+        ],
+        () => undefined,
+      ),
     'getReportsBetween (two edges)': (db) =>
       getReportsBetween(db, 1, [
         [T * 1000, T * 1000 + HOUR / 4],

@@ -4,6 +4,7 @@ import type { Database } from '../../db/schema.js';
 import { AppError, invalidParams, notFound } from '../../http/errors.js';
 import { parseInstant, toIso } from '../../shared/time.js';
 import { MAP_KIND, splitAtDays, sumCountMaps } from '../counts/count-maps.js';
+import { foldLocalDaysFromMaps, type OffsetDays } from '../counts/day-maps.js';
 import { BUCKET_MS } from '../counts/levels.js';
 import type { LevelRange } from '../counts/ranges.js';
 import * as repo from '../repository.js';
@@ -102,8 +103,9 @@ const wholeHours = (w: Window): [number, number] => [w.firstHour * (HOUR / B), w
 
 /**
  * Whole-bucket counts by a local unit, per offset segment, plus the raw edges, keyed by `keyOf`.
- * By hour of day or day of week, in a whole-hour offset, the segment's whole UTC days come from
- * the hour-of-week maps (a local hour of the week is the UTC one shifted by the offset).
+ * In a whole-hour offset the segment's whole UTC days come from the hour-of-week maps: summed over
+ * the days by hour of day or day of week (a local hour of the week is the UTC one shifted by the
+ * offset), one map per day by local day (day-maps.ts).
  */
 async function foldByLocalUnit(
   db: Kysely<Database>,
@@ -115,14 +117,16 @@ async function foldByLocalUnit(
   const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   const ranges: OffsetRange[] = [];
   const mapArms: (LevelRange & { group: number })[] = [];
+  const dayMaps: OffsetDays[] = [];
   for (const segment of w.segments) {
     const { offsetMs } = segment;
     const from = Math.max(Math.ceil(segment.from / B), w.firstBucket);
     const to = Math.min(Math.ceil(segment.to / B), w.endBucket);
     if (from >= to) continue;
-    if ((unit === 'hourOfDay' || unit === 'dow') && offsetMs % HOUR === 0) {
-      const { days, rest } = splitAtDays(from, to);
-      for (const range of days) mapArms.push({ ...range, group: offsetMs / HOUR });
+    if (unit !== 'hour' && offsetMs % HOUR === 0) {
+      const { days, wholeDays, rest } = splitAtDays(from, to);
+      if (unit === 'day' && wholeDays) dayMaps.push({ fromDay: wholeDays[0], toDay: wholeDays[1], offsetMs });
+      else for (const range of days) mapArms.push({ ...range, group: offsetMs / HOUR });
       for (const [restFrom, restTo] of rest) ranges.push({ offsetMs, from: restFrom, to: restTo });
     } else ranges.push({ offsetMs, from, to });
   }
@@ -130,6 +134,7 @@ async function foldByLocalUnit(
     sumCountMaps(db, w.channelId, MAP_KIND.weekHour, mapArms),
     getCountsByLocalUnit(db, w.channelId, ranges, unit),
     edgeReports(db, w),
+    foldLocalDaysFromMaps(db, w.channelId, dayMaps, (day, offsetMs, n) => add(keyOf(day, offsetMs), n)),
   ]);
   for (const [offsetHours, weekHours] of maps)
     for (const [weekHour, n] of weekHours) {
@@ -216,8 +221,9 @@ export async function reportsOverTime(db: Kysely<Database>, w: Window, interval:
     // Keyed by the hour's UTC start, so a repeated local hour (clocks back) stays two buckets.
     starts = await foldByLocalUnit(db, w, 'hour', (hour, offset) => hour * HOUR - offset);
   } else {
-    // A local day straddles two UTC days (outside UTC), so days gain nothing from day rows.
-    if (width !== 'day') starts = await foldByPieces(db, w, width);
+    // In whole-hour zones local days come from one count map per UTC day (a few hundred rows a
+    // year); week and month pieces of hour and day rows are for the others (+05:30, +05:45).
+    if (width !== 'day' && w.segments.some((s) => s.offsetMs % HOUR !== 0)) starts = await foldByPieces(db, w, width);
     if (!starts) {
       const { startOf } = localBuckets(width);
       const days = await foldByLocalUnit(db, w, 'day', (day) => day);

@@ -277,19 +277,24 @@ export async function rebuildCountMaps(db: Kysely<Database>): Promise<void> {
 const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
 
 /**
- * Splits [from, to) into its whole UTC days, as map level ranges, and the rest. `from`, `to` and
+ * Splits [from, to) into its whole UTC days, as map level ranges and as [first, end) day numbers,
+ * and the rest. `from`, `to` and
  * the rest are in units of which a day holds `perDay`: quarter hours by default, or milliseconds.
  */
 export function splitAtDays(
   from: number,
   to: number,
   perDay = QUARTERS_PER_DAY,
-): { days: LevelRange[]; rest: [number, number][] } {
+): { days: LevelRange[]; wholeDays?: [number, number]; rest: [number, number][] } {
   const dayFrom = Math.ceil(from / perDay);
   const dayTo = Math.floor(to / perDay);
   if (dayFrom >= dayTo) return { days: [], rest: from < to ? [[from, to]] : [] };
   const rest: [number, number][] = [];
   if (from < dayFrom * perDay) rest.push([from, dayFrom * perDay]);
   if (dayTo * perDay < to) rest.push([dayTo * perDay, to]);
-  return { days: decompose(dayFrom * QUARTERS_PER_DAY, dayTo * QUARTERS_PER_DAY, MAP_LEVELS), rest };
+  return {
+    days: decompose(dayFrom * QUARTERS_PER_DAY, dayTo * QUARTERS_PER_DAY, MAP_LEVELS),
+    wholeDays: [dayFrom, dayTo],
+    rest,
+  };
 }

@@ -220,6 +220,21 @@ where
   and "bucket" >= $17
   and "bucket" < $18;
 
+-- foldLocalDaysFromMaps (a year in two offsets)
+select
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = $1
+  and "kind" = $2
+  and "level" = $3
+  and "bucket" >= $4
+  and "bucket" < $5
+order by
+  "bucket";
+
 -- getReportsBetween (two edges)
 select
   "created_at",

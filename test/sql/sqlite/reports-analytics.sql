@@ -237,6 +237,21 @@ where
   and "bucket" >= ?
   and "bucket" < ?;
 
+-- foldLocalDaysFromMaps (a year in two offsets)
+select
+  "bucket",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = ?
+  and "kind" = ?
+  and "level" = ?
+  and "bucket" >= ?
+  and "bucket" < ?
+order by
+  "bucket";
+
 -- getReportsBetween (two edges)
 select
   "created_at",
