@@ -170,61 +170,72 @@ export async function sumCountMaps(
     { arms: arms.length },
     { channelId, kind, groups: arms.map((a) => a.group), ...rangeColumns(arms) },
   );
-  const merged = new Map<number, SortedSums>();
+  const byGroup = new Map<number, Uint8Array[]>();
   for (const row of rows) {
-    let group = merged.get(Number(row.g));
-    if (!group) merged.set(Number(row.g), (group = new SortedSums()));
-    group.add(row.counts);
+    const group = byGroup.get(Number(row.g));
+    if (group) group.push(row.counts);
+    else byGroup.set(Number(row.g), [row.counts]);
   }
-  for (const [group, sorted] of merged) sums.set(group, sorted.toMap());
+  for (const [group, stored] of byGroup) sums.set(group, mergeCountMaps(stored));
   return sums;
 }
 
-/**
- * Sums of stored maps, merged in key order: a year is ~30 maps of a few hundred keys each, and a
- * merge of sorted pairs costs less than a hash lookup per pair (per_user in-process: 0.84 → 0.68 ms).
- */
-class SortedSums {
-  private keys = new Int32Array(0);
-  private counts = new Float64Array(0);
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-  add(stored: Uint8Array): void {
-    const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
-    const n = this.keys.length;
-    const m = stored.byteLength >>> 3;
-    const keys = new Int32Array(n + m);
-    const counts = new Float64Array(n + m);
+/** A stored map (little-endian) as int32 (key, count) pairs: a view where the platform allows. */
+function pairsOf(stored: Uint8Array): Int32Array {
+  if (LITTLE_ENDIAN && stored.byteOffset % 4 === 0)
+    return new Int32Array(stored.buffer, stored.byteOffset, stored.byteLength >>> 2);
+  const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+  return Int32Array.from({ length: stored.byteLength >>> 2 }, (_, i) => view.getInt32(i * 4, true));
+}
+
+/**
+ * The sum of stored maps, merged in key order: a year is ~30 maps of a few hundred keys each, and a
+ * merge of sorted pairs costs less than a hash lookup per pair. Two pairs of arrays sized for all
+ * pairs take turns as source and result (a year of 500 users: 27 maps in ~85 µs, ~120 µs with new
+ * arrays per merge).
+ */
+function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
+  let total = 0;
+  for (const map of stored) total += map.byteLength >>> 3;
+  let keys = new Int32Array(total);
+  let counts = new Float64Array(total);
+  let nextKeys = new Int32Array(total);
+  let nextCounts = new Float64Array(total);
+  let n = 0;
+  for (const map of stored) {
+    const pairs = pairsOf(map);
+    const m = pairs.length >>> 1;
     let i = 0;
     let j = 0;
     let k = 0;
     while (i < n && j < m) {
-      const a = this.keys[i]!;
-      const b = view.getInt32(j * 8, true);
+      const a = keys[i]!;
+      const b = pairs[j * 2]!;
       if (a < b) {
-        keys[k] = a;
-        counts[k++] = this.counts[i++]!;
+        nextKeys[k] = a;
+        nextCounts[k++] = counts[i++]!;
       } else {
-        keys[k] = b;
-        counts[k++] = view.getInt32(j++ * 8 + 4, true) + (a === b ? this.counts[i++]! : 0);
+        nextKeys[k] = b;
+        nextCounts[k++] = pairs[j++ * 2 + 1]! + (a === b ? counts[i++]! : 0);
       }
     }
     for (; i < n; i++, k++) {
-      keys[k] = this.keys[i]!;
-      counts[k] = this.counts[i]!;
+      nextKeys[k] = keys[i]!;
+      nextCounts[k] = counts[i]!;
     }
     for (; j < m; j++, k++) {
-      keys[k] = view.getInt32(j * 8, true);
-      counts[k] = view.getInt32(j * 8 + 4, true);
+      nextKeys[k] = pairs[j * 2]!;
+      nextCounts[k] = pairs[j * 2 + 1]!;
     }
-    this.keys = keys.subarray(0, k);
-    this.counts = counts.subarray(0, k);
+    [keys, nextKeys] = [nextKeys, keys];
+    [counts, nextCounts] = [nextCounts, counts];
+    n = k;
   }
-
-  toMap(): Map<number, number> {
-    const map = new Map<number, number>();
-    for (let i = 0; i < this.keys.length; i++) map.set(this.keys[i]!, this.counts[i]!);
-    return map;
-  }
+  const sum = new Map<number, number>();
+  for (let i = 0; i < n; i++) sum.set(keys[i]!, counts[i]!);
+  return sum;
 }
 
 /**
