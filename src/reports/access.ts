@@ -65,7 +65,32 @@ export async function getChannelOwner(
   return visible(caller, accountId === undefined ? undefined : { id, account_id: accountId }, 'channel');
 }
 
-/** A field of a visible channel's form (analytics take field ids). */
-export async function getField(db: Kysely<Database>, caller: Caller, id: number): Promise<repo.FieldRow> {
-  return visible(caller, await repo.findField(db, id), 'field');
+/** What analytics need of a field, and its form's channel: none of it ever changes. */
+export interface FieldFacts {
+  id: number;
+  account_id: number;
+  form_id: number;
+  field_type: string;
+  /** The channel of the field's form (undefined: the form is gone). */
+  channel_id: number | undefined;
+}
+
+const fieldFacts = lastingFacts<number, FieldFacts>(100_000);
+
+/**
+ * A field of a visible channel's form (analytics take field ids), without a query once seen:
+ * forms and fields are never changed, so a field's type and its form's channel stay as they were.
+ */
+export async function getField(db: Kysely<Database>, caller: Caller, id: number): Promise<FieldFacts> {
+  let facts = fieldFacts.get(db, id);
+  if (facts === undefined) {
+    const field = await repo.findField(db, id);
+    if (field) {
+      const form = await repo.findForm(db, field.form_id);
+      const { account_id, form_id, field_type } = field;
+      facts = { id, account_id, form_id, field_type, channel_id: form?.channel_id };
+      if (form) fieldFacts.set(db, id, facts);
+    }
+  }
+  return visible(caller, facts, 'field');
 }

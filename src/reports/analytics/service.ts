@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { namesOfUsers, type AuthUser } from '../../auth/service.js';
+import type { AuthUser } from '../../auth/service.js';
+import { lastingFacts } from '../../db/lasting-facts.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, invalidParams, notFound } from '../../http/errors.js';
 import { parseInstant, toIso } from '../../shared/time.js';
@@ -9,14 +10,11 @@ import { BUCKET_MS } from '../counts/levels.js';
 import type { LevelRange } from '../counts/ranges.js';
 import * as repo from '../repository.js';
 import { getChannelOwner, getField } from '../service.js';
-import { getAwarenessCounts } from './queries/get-awareness-counts.js';
 import { getCountsByKey } from './queries/get-counts-by-key.js';
 import { getCountsByLocalUnit, type LocalUnit, type OffsetRange } from './queries/get-counts-by-local-unit.js';
 import { getCountsByPiece } from './queries/get-counts-by-piece.js';
-import { getImagesBetween } from './queries/get-images-between.js';
 import { getOptionIdsBetween } from './queries/get-option-ids-between.js';
-import { getReadCounts } from './queries/get-read-counts.js';
-import type { AwarenessField, ReadField, WindowQuery } from './schemas.js';
+import type { WindowQuery } from './schemas.js';
 import { getReportsBetween } from './queries/get-reports-between.js';
 import { isTimeZone, localToUtc, offsetSegments, segmentOffset, type OffsetSegment } from './zone.js';
 
@@ -264,8 +262,6 @@ export async function reportsPerWeekDay(db: Kysely<Database>, w: Window) {
  * the window's whole UTC days come from the user maps (a year is ~30 rows, not 500 users × 20).
  */
 async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): Promise<[number, number][]> {
-  const counts = new Map<number, number>();
-  const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   const { days, rest } = by === 'user' ? splitAtDays(...wholeHours(w)) : { days: [], rest: [wholeHours(w)] };
   const [maps, keyed, raw] = await Promise.all([
     sumCountMaps(
@@ -277,7 +273,9 @@ async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): 
     getCountsByKey(db, by, w.channelId, rest),
     edgeReports(db, w, 'hour'),
   ]);
-  for (const [key, n] of maps.get(0) ?? []) add(key, n);
+  // The maps' sum, usually most of the counts, is what the rest is added to.
+  const counts = maps.get(0) ?? new Map<number, number>();
+  const add = (key: number, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   for (const { k, n } of keyed) add(k, n);
   for (const r of raw) {
     const key = by === 'state' ? r.state_id : r.user_id;
@@ -286,9 +284,27 @@ async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): 
   return [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
 }
 
+/** State id → name, without a query once seen: no route renames or deletes a state. */
+const stateNameFacts = lastingFacts<number, string>(100_000);
+
+async function namesOfStates(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  const missing: number[] = [];
+  for (const id of ids) {
+    const name = stateNameFacts.get(db, id);
+    if (name === undefined) missing.push(id);
+    else names.set(id, name);
+  }
+  for (const [id, name] of await repo.stateNames(db, missing)) {
+    names.set(id, name);
+    stateNameFacts.set(db, id, name);
+  }
+  return names;
+}
+
 export async function reportsPerState(db: Kysely<Database>, w: Window) {
   const counts = await countsBy(db, w, 'state');
-  const names = await repo.stateNames(
+  const names = await namesOfStates(
     db,
     counts.map(([id]) => id),
   );
@@ -307,18 +323,21 @@ const SINGLE_CHOICE = new Set(['Category', 'DropDown', 'Radio']);
 
 export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Caller, w: Window, fieldId: number) {
   const field = await getField(db, caller, fieldId);
-  const form = await repo.findForm(db, field.form_id);
-  if (!form || form.channel_id !== w.channelId) throw notFound('field not found');
+  if (field.channel_id !== w.channelId) throw notFound('field not found');
   if (!SINGLE_CHOICE.has(field.field_type))
     throw new AppError(
       'unprocessable',
       `field ${fieldId} is a ${field.field_type} field; only Category, DropDown and Radio fields have per-selection counts`,
     );
+  const [keyed, options, raw] = await Promise.all([
+    getCountsByKey(db, 'option', fieldId, [wholeHours(w)]),
+    repo.optionsOfField(db, fieldId),
+    getOptionIdsBetween(db, w.channelId, field.form_id, edges(w, 'hour')),
+  ]);
   const counts = new Map<number, number>();
-  for (const { k, n } of await getCountsByKey(db, 'option', fieldId, [wholeHours(w)])) counts.set(k, n);
-  const options = await repo.optionsOfField(db, fieldId);
+  for (const { k, n } of keyed) counts.set(k, n);
   const ofField = new Set(options.map((o) => o.id));
-  for (const r of await getOptionIdsBetween(db, w.channelId, form.id, edges(w, 'hour'))) {
+  for (const r of raw) {
     for (const id of JSON.parse(r.option_ids!) as number[])
       if (ofField.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
@@ -334,50 +353,4 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
     .sort((a, b) => b.report_count - a.report_count);
 }
 
-/** `fields=a,b`: absent → only the first (default) field; otherwise exactly those asked; unknown → 400. */
-export function selectFields<F extends string>(raw: string | undefined, allowed: readonly F[]): F[] {
-  if (raw === undefined) return [allowed[0]!];
-  const asked = raw
-    .split(',')
-    .map((f) => f.trim())
-    .filter(Boolean);
-  const unknown = asked.filter((f) => !(allowed as readonly string[]).includes(f));
-  if (unknown.length > 0 || asked.length === 0)
-    throw invalidParams(
-      `fields: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; allowed: ${allowed.join(', ')}`,
-      { field: 'fields' },
-    );
-  return allowed.filter((f) => asked.includes(f));
-}
-
-export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly ReadField[]) {
-  const counts = await getReadCounts(db, w.channelId, w.start, w.end, fields);
-  return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
-}
-
-export async function userAwareness(db: Kysely<Database>, w: Window, fields: readonly AwarenessField[]) {
-  const rows = await getAwarenessCounts(db, w.channelId, w.start, w.end);
-  const names = await namesOfUsers(
-    db,
-    rows.map((r) => r.user_id),
-  );
-  // Fields added one by one in the same order: every row gets one object shape (a spread of
-  // Object.fromEntries per row was a fifth of the endpoint's time at 500 recipients).
-  return rows.map((r) => {
-    const name = names.get(r.user_id);
-    const row: Partial<Record<AwarenessField, number>> & { user_id: number; first_name: string; last_name: string } = {
-      user_id: r.user_id,
-      first_name: name?.first_name ?? '',
-      last_name: name?.last_name ?? '',
-    };
-    for (const field of fields) row[field] = r[field];
-    return row;
-  });
-}
-
-export const MAX_IMAGES = 10_000;
-
-/** reports_images: images of the channel's reports created in the window, by report time then id. */
-export async function reportsImages(db: Kysely<Database>, w: Window, from: number, limit: number) {
-  return getImagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
-}
+export { MAX_IMAGES, reportsImages, reportsRead, selectFields, userAwareness } from './reads-alerts-images.js';

@@ -1,0 +1,59 @@
+import type { Kysely } from 'kysely';
+import { namesOfUsers } from '../../auth/service.js';
+import type { Database } from '../../db/schema.js';
+import { invalidParams } from '../../http/errors.js';
+import { getAwarenessCounts } from './queries/get-awareness-counts.js';
+import { getImagesBetween } from './queries/get-images-between.js';
+import { getReadCounts } from './queries/get-read-counts.js';
+import type { AwarenessField, ReadField } from './schemas.js';
+import type { Window } from './service.js';
+
+/** The analytics that are not report counts: reads, alerts and images of a window. */
+
+/** `fields=a,b`: absent → only the first (default) field; otherwise exactly those asked; unknown → 400. */
+export function selectFields<F extends string>(raw: string | undefined, allowed: readonly F[]): F[] {
+  if (raw === undefined) return [allowed[0]!];
+  const asked = raw
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const unknown = asked.filter((f) => !(allowed as readonly string[]).includes(f));
+  if (unknown.length > 0 || asked.length === 0)
+    throw invalidParams(
+      `fields: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; allowed: ${allowed.join(', ')}`,
+      { field: 'fields' },
+    );
+  return allowed.filter((f) => asked.includes(f));
+}
+
+export async function reportsRead(db: Kysely<Database>, w: Window, fields: readonly ReadField[]) {
+  const counts = await getReadCounts(db, w.channelId, w.start, w.end, fields);
+  return Object.fromEntries(fields.map((f) => [f, counts[f] ?? 0]));
+}
+
+export async function userAwareness(db: Kysely<Database>, w: Window, fields: readonly AwarenessField[]) {
+  const rows = await getAwarenessCounts(db, w.channelId, w.start, w.end);
+  const names = await namesOfUsers(
+    db,
+    rows.map((r) => r.user_id),
+  );
+  // Fields added one by one in the same order: every row gets one object shape (a spread of
+  // Object.fromEntries per row was a fifth of the endpoint's time at 500 recipients).
+  return rows.map((r) => {
+    const name = names.get(r.user_id);
+    const row: Partial<Record<AwarenessField, number>> & { user_id: number; first_name: string; last_name: string } = {
+      user_id: r.user_id,
+      first_name: name?.first_name ?? '',
+      last_name: name?.last_name ?? '',
+    };
+    for (const field of fields) row[field] = r[field];
+    return row;
+  });
+}
+
+export const MAX_IMAGES = 10_000;
+
+/** reports_images: images of the channel's reports created in the window, by report time then id. */
+export async function reportsImages(db: Kysely<Database>, w: Window, from: number, limit: number) {
+  return getImagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
+}
