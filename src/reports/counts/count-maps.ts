@@ -183,7 +183,7 @@ export async function sumCountMaps(
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** A stored map (little-endian) as int32 (key, count) pairs: a view where the platform allows. */
-function pairsOf(stored: Uint8Array): Int32Array {
+export function countMapPairs(stored: Uint8Array): Int32Array {
   if (LITTLE_ENDIAN && stored.byteOffset % 4 === 0)
     return new Int32Array(stored.buffer, stored.byteOffset, stored.byteLength >>> 2);
   const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
@@ -205,7 +205,7 @@ function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
   let nextCounts = new Float64Array(total);
   let n = 0;
   for (const map of stored) {
-    const pairs = pairsOf(map);
+    const pairs = countMapPairs(map);
     const m = pairs.length >>> 1;
     let i = 0;
     let j = 0;
@@ -289,8 +289,8 @@ const QUARTERS_PER_DAY = LEVEL_SIZES[LEVEL.day]!;
 
 /**
  * Splits [from, to) into its whole UTC days, as map level ranges and as [first, end) day numbers,
- * and the rest. `from`, `to` and
- * the rest are in units of which a day holds `perDay`: quarter hours by default, or milliseconds.
+ * and the rest. `from`, `to` and the rest are in units of which a day holds `perDay`: quarter
+ * hours by default, or milliseconds.
  */
 export function splitAtDays(
   from: number,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { Database } from '../../db/schema.js';
-import { MAP_KIND } from './count-maps.js';
+import { countMapPairs, MAP_KIND } from './count-maps.js';
 import { LEVEL } from './levels.js';
 
 /**
@@ -70,13 +70,13 @@ export async function foldLocalDaysFromMaps(
     // hours before `split` in the previous one.
     const split = offsetHours >= 0 ? 24 - offsetHours : -offsetHours;
     const firstWeekHour = (day * 24) % 168;
-    const counts = Buffer.from(row.counts.buffer, row.counts.byteOffset, row.counts.byteLength);
+    const pairs = countMapPairs(row.counts);
     let before = 0;
     let after = 0;
-    for (let at = 0; at + 8 <= counts.length; at += 8) {
-      const hour = (counts.readInt32LE(at) - firstWeekHour + 168) % 168;
-      if (hour < split) before += counts.readInt32LE(at + 4);
-      else after += counts.readInt32LE(at + 4);
+    for (let at = 0; at + 1 < pairs.length; at += 2) {
+      const hour = (pairs[at]! - firstWeekHour + 168) % 168;
+      if (hour < split) before += pairs[at + 1]!;
+      else after += pairs[at + 1]!;
     }
     const [early, late] = offsetHours >= 0 ? [day, day + 1] : [day - 1, day];
     if (before !== 0) add(early, range.offsetMs, before);

@@ -12,18 +12,11 @@ const KIND_OF: Record<ReadField, ReadKind> = {
   unique_reads: READ_KINDS.pair,
 };
 
-/**
- * Reads made in [from, to) of a channel's reports, exact. A key is counted once per window by its
- * first read in it: the read whose previous read of the key is before `from` (read-chains.ts).
- * - Whole UTC days [firstDay, endDay): the day cells whose previous day is before firstDay.
- *   Those include reads whose previous read falls in [from, firstDay) (the partial first day):
- *   each is the next read of such a read, so they are taken off by the `next_*` of that day's reads.
- * - The partial days at the edges (or all of a window without a whole day): raw reads, by the
- *   channel's time index, with their own previous times.
- */
+const KIND_BY_NUMBER = new Map<number, ReadKind>(Object.values(READ_KINDS).map((k) => [k.kind, k]));
+
 /** Sums of the day cells of [firstDay, endDay) per kind, and of those whose previous day is before it. */
 const cellsQuery = preparedQuery(
-  (db, _s: { kinds: number }, v: { channelId: number; kinds: number[]; firstDay: number; endDay: number }) =>
+  (db, _s: Record<string, never>, v: { channelId: number; kinds: number[]; firstDay: number; endDay: number }) =>
     db
       .selectFrom('report_read_days')
       .select((eb) => [
@@ -53,7 +46,7 @@ const edgeQuery = preparedQuery(
           eb.fn.countAll<number>().as('total'),
           ...s.kinds
             .split(',')
-            .map((name) => Object.values(READ_KINDS).find((k) => String(k.kind) === name)!)
+            .map((kind) => KIND_BY_NUMBER.get(Number(kind))!)
             .flatMap((k) => [
               count(eb.or([eb(k.prev, 'is', null), eb(k.prev, '<', v.from)])).as(`first_${k.kind}`),
               // Reads of the partial first day whose next read is in the whole days (counted there).
@@ -68,6 +61,15 @@ const edgeQuery = preparedQuery(
       .where('read_at', '<', v.rangeTo),
 );
 
+/**
+ * Reads made in [from, to) of a channel's reports, exact. A key is counted once per window by its
+ * first read in it: the read whose previous read of the key is before `from` (read-chains.ts).
+ * - Whole UTC days [firstDay, endDay): the day cells whose previous day is before firstDay.
+ *   Those include reads whose previous read falls in [from, firstDay) (the partial first day):
+ *   each is the next read of such a read, so they are taken off by the `next_*` of that day's reads.
+ * - The partial days at the edges (or all of a window without a whole day): raw reads, by the
+ *   channel's time index, with their own previous times.
+ */
 export async function getReadCounts(
   db: Kysely<Database>,
   channelId: number,
@@ -91,9 +93,7 @@ export async function getReadCounts(
         ]
       : [[from, to]];
   const [cells, ...edges] = await Promise.all([
-    firstDay < endDay
-      ? cellsQuery(db, { kinds: kindNumbers.length }, { channelId, kinds: kindNumbers, firstDay, endDay })
-      : [],
+    firstDay < endDay ? cellsQuery(db, {}, { channelId, kinds: kindNumbers, firstDay, endDay }) : [],
     ...ranges
       .filter(([rangeFrom, rangeTo]) => rangeFrom < rangeTo)
       .map(([rangeFrom, rangeTo]) =>
