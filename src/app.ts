@@ -26,6 +26,7 @@ import { startPeriodic, type PeriodicTask } from './shared/periodic.js';
 import type { Config } from './config/index.js';
 import type { DatabaseHandle } from './db/connection.js';
 import { cacheScope } from './db/cache-scopes.js';
+import { awaitCredentialConfirmation, enableCredentialSpeculation } from './auth/credential-speculation.js';
 import { enableReadCache, usesRequestVersions, withRequestVersions } from './db/read-cache.js';
 import { notFound } from './http/errors.js';
 import { closeUnreadConnections, connectionOptions } from './http/connections.js';
@@ -50,6 +51,11 @@ export interface BuildOptions {
   /** pino options, or a logger instance (the CLI passes its own); default: the configured level. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyBaseLogger;
+  /**
+   * Whether read-only requests may run before their credential is confirmed
+   * (auth/credential-speculation.ts). Default: on PostgreSQL, where each check is a round trip.
+   */
+  answerBeforeConfirmation?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -109,6 +115,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorateRequest('bodyParseError', null);
   app.decorateRequest('user', null);
   app.decorateRequest('apiClient', null);
+  app.decorateRequest('credentialConfirmation', null);
+  if (options.answerBeforeConfirmation ?? database.engine === 'postgres') {
+    enableCredentialSpeculation(database.db);
+    app.addHook('onSend', awaitCredentialConfirmation);
+  }
 
   const { bodyAjv, textAjv } = validators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));

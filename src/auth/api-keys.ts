@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/dialect.js';
 import { cacheScope } from '../db/cache-scopes.js';
 import { lastingFacts } from '../db/lasting-facts.js';
+import { forgetVerified, lastVerified, rememberVerified } from './credential-speculation.js';
 import { cachedRead } from '../db/read-cache.js';
 import type { ApiKeyRow, Database } from '../db/schema.js';
 import { conflict, invalidParams, notFound } from '../http/errors.js';
@@ -81,9 +82,22 @@ export async function findApiClient(db: Kysely<Database>, apiKey: string): Promi
     () => repo.findActiveApiKey(db, apiKey),
     () => CACHED_ROW_BYTES,
   );
-  if (row) keyAccounts.set(db, apiKey, row.account_id);
-  return row && toApiClient(row);
+  if (!row) {
+    forgetVerified(db, `key:${apiKey}`);
+    return undefined;
+  }
+  keyAccounts.set(db, apiKey, row.account_id);
+  const client = toApiClient(row);
+  rememberVerified(db, `key:${apiKey}`, client);
+  return client;
 }
+
+/** The active key pair `apiKey` named when this process last looked it up (credential-speculation.ts). */
+export const lastVerifiedApiClient = (db: Kysely<Database>, apiKey: string) =>
+  lastVerified<ApiClient>(db, `key:${apiKey}`);
+
+export const isSameApiClient = (a: ApiClient, b: ApiClient): boolean =>
+  a.apiKeyId === b.apiKeyId && a.accountId === b.accountId && a.apiKey === b.apiKey && a.apiSecret === b.apiSecret;
 
 /**
  * The key pair that signs what Recap sends an account (webhooks): the named key while it is active

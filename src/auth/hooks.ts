@@ -1,8 +1,18 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { forbidden, invalidParams, notFound, unauthorized } from '../http/errors.js';
+import type { FastifyRequest } from 'fastify';
+import { AppError, forbidden, invalidParams, notFound, unauthorized } from '../http/errors.js';
+import { confirmBeforeAnswering, mayAnswerBeforeConfirmation } from './credential-speculation.js';
 import { constantTimeEqual, hmacSha256Hex } from './crypto.js';
 import { canAccessAccount, hasPermission, type Permission } from './permissions.js';
-import { authenticateToken, findApiClient, getAccount } from './service.js';
+import {
+  authenticateToken,
+  findApiClient,
+  getAccount,
+  isSameApiClient,
+  isSameUser,
+  lastVerifiedApiClient,
+  lastVerifiedUser,
+  type ApiClient,
+} from './service.js';
 
 /**
  * Authentication hooks shared by every API family. They throw AppErrors; the family's error handler
@@ -39,14 +49,28 @@ export async function requireUser(request: FastifyRequest): Promise<void> {
   const bearer = BEARER.exec(header(request, 'authorization') ?? '')?.[1];
   const cookie = request.cookies[SESSION_COOKIE];
   let user;
-  if (userId !== undefined && rcToken !== undefined) user = await authenticateToken(request.server.db, rcToken, userId);
-  else if (bearer !== undefined) user = await authenticateToken(request.server.db, bearer);
+  if (userId !== undefined && rcToken !== undefined) user = await userOfToken(request, rcToken, userId);
+  else if (bearer !== undefined) user = await userOfToken(request, bearer);
   else if (cookie !== undefined) {
-    user = await authenticateToken(request.server.db, cookie);
+    user = await userOfToken(request, cookie);
     if (user && !SAFE_METHODS.has(request.method)) requireSameOrigin(request);
   }
-  if (!user) throw unauthorized('You must be logged in to do this.');
+  if (!user) throw unauthorized(NOT_LOGGED_IN);
   request.user = user;
+}
+
+const NOT_LOGGED_IN = 'You must be logged in to do this.';
+
+/** The token's user: checked now, or, on a read-only route, as last verified while a check runs. */
+async function userOfToken(request: FastifyRequest, token: string, expectedUserId?: string) {
+  const db = request.server.db;
+  const provisional = mayAnswerBeforeConfirmation(request) ? lastVerifiedUser(db, token, expectedUserId) : undefined;
+  if (!provisional) return authenticateToken(db, token, expectedUserId);
+  const confirmation = authenticateToken(db, token, expectedUserId).then((user) =>
+    user && isSameUser(user, provisional) ? undefined : unauthorized(NOT_LOGGED_IN),
+  );
+  confirmBeforeAnswering(request, confirmation);
+  return provisional;
 }
 
 /** A preHandler that requires a permission of the authenticated user. */
@@ -62,39 +86,55 @@ export function requirePermission(permission: Permission) {
  */
 export async function actingAccountId(request: FastifyRequest, requested: number | undefined): Promise<number> {
   const user = request.user;
-  if (!user) throw unauthorized('You must be logged in to do this.');
+  if (!user) throw unauthorized(NOT_LOGGED_IN);
   if (requested === undefined || requested === user.accountId) return user.accountId;
   if (!canAccessAccount(user, requested)) throw forbidden('only an admin may act on another account');
   if (!(await getAccount(request.server.db, requested))) throw notFound(`account ${requested} not found`);
   return requested;
 }
 
-/** plugNmeet's 401 bodies, in the order its server checks them. */
-const PLUGNMEET_AUTH_ERRORS = {
-  missingKey: { status: false, msg: 'Missing API-KEY header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
-  invalidKey: { status: false, msg: 'Invalid API key provided.', status_code: 'INVALID_API_KEY' },
-  missingSignature: { status: false, msg: 'Missing HASH-SIGNATURE header.', status_code: 'MISSING_REQUIRED_PARAMETER' },
-  badSignature: {
-    status: false,
-    msg: 'Failed to verify provided authentication details.',
-    status_code: 'INVALID_TOKEN_OR_SIGNATURE',
-  },
-} as const;
+/** plugNmeet's 401 answers, in the order its server checks them (rendered by the plugNmeet family). */
+const signedCallError = (msg: string, statusCode: string) => new AppError('unauthorized', msg, { statusCode });
+const SIGNED_CALL_ERRORS = {
+  missingKey: () => signedCallError('Missing API-KEY header.', 'MISSING_REQUIRED_PARAMETER'),
+  invalidKey: () => signedCallError('Invalid API key provided.', 'INVALID_API_KEY'),
+  missingSignature: () => signedCallError('Missing HASH-SIGNATURE header.', 'MISSING_REQUIRED_PARAMETER'),
+  badSignature: () =>
+    signedCallError('Failed to verify provided authentication details.', 'INVALID_TOKEN_OR_SIGNATURE'),
+};
+
+/** The error a signed call earns with `client` (undefined: no such active key), or undefined if it passes. */
+function signedCallFailure(client: ApiClient | undefined, signature: string | undefined, body: Buffer) {
+  if (!client) return SIGNED_CALL_ERRORS.invalidKey();
+  if (!signature) return SIGNED_CALL_ERRORS.missingSignature();
+  if (!constantTimeEqual(signature, hmacSha256Hex(client.apiSecret, body))) return SIGNED_CALL_ERRORS.badSignature();
+  return undefined;
+}
 
 /**
  * plugNmeet server-to-server authentication: `API-KEY` names a key pair, `HASH-SIGNATURE` is the
  * lowercase hex HMAC-SHA256 of the raw body under its secret, compared in constant time.
- * Runs as preValidation, after the raw body was captured.
+ * Runs as preValidation, after the raw body was captured. On a read-only route, a key verified
+ * before signs at once while its check runs (credential-speculation.ts).
  */
-export async function requireSignedApiCall(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function requireSignedApiCall(request: FastifyRequest): Promise<void> {
   const apiKey = header(request, 'api-key');
-  if (!apiKey) return void reply.code(401).send(PLUGNMEET_AUTH_ERRORS.missingKey);
-  const client = await findApiClient(request.server.db, apiKey);
-  if (!client) return void reply.code(401).send(PLUGNMEET_AUTH_ERRORS.invalidKey);
+  if (!apiKey) throw SIGNED_CALL_ERRORS.missingKey();
   const signature = header(request, 'hash-signature');
-  if (!signature) return void reply.code(401).send(PLUGNMEET_AUTH_ERRORS.missingSignature);
-  const expected = hmacSha256Hex(client.apiSecret, request.rawBody ?? Buffer.alloc(0));
-  if (!constantTimeEqual(signature, expected)) return void reply.code(401).send(PLUGNMEET_AUTH_ERRORS.badSignature);
-  request.apiClient = client;
+  const body = request.rawBody ?? Buffer.alloc(0);
+  const db = request.server.db;
+  const provisional = mayAnswerBeforeConfirmation(request) ? lastVerifiedApiClient(db, apiKey) : undefined;
+  if (provisional && !signedCallFailure(provisional, signature, body)) {
+    const confirmation = findApiClient(db, apiKey).then((client) =>
+      client && isSameApiClient(client, provisional) ? undefined : signedCallFailure(client, signature, body),
+    );
+    confirmBeforeAnswering(request, confirmation);
+    request.apiClient = provisional;
+  } else {
+    const client = await findApiClient(db, apiKey);
+    const failure = signedCallFailure(client, signature, body);
+    if (failure) throw failure;
+    request.apiClient = client!;
+  }
   if (request.bodyParseError) throw invalidParams(request.bodyParseError);
 }

@@ -12,6 +12,7 @@ import {
   hashToken,
   verifyPassword,
 } from './crypto.js';
+import { forgetVerified, lastVerified, rememberVerified } from './credential-speculation.js';
 import { isRole, type Principal, type Role } from './permissions.js';
 import * as repo from './repository.js';
 import { CACHED_ROW_BYTES, createApiKey, type ApiKeyPair } from './api-keys.js';
@@ -246,9 +247,12 @@ export async function authenticateToken(
     () => repo.findTokenWithUser(db, tokenHash),
     () => CACHED_ROW_BYTES,
   );
-  if (!row || row.expires_at <= now || row.active !== 1) return undefined;
+  if (!row || row.expires_at <= now || row.active !== 1) {
+    forgetVerified(db, `token:${tokenHash}`);
+    return undefined;
+  }
   if (expectedUserId !== undefined && String(row.id) !== expectedUserId) return undefined;
-  return {
+  const user: AuthUser = {
     userId: row.id,
     accountId: row.account_id,
     roles: parseRoles(row.roles),
@@ -257,7 +261,32 @@ export async function authenticateToken(
     lastName: row.last_name,
     tokenId: row.token_id,
   };
+  rememberVerified(db, `token:${tokenHash}`, { user, expiresAt: row.expires_at });
+  return user;
 }
+
+/** The user `token` named when this process last verified it, if unexpired (credential-speculation.ts). */
+export function lastVerifiedUser(
+  db: Kysely<Database>,
+  token: string,
+  expectedUserId?: string,
+  now = Date.now(),
+): AuthUser | undefined {
+  if (!token || token.length > 256) return undefined;
+  const last = lastVerified<{ user: AuthUser; expiresAt: number }>(db, `token:${hashToken(token)}`);
+  if (!last || last.expiresAt <= now) return undefined;
+  if (expectedUserId !== undefined && String(last.user.userId) !== expectedUserId) return undefined;
+  return last.user;
+}
+
+export const isSameUser = (a: AuthUser, b: AuthUser): boolean =>
+  a.userId === b.userId &&
+  a.accountId === b.accountId &&
+  a.tokenId === b.tokenId &&
+  a.roles.join() === b.roles.join() &&
+  a.username === b.username &&
+  a.firstName === b.firstName &&
+  a.lastName === b.lastName;
 
 export async function logout(db: Kysely<Database>, tokenId: number): Promise<void> {
   await repo.deleteToken(db, tokenId);

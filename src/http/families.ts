@@ -27,7 +27,14 @@ const RENDERERS: Record<Family, Render> = {
   // plugNmeet: business errors are HTTP 200 with status:false (clients ignore HTTP codes).
   plugnmeet: (e) => ({
     status: e.kind === 'unauthorized' ? 401 : e.kind === 'payload_too_large' ? 413 : 200,
-    body: { status: false, msg: e.message, status_code: PLUGNMEET_CODES[e.kind] ?? 'INVALID_PARAMETERS' },
+    body: {
+      status: false,
+      msg: e.message,
+      status_code:
+        typeof e.details.statusCode === 'string'
+          ? e.details.statusCode
+          : (PLUGNMEET_CODES[e.kind] ?? 'INVALID_PARAMETERS'),
+    },
   }),
   rocketchat: (e) => {
     if (e.kind === 'unauthorized') return { status: 401, body: ROCKETCHAT_UNAUTHORIZED };
@@ -54,23 +61,34 @@ const SERVER_FAULT: Record<Family, unknown> = {
   system: { error: 'internal server error', code: 'internal_error' },
 };
 
-export function sendError(family: Family, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** The status, body and headers that answer `error` in a family's envelope (server faults are logged). */
+export function errorReply(
+  family: Family,
+  error: unknown,
+  request: FastifyRequest,
+): { status: number; body: unknown; headers: Record<string, string> } {
   const known = classifyError(error);
   if (!known && clientWentAway(error)) {
     // Nobody is left to answer: an aborted upload or a reset is the client's doing, not a fault.
     request.log.info({ err: error }, 'client went away before the answer');
-    return reply
-      .code(400)
-      .type('application/json')
-      .send(RENDERERS[family](invalidParams('the client closed the connection')).body);
+    return {
+      status: 400,
+      body: RENDERERS[family](invalidParams('the client closed the connection')).body,
+      headers: {},
+    };
   }
   if (!known) {
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).type('application/json').send(SERVER_FAULT[family]);
+    return { status: 500, body: SERVER_FAULT[family], headers: {} };
   }
   const { status, body } = RENDERERS[family](known);
-  if (typeof known.details.retryAfter === 'number') reply.header('retry-after', String(known.details.retryAfter));
-  return reply.code(status).type('application/json').send(body);
+  const retryAfter = known.details.retryAfter;
+  return { status, body, headers: typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {} };
+}
+
+export function sendError(family: Family, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, headers } = errorReply(family, error, request);
+  return reply.code(status).headers(headers).type('application/json').send(body);
 }
 
 /** Installs a family's error envelope on a scope. */

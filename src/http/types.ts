@@ -29,5 +29,10 @@ declare module 'fastify' {
     user: AuthUser | null;
     /** The API key pair behind a signed server-to-server call. */
     apiClient: ApiClient | null;
+    /**
+     * Set while a read-only request runs as the identity its credential last had: resolves to
+     * undefined once confirmed, or to the error to answer instead (auth/credential-speculation.ts).
+     */
+    credentialConfirmation: Promise<Error | undefined> | null;
   }
 }

@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuildOptions } from '../../src/app.js';
 import type { BootstrapResult } from '../../src/auth/service.js';
 import { loadConfig, type Config, type RawConfig } from '../../src/config/index.js';
 import type { Engine } from '../../src/db/connection.js';
@@ -52,11 +52,12 @@ export async function startCustomServer(
   engine: Engine,
   extend: (app: FastifyInstance) => Promise<void>,
   existing?: ScratchDatabase,
+  options: Pick<BuildOptions, 'answerBeforeConfirmation'> = {},
 ): Promise<{ url: string; app: FastifyInstance; config: Config }> {
   const scratch = existing ?? (await scratchDatabase(engine));
   const config = testConfig(scratch.url, scratch.dataDir);
   const { database } = await prepareDatabase(config);
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, ...options });
   await extend(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(async () => {
