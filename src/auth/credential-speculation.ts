@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { databaseMemo } from '../db/lasting-facts.js';
-import { AppError } from '../http/errors.js';
+import type { AppError } from '../http/errors.js';
 import { errorReply, familyOfUrl } from '../http/families.js';
 
 /**
