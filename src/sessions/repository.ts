@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { mergeOrderedArms, type SortDirection } from '../db/dialect.js';
+import { bulkInsertValues, mergeOrderedArms, type SortDirection } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { AnalyticsFilesTable, Database, RoomSessionsTable } from '../db/schema.js';
 import type { Selectable, Insertable } from 'kysely';
@@ -103,20 +103,33 @@ export async function closeSession(db: Kysely<Database>, id: number): Promise<bo
 
 export type NewEvent = Omit<StoredEvent, never> & { account_id: number; session_id: number; event_id: string | null };
 
-/** Inserts events; those whose event_id exists already are skipped. Returns how many were new. */
+const EVENT_COLUMNS = [
+  'account_id',
+  'session_id',
+  'event_id',
+  'event',
+  'time',
+  'user_id',
+  'name',
+  'is_admin',
+  'ex_user_id',
+  'value',
+] as const satisfies readonly (keyof NewEvent)[];
+
+/**
+ * Inserts events; those whose event_id exists already are skipped. Returns how many were new.
+ * One fixed text per batch size (bulkInsertValues): a batch of 500 is not parsed into query nodes.
+ */
 export async function insertEvents(db: Kysely<Database>, events: NewEvent[]): Promise<number> {
-  let inserted = 0;
-  // Chunks keep each statement under SQLite's 32,766 bound parameters (10 per row).
-  for (let i = 0; i < events.length; i += 500) {
-    const chunk = events.slice(i, i + 500);
-    const result = await db
-      .insertInto('room_events')
-      .values(chunk)
-      .onConflict((oc) => oc.columns(['account_id', 'event_id']).where('event_id', 'is not', null).doNothing())
-      .executeTakeFirst();
-    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-  }
-  return inserted;
+  const values: unknown[] = [];
+  for (const event of events) for (const column of EVENT_COLUMNS) values.push(event[column]);
+  return bulkInsertValues(
+    db,
+    'room_events',
+    EVENT_COLUMNS,
+    values,
+    'on conflict (account_id, event_id) where event_id is not null do nothing',
+  );
 }
 
 export async function existingEventIds(
