@@ -121,6 +121,27 @@ for (const engine of ENGINES) {
       assert.equal(Number(events.n), 300);
     });
 
+    test('names and values with quotes, backslashes, hex-looking text and non-ASCII come back as sent', async (t) => {
+      const server = await startTestServer(t, engine);
+      // Stored through one JSON parameter on PostgreSQL: escapes and `\x` (bytea's hex prefix) must stay text.
+      const odd = { user_id: 'u"1\\', name: 'Zoë "Q" \\x41 😀', is_admin: true, ex_user_id: '\\x00ff' };
+      const room = { room_id: 'room-odd', room_sid: 'RM_odd_1' };
+      const events = [
+        { id: 'odd-1', event: 'participant_joined', ...room, time: T0, ...odd },
+        { id: 'odd-2', event: 'mic_status', ...room, time: T0 + 1000, ...odd, value: '\\x6f6e' },
+        { id: 'odd-3', event: 'room_finished', ...room, time: T0 + 2000 },
+      ];
+      assert.equal((await sendEvents(server.url, events)).body.stored, 3);
+      const file = (await downloadAnalytics(server.url, room.room_sid)) as AnalyticsFile;
+      const [user] = file.users;
+      assert.deepEqual(
+        [user!.user_id, user!.name, user!.is_admin, user!.ex_user_id],
+        [odd.user_id, odd.name, true, odd.ex_user_id],
+      );
+      const mic = user!.events.find((e) => e.name === 'mic_status');
+      assert.deepEqual(mic?.values, [{ time: T0 + 1000, value: '\\x6f6e' }]);
+    });
+
     test('a batch with invalid events stores nothing and names each bad event by index', async (t) => {
       const server = await startTestServer(t, engine);
       const events = scriptedSession().slice(0, 5);
