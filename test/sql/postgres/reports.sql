@@ -139,43 +139,55 @@ set
 
 insert into
   report_counts (channel_id, level, bucket, total)
-values
-  ($1, $2, $3, $4),
-  ($5, $6, $7, $8),
-  ($9, $10, $11, $12)
+select
+  channel_id,
+  level,
+  bucket,
+  total
+from
+  json_populate_recordset(null::report_counts, $1)
 on conflict (channel_id, level, bucket) do update
 set
   total = report_counts.total + excluded.total;
 
 insert into
   report_state_counts (channel_id, state_id, level, bucket, total)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20)
+select
+  channel_id,
+  state_id,
+  level,
+  bucket,
+  total
+from
+  json_populate_recordset(null::report_state_counts, $1)
 on conflict (channel_id, state_id, level, bucket) do update
 set
   total = report_state_counts.total + excluded.total;
 
 insert into
   report_user_counts (channel_id, user_id, level, bucket, total)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20)
+select
+  channel_id,
+  user_id,
+  level,
+  bucket,
+  total
+from
+  json_populate_recordset(null::report_user_counts, $1)
 on conflict (channel_id, user_id, level, bucket) do update
 set
   total = report_user_counts.total + excluded.total;
 
 insert into
   report_option_counts (field_id, option_id, level, bucket, total)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20)
+select
+  field_id,
+  option_id,
+  level,
+  bucket,
+  total
+from
+  json_populate_recordset(null::report_option_counts, $1)
 on conflict (field_id, option_id, level, bucket) do update
 set
   total = report_option_counts.total + excluded.total;
@@ -206,13 +218,14 @@ for update;
 
 insert into
   report_count_maps (channel_id, kind, level, bucket, counts)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20),
-  ($21, $22, $23, $24, $25),
-  ($26, $27, $28, $29, $30)
+select
+  channel_id,
+  kind,
+  level,
+  bucket,
+  counts
+from
+  json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
   counts = excluded.counts;
@@ -230,8 +243,18 @@ insert into
     field_values,
     option_ids
   )
-values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+select
+  id,
+  account_id,
+  channel_id,
+  form_id,
+  user_id,
+  state_id,
+  created_at,
+  field_values,
+  option_ids
+from
+  json_populate_recordset(null::reports, $1);
 
 insert into
   "report_channel_totals" ("channel_id", "account_id", "reports")
@@ -595,13 +618,14 @@ for update;
 
 insert into
   report_count_maps (channel_id, kind, level, bucket, counts)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20),
-  ($21, $22, $23, $24, $25),
-  ($26, $27, $28, $29, $30)
+select
+  channel_id,
+  kind,
+  level,
+  bucket,
+  counts
+from
+  json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
   counts = excluded.counts;
@@ -656,10 +680,14 @@ for update;
 
 insert into
   report_count_maps (channel_id, kind, level, bucket, counts)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15)
+select
+  channel_id,
+  kind,
+  level,
+  bucket,
+  counts
+from
+  json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
   counts = excluded.counts;
@@ -1381,19 +1409,14 @@ for update;
 
 insert into
   report_count_maps (channel_id, kind, level, bucket, counts)
-values
-  ($1, $2, $3, $4, $5),
-  ($6, $7, $8, $9, $10),
-  ($11, $12, $13, $14, $15),
-  ($16, $17, $18, $19, $20),
-  ($21, $22, $23, $24, $25),
-  ($26, $27, $28, $29, $30),
-  ($31, $32, $33, $34, $35),
-  ($36, $37, $38, $39, $40),
-  ($41, $42, $43, $44, $45),
-  ($46, $47, $48, $49, $50),
-  ($51, $52, $53, $54, $55),
-  ($56, $57, $58, $59, $60)
+select
+  channel_id,
+  kind,
+  level,
+  bucket,
+  counts
+from
+  json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
   counts = excluded.counts;

@@ -134,23 +134,34 @@ where
 
 -- insertEvents
 insert into
-  "room_events" (
-    "account_id",
-    "session_id",
-    "event_id",
-    "event",
-    "time",
-    "user_id",
-    "name",
-    "is_admin",
-    "ex_user_id",
-    "value"
+  room_events (
+    account_id,
+    session_id,
+    event_id,
+    event,
+    time,
+    user_id,
+    name,
+    is_admin,
+    ex_user_id,
+    value
   )
-values
-  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-on conflict ("account_id", "event_id")
+select
+  account_id,
+  session_id,
+  event_id,
+  event,
+  time,
+  user_id,
+  name,
+  is_admin,
+  ex_user_id,
+  value
+from
+  json_populate_recordset(null::room_events, $1)
+on conflict (account_id, event_id)
 where
-  "event_id" is not null do nothing;
+  event_id is not null do nothing;
 
 -- existingEventIds
 select

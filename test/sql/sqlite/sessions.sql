@@ -134,23 +134,23 @@ where
 
 -- insertEvents
 insert into
-  "room_events" (
-    "account_id",
-    "session_id",
-    "event_id",
-    "event",
-    "time",
-    "user_id",
-    "name",
-    "is_admin",
-    "ex_user_id",
-    "value"
+  room_events (
+    account_id,
+    session_id,
+    event_id,
+    event,
+    time,
+    user_id,
+    name,
+    is_admin,
+    ex_user_id,
+    value
   )
 values
   (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-on conflict ("account_id", "event_id")
+on conflict (account_id, event_id)
 where
-  "event_id" is not null do nothing;
+  event_id is not null do nothing;
 
 -- existingEventIds
 select
