@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addCountMap, encodeCountMap, mergeCountMaps } from '../../src/reports/counts/count-maps.js';
+
+/** Random maps: `keys` distinct keys drawn from [low, low + spread), counts 1–1000. */
+function randomMaps(seed: number, maps: number, keys: number, low: number, spread: number): Buffer[] {
+  let state = seed;
+  const next = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: maps }, () => {
+    const counts = new Map<number, number>();
+    while (counts.size < keys) counts.set(low + Math.floor(next() * spread), 1 + Math.floor(next() * 1000));
+    return encodeCountMap(counts);
+  });
+}
+
+const naiveSum = (maps: readonly Uint8Array[]) => {
+  const sum = new Map<number, number>();
+  for (const map of maps) addCountMap(sum, map);
+  return sum;
+};
+const sorted = (map: Map<number, number>) => [...map].sort((a, b) => a[0] - b[0]);
+
+test('count maps merge to the sum of their counts, keys close or far apart, views aligned or not', () => {
+  const cases = [
+    randomMaps(1, 27, 500, 2, 600), // a channel's users
+    randomMaps(2, 30, 168, 0, 168), // hours of the week
+    randomMaps(3, 12, 50, 1_000_000, 2 ** 30), // ids far apart
+    [...randomMaps(4, 5, 40, 0, 100), ...randomMaps(5, 5, 40, 2 ** 31 - 10_000, 10_000)], // two clusters
+    [Buffer.alloc(0), ...randomMaps(6, 1, 1, 7, 1)],
+    [],
+  ];
+  for (const maps of cases) assert.deepEqual(sorted(mergeCountMaps(maps)), sorted(naiveSum(maps)));
+  // A map read at an odd offset (not a 4-byte aligned view).
+  const [one] = randomMaps(7, 1, 300, 0, 400);
+  const odd = Buffer.alloc(one!.length + 1);
+  one!.copy(odd, 1);
+  const unaligned = odd.subarray(1);
+  assert.deepEqual(sorted(mergeCountMaps([unaligned, one!])), sorted(naiveSum([unaligned, one!])));
+});
