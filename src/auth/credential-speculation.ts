@@ -7,7 +7,7 @@ import { errorReply, familyOfUrl } from '../http/families.js';
  * Read-only requests answer while their credentials are being checked (PostgreSQL).
  *
  * There a credential lookup is a round trip that every request would wait for before running its
- * own queries. On a route that writes nothing (one with `likelyScopes`), a credential this process
+ * own queries. On a route that writes no account's data (one with `likelyScopes`), a credential this process
  * verified before lets the request go on at once as the user or key pair it named then, while the
  * lookup, started after the request arrived, runs beside it. The answer leaves only when that lookup
  * confirms the same identity (the onSend hook below); otherwise it is dropped and the client gets the
