@@ -241,13 +241,20 @@ export function jsonIntegerElements<DB>(
 }
 
 /**
- * `column` is one of `ids`, with the ids bound as one value (a JSON text on SQLite, an array on
- * PostgreSQL): hundreds of ids are one parameter, not a list the query builder expands each time.
+ * `column` is one of `values`, bound as one value (a JSON text on SQLite, an array on PostgreSQL):
+ * hundreds of ids are one parameter, not a list the query builder expands and the server parses
+ * and plans each time (500 event ids as an IN list: ~3 ms to plan on PostgreSQL).
  */
-export function isOneOf<DB>(db: Kysely<DB>, column: string, ids: readonly number[]): RawBuilder<boolean> {
-  return isPostgres(db)
-    ? sql<boolean>`${sql.ref(column)} = any(cast(${[...ids]} as bigint[]))`
-    : sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`;
+export function isOneOf<DB>(
+  db: Kysely<DB>,
+  column: string,
+  values: readonly number[] | readonly string[],
+): RawBuilder<boolean> {
+  if (!isPostgres(db))
+    return sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+  return typeof values[0] === 'string'
+    ? sql<boolean>`${sql.ref(column)} = any(cast(${[...values]} as text[]))`
+    : sql<boolean>`${sql.ref(column)} = any(cast(${[...values]} as bigint[]))`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { bulkInsertValues, mergeOrderedArms, type SortDirection } from '../db/dialect.js';
+import { bulkInsertValues, isOneOf, mergeOrderedArms, type SortDirection } from '../db/dialect.js';
 import { preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { AnalyticsFilesTable, Database, RoomSessionsTable } from '../db/schema.js';
 import type { Selectable, Insertable } from 'kysely';
@@ -142,7 +142,7 @@ export async function existingEventIds(
     .selectFrom('room_events')
     .select('event_id')
     .where('account_id', '=', accountId)
-    .where('event_id', 'in', eventIds)
+    .where(isOneOf(db, 'event_id', eventIds))
     .execute();
   return new Set(rows.map((r) => r.event_id!));
 }

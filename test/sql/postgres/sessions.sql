@@ -170,7 +170,7 @@ from
   "room_events"
 where
   "account_id" = $1
-  and "event_id" in ($2, $3);
+  and "event_id" = any (cast($2 as text[]));
 
 -- sessionEventsPage (first)
 select

@@ -159,7 +159,12 @@ from
   "room_events"
 where
   "account_id" = ?
-  and "event_id" in (?, ?);
+  and "event_id" in (
+    select
+      value
+    from
+      json_each(?)
+  );
 
 -- sessionEventsPage (first)
 select
