@@ -83,18 +83,20 @@ export async function findApiClient(db: Kysely<Database>, apiKey: string): Promi
     () => CACHED_ROW_BYTES,
   );
   if (!row) {
-    forgetVerified(db, `key:${apiKey}`);
+    forgetVerified(db, verifiedKeyOfApiKey(apiKey));
     return undefined;
   }
   keyAccounts.set(db, apiKey, row.account_id);
   const client = toApiClient(row);
-  rememberVerified(db, `key:${apiKey}`, client);
+  rememberVerified(db, verifiedKeyOfApiKey(apiKey), client);
   return client;
 }
 
 /** The active key pair `apiKey` named when this process last looked it up (credential-speculation.ts). */
 export const lastVerifiedApiClient = (db: Kysely<Database>, apiKey: string) =>
-  lastVerified<ApiClient>(db, `key:${apiKey}`);
+  lastVerified<ApiClient>(db, verifiedKeyOfApiKey(apiKey));
+
+const verifiedKeyOfApiKey = (apiKey: string) => `key:${apiKey}`;
 
 export const isSameApiClient = (a: ApiClient, b: ApiClient): boolean =>
   a.apiKeyId === b.apiKeyId && a.accountId === b.accountId && a.apiKey === b.apiKey && a.apiSecret === b.apiSecret;

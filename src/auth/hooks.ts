@@ -20,6 +20,7 @@ import {
  */
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+const NOT_LOGGED_IN = 'You must be logged in to do this.';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -58,8 +59,6 @@ export async function requireUser(request: FastifyRequest): Promise<void> {
   if (!user) throw unauthorized(NOT_LOGGED_IN);
   request.user = user;
 }
-
-const NOT_LOGGED_IN = 'You must be logged in to do this.';
 
 /** The token's user: checked now, or, on a read-only route, as last verified while a check runs. */
 async function userOfToken(request: FastifyRequest, token: string, expectedUserId?: string) {

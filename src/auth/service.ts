@@ -238,8 +238,8 @@ export async function authenticateToken(
   expectedUserId?: string,
   now = Date.now(),
 ): Promise<AuthUser | undefined> {
-  if (!token || token.length > 256) return undefined;
-  const tokenHash = hashToken(token);
+  const tokenHash = hashOfPlausibleToken(token);
+  if (tokenHash === undefined) return undefined;
   const row = await cachedRead(
     db,
     [cacheScope.users],
@@ -248,10 +248,10 @@ export async function authenticateToken(
     () => CACHED_ROW_BYTES,
   );
   if (!row || row.expires_at <= now || row.active !== 1) {
-    forgetVerified(db, `token:${tokenHash}`);
+    forgetVerified(db, verifiedKeyOfToken(tokenHash));
     return undefined;
   }
-  if (expectedUserId !== undefined && String(row.id) !== expectedUserId) return undefined;
+  if (!isExpectedUser(row.id, expectedUserId)) return undefined;
   const user: AuthUser = {
     userId: row.id,
     accountId: row.account_id,
@@ -261,7 +261,7 @@ export async function authenticateToken(
     lastName: row.last_name,
     tokenId: row.token_id,
   };
-  rememberVerified(db, `token:${tokenHash}`, { user, expiresAt: row.expires_at });
+  rememberVerified(db, verifiedKeyOfToken(tokenHash), { user, expiresAt: row.expires_at });
   return user;
 }
 
@@ -272,12 +272,19 @@ export function lastVerifiedUser(
   expectedUserId?: string,
   now = Date.now(),
 ): AuthUser | undefined {
-  if (!token || token.length > 256) return undefined;
-  const last = lastVerified<{ user: AuthUser; expiresAt: number }>(db, `token:${hashToken(token)}`);
-  if (!last || last.expiresAt <= now) return undefined;
-  if (expectedUserId !== undefined && String(last.user.userId) !== expectedUserId) return undefined;
+  const tokenHash = hashOfPlausibleToken(token);
+  if (tokenHash === undefined) return undefined;
+  const last = lastVerified<{ user: AuthUser; expiresAt: number }>(db, verifiedKeyOfToken(tokenHash));
+  if (!last || last.expiresAt <= now || !isExpectedUser(last.user.userId, expectedUserId)) return undefined;
   return last.user;
 }
+
+/** A token's hash, or undefined for a value no issued token can be (empty, over 256 characters). */
+const hashOfPlausibleToken = (token: string) => (!token || token.length > 256 ? undefined : hashToken(token));
+const verifiedKeyOfToken = (tokenHash: string) => `token:${tokenHash}`;
+/** Rocket.Chat's X-User-Id, when given, must name the token's user. */
+const isExpectedUser = (userId: number, expectedUserId: string | undefined) =>
+  expectedUserId === undefined || String(userId) === expectedUserId;
 
 export const isSameUser = (a: AuthUser, b: AuthUser): boolean =>
   a.userId === b.userId &&
