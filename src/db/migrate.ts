@@ -31,6 +31,7 @@ import * as m0026 from './migrations/0026_report_images_covering.js';
 import * as m0027 from './migrations/0027_drop_alert_recipients.js';
 import * as m0028 from './migrations/0028_covering_count_keys.js';
 import * as m0029 from './migrations/0029_count_maps_rowid.js';
+import * as m0030 from './migrations/0030_count_maps_varint.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -73,6 +74,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0027_drop_alert_recipients': m0027,
   '0028_covering_count_keys': m0028,
   '0029_count_maps_rowid': m0029,
+  '0030_count_maps_varint': m0030,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
 import { connect } from '../../src/db/connection.js';
-import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
-import { encodeCountMap } from '../../src/reports/counts/count-maps.js';
+import { migrateTo } from '../../src/db/migrate.js';
+import { encode as encodeInt32Pairs } from '../../src/db/migrations/0024_report_count_maps.js';
 import { scratchDatabase } from '../helpers/engines.js';
 
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-maps-rowid-')) };
@@ -22,8 +22,8 @@ test('SQLite: count maps move to an ordinary table keyed by an index, every map 
   const { db } = database;
   await migrateTo(db, '0028_covering_count_keys', FILES);
   // Maps of 500 users (~4 KB: beyond a 4 KB page's local payload) and small ones.
-  const big = encodeCountMap(new Map(Array.from({ length: 500 }, (_, i) => [i + 2, 1 + (i % 7)])));
-  const small = encodeCountMap(new Map([[5, 3]]));
+  const big = encodeInt32Pairs(new Map(Array.from({ length: 500 }, (_, i) => [i + 2, 1 + (i % 7)])));
+  const small = encodeInt32Pairs(new Map([[5, 3]]));
   const rows = Array.from({ length: 40 }, (_, i) => ({
     channel_id: 1 + (i % 3),
     kind: i % 2,
@@ -37,7 +37,7 @@ test('SQLite: count maps move to an ordinary table keyed by an index, every map 
     .selectAll()
     .orderBy(['channel_id', 'kind', 'level', 'bucket'])
     .execute();
-  await migrateToLatest(db, FILES);
+  await migrateTo(db, '0029_count_maps_rowid', FILES);
   const after = await db
     .selectFrom('report_count_maps')
     .selectAll()

@@ -6,10 +6,11 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as countMapsMigration from '../../src/db/migrations/0024_report_count_maps.js';
 import * as deliveryMapsMigration from '../../src/db/migrations/0025_delivery_maps.js';
+import * as varintMapsMigration from '../../src/db/migrations/0030_count_maps_varint.js';
 import { connect, type Engine } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/schema.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
-import { addCountMap } from '../../src/reports/counts/count-maps.js';
+import { addCountMap } from '../../src/reports/counts/map-codec.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, scratchDatabase } from '../helpers/engines.js';
@@ -350,8 +351,9 @@ for (const engine of ENGINES) {
         [1, null, null, 1],
         [2, 5, 5, 1],
       ]);
-      // Two deliveries to user 2 on day 0, both opened: in the day, 8-day and 32-day maps.
-      const twoOfUser2 = '0200000002000000';
+      // Two deliveries to user 2 on day 0, both opened: in the day, 8-day and 32-day maps (key 2
+      // and count 2 as zigzag varints, 0030).
+      const twoOfUser2 = '0404';
       assert.deepEqual(links.report_count_maps, [
         [1, 2, 2, 0, twoOfUser2],
         [1, 2, 3, 0, twoOfUser2],
@@ -373,7 +375,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await withoutMaps(), links, 'the migration builds what a rebuild does');
     });
 
-    test('0024 packs the hour-of-week and per-user counts of each UTC day, 8 and 32 days as a rebuild does', async (t) => {
+    test('0024, 0025 and 0030 build the count maps a rebuild does', async (t) => {
       const database = await scratchConnection(t, engine);
       const db = database.db;
       await migrateToLatest(db, FILES);
@@ -428,6 +430,7 @@ for (const engine of ENGINES) {
       await db.schema.dropTable('report_count_maps').execute();
       await countMapsMigration.up(db as Kysely<unknown>, engine);
       await deliveryMapsMigration.up(db as Kysely<unknown>);
+      await varintMapsMigration.up(db as Kysely<unknown>);
       assert.deepEqual(await maps(), rebuilt);
     });
 

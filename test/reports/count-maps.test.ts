@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addCountMap, encodeCountMap, mergeCountMaps } from '../../src/reports/counts/count-maps.js';
+import { mergeCountMaps } from '../../src/reports/counts/count-maps.js';
+import { addCountMap, countMapPairs, encodeCountMap } from '../../src/reports/counts/map-codec.js';
 import { rankCounts } from '../../src/reports/counts/rank.js';
 
 /** Random maps: `keys` distinct keys drawn from [low, low + spread), counts 1–1000. */
@@ -63,4 +64,27 @@ test('counts rank largest first, then by key, whatever their size', () => {
     new Map(),
   ];
   for (const counts of cases) assert.deepEqual(rankCounts(counts), byComparator(counts));
+});
+
+test('a stored map decodes to the pairs it was encoded from, int32 extremes too; damaged bytes end', () => {
+  const extremes = new Map([
+    [-(2 ** 31), 2 ** 31 - 1],
+    [-1, -(2 ** 31)],
+    [0, 63],
+    [1, 64],
+    [2 ** 31 - 1, -64],
+  ]);
+  const farApart = new Map(Array.from({ length: 200 }, (_, i) => [i * 10_737_418 - 2 ** 30, (i * 7919) % 100_000]));
+  for (const counts of [extremes, farApart, new Map([[5, 0]]), new Map()]) {
+    const stored = encodeCountMap(counts);
+    const expected = [...counts].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]);
+    assert.deepEqual([...countMapPairs(stored)], expected.flat());
+    assert.deepEqual(naiveSum([stored]), new Map(expected));
+  }
+  // Two bytes a pair for keys a few apart and counts under 64.
+  assert.equal(encodeCountMap(new Map(Array.from({ length: 500 }, (_, i) => [2 + 20 * i, 63]))).length, 1_000);
+  // A map cut inside a varint, or made of continuation bytes only, decodes without looping.
+  const cut = encodeCountMap(extremes).subarray(0, 7);
+  assert.ok(countMapPairs(cut).length <= cut.length + 1);
+  assert.ok(countMapPairs(Buffer.alloc(9, 0xff)).length <= 10);
 });

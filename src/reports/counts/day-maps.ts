@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { Database } from '../../db/schema.js';
-import { countMapPairs, MAP_KIND } from './count-maps.js';
+import { MAP_KIND } from './count-maps.js';
+import { countMapPairs } from './map-codec.js';
 import { LEVEL } from './levels.js';
 
 /**
