@@ -316,7 +316,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
       getReadCounts(db, 1, T, T + HOUR, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     'getReadCounts (whole days)': (db) =>
       getReadCounts(db, 1, T, T + 40 * DAY, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
-    getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR),
+    getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR, async (userIds) => userIds),
     getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
     'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),
     pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),

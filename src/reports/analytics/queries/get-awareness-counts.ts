@@ -17,7 +17,9 @@ async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges
 }
 
 /**
- * Per user who received alerts of a channel in [from, to): exact counts (names come from auth).
+ * Per user who received alerts of a channel in [from, to): exact counts, and `namesOf` the
+ * recipients (user ids in order), asked as soon as the recipients are known so that it runs beside
+ * the repeats' query (on PostgreSQL, another connection's round trip).
  * - Deliveries and opened deliveries of the window's whole UTC days come from the recipients'
  *   delivery maps (a year is ~60 rows); those of the partial days at its edges are read raw.
  * - A delivery repeats an alert (or a report) in the window when the previous delivery of it to
@@ -26,13 +28,32 @@ async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges
  *   the previous delivery of the report: an alert's previous delivery is never later than its
  *   report's, so every repeated alert is in that range too.
  */
-export async function getAwarenessCounts(db: Kysely<Database>, channelId: number, from: number, to: number) {
+export async function getAwarenessCounts<Names>(
+  db: Kysely<Database>,
+  channelId: number,
+  from: number,
+  to: number,
+  namesOf: (userIds: number[]) => Promise<Names>,
+) {
   const { days, rest: edges } = splitAtDays(from, to, DAY);
   const arms = days.map((range) => ({ ...range, group: 0 }));
-  const [delivered, opened, raw, repeats] = await Promise.all([
+  const delivered = Promise.all([
     sumCountMaps(db, channelId, MAP_KIND.deliveries, arms),
     sumCountMaps(db, channelId, MAP_KIND.openedDeliveries, arms),
     deliveriesBetween(db, channelId, edges),
+  ]).then(([deliveries, opened, raw]) => {
+    const totals = deliveries.get(0) ?? new Map<number, number>();
+    const opens = opened.get(0) ?? new Map<number, number>();
+    for (const r of raw) {
+      totals.set(r.user_id, (totals.get(r.user_id) ?? 0) + Number(r.n));
+      opens.set(r.user_id, (opens.get(r.user_id) ?? 0) + Number(r.opened));
+    }
+    // User ids sorted natively: a comparator sort of 500 entries costs ~60 µs.
+    const recipients = [...Float64Array.from(totals.keys()).sort()].filter((userId) => totals.get(userId)! > 0);
+    return { totals, opens, recipients };
+  });
+  const [{ totals, opens, recipients }, repeats, names] = await Promise.all([
+    delivered,
     db
       .selectFrom('alert_deliveries')
       .select((eb) => [
@@ -50,26 +71,19 @@ export async function getAwarenessCounts(db: Kysely<Database>, channelId: number
       .where('sent_at', '<', to)
       .groupBy('user_id')
       .execute(),
+    delivered.then(({ recipients }) => namesOf(recipients)),
   ]);
-  const totals = delivered.get(0) ?? new Map<number, number>();
-  const opens = opened.get(0) ?? new Map<number, number>();
-  for (const r of raw) {
-    totals.set(r.user_id, (totals.get(r.user_id) ?? 0) + Number(r.n));
-    opens.set(r.user_id, (opens.get(r.user_id) ?? 0) + Number(r.opened));
-  }
   const repeated = new Map(repeats.map((r) => [r.user_id, r]));
-  // User ids sorted natively: a comparator sort of 500 entries costs ~60 µs.
-  return [...Float64Array.from(totals.keys()).sort()]
-    .filter((userId) => totals.get(userId)! > 0)
-    .map((userId) => {
-      const alerts = totals.get(userId)!;
-      const r = repeated.get(userId);
-      return {
-        user_id: userId,
-        total_alerts: alerts,
-        unique_alerts: alerts - Number(r?.alerts ?? 0),
-        alert_source_reports: alerts - Number(r?.reports ?? 0),
-        alerts_opened: (opens.get(userId) ?? 0) - Number(r?.opened ?? 0),
-      };
-    });
+  const rows = recipients.map((userId) => {
+    const alerts = totals.get(userId)!;
+    const r = repeated.get(userId);
+    return {
+      user_id: userId,
+      total_alerts: alerts,
+      unique_alerts: alerts - Number(r?.alerts ?? 0),
+      alert_source_reports: alerts - Number(r?.reports ?? 0),
+      alerts_opened: (opens.get(userId) ?? 0) - Number(r?.opened ?? 0),
+    };
+  });
+  return { rows, names };
 }
