@@ -46,6 +46,8 @@ export function decodeCountMapInto(stored: Uint8Array, pairs: Int32Array, at: nu
   let i = 0;
   let key = 0;
   const end = stored.length;
+  // The two varints are read inline: a shared reader (its position in a module variable) took
+  // 65 µs to decode a hot channel-year's 27 user maps, against 36 µs.
   while (i < end) {
     let byte = stored[i++]!;
     let delta = byte;
