@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import type { Database } from '../../db/schema.js';
 import { MAP_KIND } from './count-maps.js';
-import { countMapPairs } from './map-codec.js';
+import { decodeCountMapInto } from './map-codec.js';
 import { LEVEL } from './levels.js';
 
 /**
@@ -61,6 +61,9 @@ export async function foldLocalDaysFromMaps(
     },
   );
   let r = 0;
+  // One array decodes every day's map: a new array per map (~50 values, off the V8 heap) made a
+  // year's 365 maps cost ~0.5 ms instead of ~35 µs.
+  let pairs = new Int32Array(0);
   for (const row of rows) {
     const day = Number(row.bucket);
     while (r < ranges.length && ranges[r]!.toDay <= day) r++;
@@ -71,10 +74,11 @@ export async function foldLocalDaysFromMaps(
     // hours before `split` in the previous one.
     const split = offsetHours >= 0 ? 24 - offsetHours : -offsetHours;
     const firstWeekHour = (day * 24) % 168;
-    const pairs = countMapPairs(row.counts);
+    if (pairs.length < row.counts.length + 1) pairs = new Int32Array(row.counts.length + 1);
+    const end = decodeCountMapInto(row.counts, pairs, 0);
     let before = 0;
     let after = 0;
-    for (let at = 0; at + 1 < pairs.length; at += 2) {
+    for (let at = 0; at + 1 < end; at += 2) {
       const hour = (pairs[at]! - firstWeekHour + 168) % 168;
       if (hour < split) before += pairs[at + 1]!;
       else after += pairs[at + 1]!;
