@@ -4,21 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
-import { connect } from '../../src/db/connection.js';
 import { migrateTo } from '../../src/db/migrate.js';
 import { encode as encodeInt32Pairs } from '../../src/db/migrations/0024_report_count_maps.js';
-import { scratchDatabase } from '../helpers/engines.js';
+import { scratchConnection } from '../helpers/engines.js';
 
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-maps-rowid-')) };
 after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
 
 test('SQLite: count maps move to an ordinary table keyed by an index, every map kept (0029)', async (t) => {
-  const scratch = await scratchDatabase('sqlite');
-  const database = await connect(scratch.url);
-  t.after(async () => {
-    await database.close();
-    await scratch.drop();
-  });
+  const database = await scratchConnection(t, 'sqlite');
   const { db } = database;
   await migrateTo(db, '0028_covering_count_keys', FILES);
   // Maps of 500 users (~4 KB: beyond a 4 KB page's local payload) and small ones.

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { connect } from '../../src/db/connection.js';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { encode as encodeInt32Pairs } from '../../src/db/migrations/0024_report_count_maps.js';
 import { addCountMap, encodeCountMap } from '../../src/reports/counts/map-codec.js';
-import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+import { ENGINES, scratchConnection } from '../helpers/engines.js';
 
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-maps-varint-')) };
 after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
@@ -32,12 +31,7 @@ function sampleMaps(): Map<number, number>[] {
 
 for (const engine of ENGINES) {
   test(`count maps are rewritten as varints with every count kept, in batches (0030) [${engine}]`, async (t) => {
-    const scratch = await scratchDatabase(engine);
-    const database = await connect(scratch.url);
-    t.after(async () => {
-      await database.close();
-      await scratch.drop();
-    });
+    const database = await scratchConnection(t, engine);
     const { db } = database;
     await migrateTo(db, '0029_count_maps_rowid', FILES);
     const maps = sampleMaps();

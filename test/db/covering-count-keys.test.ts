@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
-import { connect } from '../../src/db/connection.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+import { ENGINES, scratchConnection } from '../helpers/engines.js';
 
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-covering-')) };
 after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
@@ -15,12 +14,7 @@ test(
   'PostgreSQL: a channel-year of read-day cells comes from the primary key alone (0028)',
   { skip: !ENGINES.includes('postgres') && 'RECAP_TEST_POSTGRES_URL is not set' },
   async (t) => {
-    const scratch = await scratchDatabase('postgres');
-    const database = await connect(scratch.url);
-    t.after(async () => {
-      await database.close();
-      await scratch.drop();
-    });
+    const database = await scratchConnection(t, 'postgres');
     const { db } = database;
     await migrateToLatest(db, FILES);
     for (const table of ['report_counts', 'report_state_counts', 'report_user_counts', 'report_option_counts']) {

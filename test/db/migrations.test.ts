@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as countMapsMigration from '../../src/db/migrations/0024_report_count_maps.js';
 import * as deliveryMapsMigration from '../../src/db/migrations/0025_delivery_maps.js';
 import * as varintMapsMigration from '../../src/db/migrations/0030_count_maps_varint.js';
-import { connect, type Engine } from '../../src/db/connection.js';
+import { connect } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/schema.js';
 import { LATEST_MIGRATION, migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { addCountMap } from '../../src/reports/counts/map-codec.js';
 import { rebuildReportCounts } from '../../src/reports/counts/rebuild-report-counts.js';
 import { runCli } from '../helpers/cli.js';
-import { ENGINES, scratchDatabase } from '../helpers/engines.js';
+import { ENGINES, scratchConnection, scratchDatabase } from '../helpers/engines.js';
 import { distinctStructures } from '../reports/distinct-structures.js';
 
 /** Stored files for the tests that only look at tables (the file layout has its own test). */
@@ -37,16 +37,6 @@ async function insertUsers(db: Kysely<Database>, ids: number[]) {
       })),
     )
     .execute();
-}
-
-async function scratchConnection(t: TestContext, engine: Engine) {
-  const scratch = await scratchDatabase(engine);
-  const database = await connect(scratch.url);
-  t.after(async () => {
-    await database.close();
-    await scratch.drop();
-  });
-  return database;
 }
 
 for (const engine of ENGINES) {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import pg from 'pg';
-import type { Engine } from '../../src/db/connection.js';
+import { connect, type DatabaseHandle, type Engine } from '../../src/db/connection.js';
 
 /**
  * The engines every database test runs on: SQLite always, PostgreSQL when RECAP_TEST_POSTGRES_URL
@@ -44,6 +45,17 @@ export async function scratchDatabase(engine: Engine): Promise<ScratchDatabase> 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A scratch database, connected; closed and dropped when the test ends. */
+export async function scratchConnection(t: TestContext, engine: Engine): Promise<DatabaseHandle> {
+  const scratch = await scratchDatabase(engine);
+  const database = await connect(scratch.url);
+  t.after(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+  return database;
 }
 
 async function adminQuery(url: string, text: string): Promise<void> {
