@@ -32,6 +32,7 @@ import * as m0027 from './migrations/0027_drop_alert_recipients.js';
 import * as m0028 from './migrations/0028_covering_count_keys.js';
 import * as m0029 from './migrations/0029_count_maps_rowid.js';
 import * as m0030 from './migrations/0030_count_maps_varint.js';
+import * as m0031 from './migrations/0031_room_events_without_session_key.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -75,6 +76,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0028_covering_count_keys': m0028,
   '0029_count_maps_rowid': m0029,
   '0030_count_maps_varint': m0030,
+  '0031_room_events_without_session_key': m0031,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

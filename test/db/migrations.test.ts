@@ -20,7 +20,6 @@ import { distinctStructures } from '../reports/distinct-structures.js';
 const FILES = { storageRoot: mkdtempSync(join(tmpdir(), 'recap-migrations-')) };
 after(() => rmSync(FILES.storageRoot, { recursive: true, force: true }));
 
-/** A connection to a new scratch database, closed and dropped after the test. */
 /** Users of account 1 with these ids, as the tables stood at any migration since 0001. */
 async function insertUsers(db: Kysely<Database>, ids: number[]) {
   await db
@@ -49,6 +48,22 @@ for (const engine of ENGINES) {
       const tables = (await database.db.introspection.getTables()).map((table) => table.name);
       for (const name of ['accounts', 'users', 'user_tokens', 'api_keys', 'instance_settings'])
         assert.ok(tables.includes(name), name);
+    });
+
+    test('0031: room events keep their session key on SQLite only', async (t) => {
+      const database = await scratchConnection(t, engine);
+      await migrateToLatest(database.db, FILES);
+      const keys =
+        engine === 'postgres'
+          ? await sql<{ target: string }>`select confrelid::regclass::text as target from pg_constraint
+               where conrelid = 'room_events'::regclass and contype = 'f'`.execute(database.db)
+          : await sql<{ target: string }>`select "table" as target from pragma_foreign_key_list('room_events')`.execute(
+              database.db,
+            );
+      assert.deepEqual(
+        keys.rows.map((r) => r.target),
+        engine === 'postgres' ? [] : ['room_sessions'],
+      );
     });
 
     test('0003 derives the 32-day span counters from the day counters and keeps every count', async (t) => {
