@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isOneOf, lower } from '../db/dialect.js';
-import { preparedQuery, type QueryShape } from '../db/prepared.js';
+import { executeNamed, preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { ApiKeyRow, Database, NewUser, UserRow } from '../db/schema.js';
 
 /** Every query on accounts, users, user tokens and API keys. */
@@ -215,11 +215,13 @@ export async function usersInAccount(
 }
 
 export async function namesOfUsers(db: Kysely<Database>, userIds: readonly number[]) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'first_name', 'last_name'])
-    .where(isOneOf(db, 'id', userIds))
-    .execute();
+  return executeNamed(
+    db,
+    db
+      .selectFrom('users')
+      .select(['id', 'first_name', 'last_name'])
+      .where(isOneOf(db, 'id', userIds)),
+  );
 }
 
 /** Usernames and names of some users of one account (others are left out). */

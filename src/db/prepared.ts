@@ -97,3 +97,13 @@ export function preparedQuery<S extends QueryShape, V extends QueryValues, R>(
     return result.rows;
   };
 }
+
+/**
+ * Runs a query whose SQL text does not change with its values (a list bound as one value by
+ * isOneOf, say) as a named statement on PostgreSQL: parsed and planned once per connection.
+ */
+export async function executeNamed<R>(db: Kysely<Database>, query: Compilable<R>): Promise<R[]> {
+  const compiled = query.compile();
+  nameStatement(compiled.sql);
+  return (await db.executeQuery(compiled)).rows;
+}

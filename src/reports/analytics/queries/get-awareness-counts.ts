@@ -1,20 +1,60 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 import { MAP_KIND, splitAtDays, sumCountMaps } from '../../counts/count-maps.js';
 
 const DAY = 86_400_000;
 
-/** Deliveries and opened deliveries per recipient in some time ranges (one index range each). */
-async function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges: readonly [number, number][]) {
-  if (ranges.length === 0) return [];
-  return db
-    .selectFrom('alert_deliveries')
-    .select((eb) => ['user_id', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('opened').as('opened')])
-    .where('channel_id', '=', channelId)
-    .where((eb) => eb.or(ranges.map(([from, to]) => eb.and([eb('sent_at', '>=', from), eb('sent_at', '<', to)]))))
-    .groupBy('user_id')
-    .execute();
+/**
+ * Deliveries and opened deliveries per recipient in some time ranges (one index range each).
+ * Prepared, like the repeats' query below: on PostgreSQL, planning either took longer (~2 ms)
+ * than running it.
+ */
+const deliveriesQuery = preparedQuery(
+  (db, s: { ranges: number }, v: { channelId: number; froms: number[]; tos: number[] }) =>
+    db
+      .selectFrom('alert_deliveries')
+      .select((eb) => ['user_id', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('opened').as('opened')])
+      .where('channel_id', '=', v.channelId)
+      .where((eb) =>
+        eb.or(
+          Array.from({ length: s.ranges }, (_, i) =>
+            eb.and([eb('sent_at', '>=', v.froms[i]!), eb('sent_at', '<', v.tos[i]!)]),
+          ),
+        ),
+      )
+      .groupBy('user_id'),
+);
+
+function deliveriesBetween(db: Kysely<Database>, channelId: number, ranges: readonly [number, number][]) {
+  if (ranges.length === 0) return Promise.resolve([]);
+  return deliveriesQuery(
+    db,
+    { ranges: ranges.length },
+    { channelId, froms: ranges.map(([from]) => from), tos: ranges.map(([, to]) => to) },
+  );
 }
+
+/** Per recipient, the deliveries of [from, to) that repeat one of the window (see below). */
+const repeatsQuery = preparedQuery(
+  (db, _s: Record<string, never>, v: { channelId: number; from: number; to: number }) =>
+    db
+      .selectFrom('alert_deliveries')
+      .select((eb) => [
+        'user_id',
+        eb.fn.countAll<number>().as('reports'),
+        eb.fn.countAll<number>().filterWhere('prev_alert_at', '>=', v.from).as('alerts'),
+        eb.fn
+          .countAll<number>()
+          .filterWhere((w) => w.and([w('opened', '=', 1), w('prev_alert_at', '>=', v.from)]))
+          .as('opened'),
+      ])
+      .where('channel_id', '=', v.channelId)
+      .where('prev_report_at', '>=', v.from)
+      .where('prev_report_at', '<', v.to)
+      .where('sent_at', '<', v.to)
+      .groupBy('user_id'),
+);
 
 /**
  * Per user who received alerts of a channel in [from, to): exact counts, and `namesOf` the
@@ -54,23 +94,7 @@ export async function getAwarenessCounts<Names>(
   });
   const [{ totals, opens, recipients }, repeats, names] = await Promise.all([
     delivered,
-    db
-      .selectFrom('alert_deliveries')
-      .select((eb) => [
-        'user_id',
-        eb.fn.countAll<number>().as('reports'),
-        eb.fn.countAll<number>().filterWhere('prev_alert_at', '>=', from).as('alerts'),
-        eb.fn
-          .countAll<number>()
-          .filterWhere((w) => w.and([w('opened', '=', 1), w('prev_alert_at', '>=', from)]))
-          .as('opened'),
-      ])
-      .where('channel_id', '=', channelId)
-      .where('prev_report_at', '>=', from)
-      .where('prev_report_at', '<', to)
-      .where('sent_at', '<', to)
-      .groupBy('user_id')
-      .execute(),
+    repeatsQuery(db, {}, { channelId, from, to }),
     delivered.then(({ recipients }) => namesOf(recipients)),
   ]);
   const repeated = new Map(repeats.map((r) => [r.user_id, r]));
