@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { bulkInsertValues, isOneOf, mergeOrderedArms, type SortDirection } from '../db/dialect.js';
-import { preparedQuery, type QueryShape } from '../db/prepared.js';
+import { executeNamed, preparedQuery, type QueryShape } from '../db/prepared.js';
 import type { AnalyticsFilesTable, Database, RoomSessionsTable } from '../db/schema.js';
 import type { Selectable, Insertable } from 'kysely';
 import type { StoredEvent } from './analytics-file.js';
@@ -11,18 +11,21 @@ export type SessionRow = Selectable<RoomSessionsTable>;
 export type AnalyticsFileRow = Selectable<AnalyticsFilesTable>;
 export type Direction = SortDirection;
 
+/** A batch's sessions: one statement text whatever the number of rooms (a named statement on PostgreSQL). */
 export async function findSessions(
   db: Kysely<Database>,
   accountId: number,
   roomSids: readonly string[],
 ): Promise<SessionRow[]> {
   if (roomSids.length === 0) return [];
-  return db
-    .selectFrom('room_sessions')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('room_sid', 'in', roomSids)
-    .execute();
+  return executeNamed(
+    db,
+    db
+      .selectFrom('room_sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where(isOneOf(db, 'room_sid', roomSids)),
+  );
 }
 
 /** Opens a session, or returns the one a concurrent batch opened first (same room_sid). */
@@ -42,6 +45,23 @@ export async function openSession(db: Kysely<Database>, session: Insertable<Room
     .executeTakeFirstOrThrow();
 }
 
+const touchQuery = preparedQuery(
+  (
+    db,
+    s: { title: boolean; webhook: boolean },
+    v: { id: number; lastEventAt: number; seenAt: number; title: string; webhookUrl: string },
+  ) =>
+    db
+      .updateTable('room_sessions')
+      .set((eb) => ({
+        last_seen_at: v.seenAt,
+        last_event_at: sql<number>`case when ${eb.ref('last_event_at')} > ${v.lastEventAt} then ${eb.ref('last_event_at')} else ${v.lastEventAt} end`,
+        ...(s.title ? { room_title: v.title } : {}),
+        ...(s.webhook ? { webhook_url: v.webhookUrl } : {}),
+      }))
+      .where('id', '=', v.id),
+);
+
 export async function touchSession(
   db: Kysely<Database>,
   id: number,
@@ -49,16 +69,11 @@ export async function touchSession(
   seenAt: number,
   changes: { roomTitle?: string | undefined; webhookUrl?: string | undefined },
 ): Promise<void> {
-  await db
-    .updateTable('room_sessions')
-    .set((eb) => ({
-      last_seen_at: seenAt,
-      last_event_at: sql<number>`case when ${eb.ref('last_event_at')} > ${lastEventAt} then ${eb.ref('last_event_at')} else ${lastEventAt} end`,
-      ...(changes.roomTitle ? { room_title: changes.roomTitle } : {}),
-      ...(changes.webhookUrl ? { webhook_url: changes.webhookUrl } : {}),
-    }))
-    .where('id', '=', id)
-    .execute();
+  await touchQuery(
+    db,
+    { title: Boolean(changes.roomTitle), webhook: Boolean(changes.webhookUrl) },
+    { id, lastEventAt, seenAt, title: changes.roomTitle ?? '', webhookUrl: changes.webhookUrl ?? '' },
+  );
 }
 
 export async function endSession(db: Kysely<Database>, id: number, endedAt: number): Promise<void> {

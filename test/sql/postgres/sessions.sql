@@ -60,7 +60,7 @@ from
   "room_sessions"
 where
   "account_id" = $1
-  and "room_sid" in ($2, $3);
+  and "room_sid" = any (cast($2 as text[]));
 
 -- openSession
 insert into

@@ -60,7 +60,12 @@ from
   "room_sessions"
 where
   "account_id" = ?
-  and "room_sid" in (?, ?);
+  and "room_sid" in (
+    select
+      value
+    from
+      json_each(?)
+  );
 
 -- openSession
 insert into

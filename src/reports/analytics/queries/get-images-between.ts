@@ -1,5 +1,20 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
+
+const imagesQuery = preparedQuery(
+  (db, _s: Record<string, never>, v: { channelId: number; from: number; to: number; offset: number; limit: number }) =>
+    db
+      .selectFrom('report_images')
+      .select(['id', 'account_id', 'report_id', 'created_at'])
+      .where('channel_id', '=', v.channelId)
+      .where('report_created_at', '>=', v.from)
+      .where('report_created_at', '<', v.to)
+      .orderBy('report_created_at')
+      .orderBy('id')
+      .limit(v.limit)
+      .offset(v.offset),
+);
 
 /** Images of a channel's reports created in [from, to), by report time then id: one index range. */
 export async function getImagesBetween(
@@ -10,15 +25,5 @@ export async function getImagesBetween(
   offset: number,
   limit: number,
 ) {
-  return db
-    .selectFrom('report_images')
-    .select(['id', 'account_id', 'report_id', 'created_at'])
-    .where('channel_id', '=', channelId)
-    .where('report_created_at', '>=', from)
-    .where('report_created_at', '<', to)
-    .orderBy('report_created_at')
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  return imagesQuery(db, {}, { channelId, from, to, offset, limit });
 }
