@@ -219,7 +219,7 @@ export async function namesOfUsers(db: Kysely<Database>, userIds: readonly numbe
     db,
     db
       .selectFrom('users')
-      .select(['id', 'first_name', 'last_name'])
+      .select(['id', 'account_id', 'first_name', 'last_name'])
       .where(isOneOf(db, 'id', userIds)),
   );
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
+import { nameStatement } from './named-statements.js';
 
 /**
  * Reads remembered until what they depend on changes: the answers of hot read endpoints and the
@@ -186,4 +187,19 @@ export function cachedRead<DB, T>(
 ): Promise<T> {
   const cache = caches.get(db);
   return cache ? cache.read(db as unknown as VersionsDb, scopes, key, compute, weigh) : compute();
+}
+
+/**
+ * One scope's version now ('0' for a scope never written), for values remembered outside the read
+ * cache under the same rule: read the version first, then the rows, and keep them under it.
+ */
+export async function scopeVersion<DB>(db: Kysely<DB>, scope: string): Promise<string> {
+  const query = (db as unknown as VersionsDb)
+    .selectFrom('cache_versions')
+    .select('version')
+    .where('scope', '=', scope)
+    .compile();
+  nameStatement(query.sql);
+  const { rows } = await db.executeQuery<{ version: number }>(query);
+  return String(rows[0]?.version ?? 0);
 }
