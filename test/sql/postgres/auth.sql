@@ -268,6 +268,7 @@ where
 -- namesOfUsers
 select
   "id",
+  "account_id",
   "first_name",
   "last_name"
 from
