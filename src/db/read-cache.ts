@@ -67,7 +67,7 @@ class ReadCache {
       if (missing.length > 0) {
         // The request's other likely scopes come along: one round trip per request, not per read.
         const wanted = [...new Set([...missing, ...request.likely])].filter((scope) => !request.known.has(scope));
-        request.reading = this.readVersions(db, wanted)
+        request.reading = readVersions(db, wanted)
           .then((read) => {
             for (const scope of wanted) request.known.set(scope, read.get(scope) ?? '0');
           })
@@ -77,19 +77,10 @@ class ReadCache {
       return scopes.map((scope) => request.known.get(scope)!).join('.');
     }
     // Read after the counter: versions kept under it are at least as new as it.
-    const byScope = await this.readVersions(db, scopes);
+    const byScope = await readVersions(db, scopes);
     const versions = scopes.map((scope) => byScope.get(scope) ?? '0').join('.');
     if (counter !== undefined && this.versions.size < 10_000) this.versions.set(list, versions);
     return versions;
-  }
-
-  private async readVersions(db: VersionsDb, scopes: readonly string[]): Promise<Map<string, string>> {
-    const rows = await db
-      .selectFrom('cache_versions')
-      .select(['scope', 'version'])
-      .where('scope', 'in', [...scopes])
-      .execute();
-    return new Map(rows.map((r) => [r.scope, String(r.version)]));
   }
 
   async read<T>(
@@ -151,6 +142,21 @@ export interface RequestVersions {
 
 const requestVersions = new AsyncLocalStorage<RequestVersions>();
 
+/**
+ * The scopes' versions by scope (scopes never written are absent). A named statement on PostgreSQL:
+ * its text changes only with the number of scopes, and a request's routes ask few numbers.
+ */
+async function readVersions(db: VersionsDb, scopes: readonly string[]): Promise<Map<string, string>> {
+  const query = db
+    .selectFrom('cache_versions')
+    .select(['scope', 'version'])
+    .where('scope', 'in', [...scopes])
+    .compile();
+  nameStatement(query.sql);
+  const { rows } = await db.executeQuery(query);
+  return new Map(rows.map((r) => [r.scope, String(r.version)]));
+}
+
 /** Runs a read-only request's handling with one set of cache versions (see RequestVersions). */
 export function withRequestVersions(likely: readonly string[], run: () => void): void {
   requestVersions.run({ likely, known: new Map() }, run);
@@ -190,16 +196,17 @@ export function cachedRead<DB, T>(
 }
 
 /**
- * One scope's version now ('0' for a scope never written), for values remembered outside the read
- * cache under the same rule: read the version first, then the rows, and keep them under it.
+ * One scope's version, for values remembered outside the read cache under the same rule: read the
+ * version first, then the rows, and keep them under it ('0' for a scope never written). Inside a
+ * request that read its versions once (RequestVersions) the version it read is used: it was read
+ * after the request began, and another round trip would only repeat it.
  */
 export async function scopeVersion<DB>(db: Kysely<DB>, scope: string): Promise<string> {
-  const query = (db as unknown as VersionsDb)
-    .selectFrom('cache_versions')
-    .select('version')
-    .where('scope', '=', scope)
-    .compile();
-  nameStatement(query.sql);
-  const { rows } = await db.executeQuery<{ version: number }>(query);
-  return String(rows[0]?.version ?? 0);
+  const request = requestVersions.getStore();
+  if (request) {
+    while (request.reading) await request.reading;
+    const known = request.known.get(scope);
+    if (known !== undefined) return known;
+  }
+  return (await readVersions(db as unknown as VersionsDb, [scope])).get(scope) ?? '0';
 }
