@@ -12,7 +12,7 @@ export async function sendCachedJsonText(
   reply: FastifyReply,
   scopes: readonly string[],
   key: string,
-  computeText: () => Promise<string>,
+  computeText: () => Promise<string | Buffer>,
   type = 'application/json; charset=utf-8',
 ): Promise<FastifyReply> {
   const route = `${reply.request.method} ${reply.request.routeOptions.url ?? ''}`;
@@ -22,7 +22,10 @@ export async function sendCachedJsonText(
     reply.server.db,
     scopes,
     `${route}|${type}|${key}`,
-    async () => Buffer.from(await computeText()),
+    async () => {
+      const text = await computeText();
+      return typeof text === 'string' ? Buffer.from(text) : text;
+    },
     (bytes) => bytes.length,
   );
   return reply.type(type).send(body);
@@ -46,11 +49,26 @@ export function sendCachedCsv(
 }
 
 /**
- * An answer already serialized as JSON text (for instance from entries kept between requests),
+ * An answer already serialized as JSON in UTF-8 (for instance from entries kept between requests),
  * sent as it is instead of through the response schema's serializer.
  */
-export class JsonText {
-  constructor(readonly text: string) {}
+export class JsonBytes {
+  constructor(readonly bytes: Buffer) {}
+
+  /** A JSON array of elements each already serialized: `[a,b,…]`, copied once into one buffer. */
+  static array(elements: readonly Buffer[]): JsonBytes {
+    let length = 2 + Math.max(elements.length - 1, 0);
+    for (const element of elements) length += element.length;
+    const bytes = Buffer.allocUnsafe(length);
+    let at = 0;
+    bytes[at++] = 0x5b; // [
+    elements.forEach((element, i) => {
+      if (i > 0) bytes[at++] = 0x2c; // ,
+      at += element.copy(bytes, at);
+    });
+    bytes[at] = 0x5d; // ]
+    return new JsonBytes(bytes);
+  }
 }
 
 /** sendCachedJsonText for an answer the route's response schema serializes (or a JsonText). */
@@ -60,10 +78,16 @@ export function sendCachedJson(
   key: string,
   compute: () => Promise<unknown>,
 ): Promise<FastifyReply> {
-  return sendCachedJsonText(reply, scopes, key, async () => jsonTextOf(reply, await compute()));
+  return sendCachedJsonText(reply, scopes, key, async () => jsonOf(reply, await compute()));
 }
 
-/** The JSON text of an answer: a JsonText's own, else what the route's response schema makes of it. */
+/** The JSON of an answer: a JsonBytes' own bytes, else the text the route's response schema makes of it. */
+function jsonOf(reply: FastifyReply, answer: unknown): string | Buffer {
+  return answer instanceof JsonBytes ? answer.bytes : (reply.serialize(answer) as string);
+}
+
+/** An answer as JSON text (for its CSV twin). */
 export function jsonTextOf(reply: FastifyReply, answer: unknown): string {
-  return answer instanceof JsonText ? answer.text : (reply.serialize(answer) as string);
+  const json = jsonOf(reply, answer);
+  return typeof json === 'string' ? json : json.toString('utf8');
 }

@@ -145,7 +145,7 @@ const memo: {
   expires: number;
   key: Buffer | undefined;
   byId: Map<number, string>;
-  entries: Map<string, Map<number, string>>;
+  entries: Map<string, Map<number, Buffer>>;
   entryCount: number;
 } = { expires: 0, key: undefined, byId: new Map(), entries: new Map(), entryCount: 0 };
 
@@ -194,27 +194,29 @@ export class ImageUrls {
   }
 
   /**
-   * An image's entry in a listing as JSON text (`make()`), kept like its signature: within the hour
-   * the entry of an image under one base never changes (an image's id, report and time are fixed),
-   * and building, signing and escaping it was most of a 1,000-image listing's time.
+   * An image's entry in a listing as JSON (`make()`) in UTF-8, kept like its signature: within the
+   * hour the entry of an image under one base never changes (an image's id, report and time are
+   * fixed), and building, signing and escaping it was most of a 1,000-image listing's time. Kept as
+   * bytes: joining 1,000 kept strings and encoding the result took ten times as long as copying
+   * 1,000 kept buffers into one (listingOf).
    */
-  listingEntry(baseUrl: string, id: number, expires: number, make: () => string): string {
+  listingEntry(baseUrl: string, id: number, expires: number, make: () => string): Buffer {
     const { entries } = this.memoFor(expires);
     let ofBase = entries.get(baseUrl);
     if (!ofBase) entries.set(baseUrl, (ofBase = new Map()));
-    let text = ofBase.get(id);
-    if (text === undefined) {
+    let bytes = ofBase.get(id);
+    if (bytes === undefined) {
       if (memo.entryCount >= ENTRY_MEMO_LIMIT) {
         entries.clear();
         entries.set(baseUrl, ofBase);
         ofBase.clear();
         memo.entryCount = 0;
       }
-      text = make();
-      ofBase.set(id, text);
+      bytes = Buffer.from(make());
+      ofBase.set(id, bytes);
       memo.entryCount++;
     }
-    return text;
+    return bytes;
   }
 
   /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */

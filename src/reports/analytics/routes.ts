@@ -3,7 +3,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission, requireUser } from '../../auth/hooks.js';
 import { cacheScope } from '../../db/cache-scopes.js';
-import { jsonTextOf, JsonText, sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
+import { jsonTextOf, JsonBytes, sendCachedCsv, sendCachedJson } from '../../http/cached-json.js';
 import { columnsOf, toCsv, wantsCsv, windowFileName } from '../../http/csv.js';
 import { bearerSecurity, IsoTimestamp, reportsErrorResponses } from '../../http/schemas.js';
 import { StringEnum } from '../../shared/schema.js';
@@ -114,7 +114,7 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             }),
           ),
         );
-        return new JsonText(`[${entries.join(',')}]`);
+        return JsonBytes.array(entries);
       });
     },
   );
