@@ -201,6 +201,11 @@ export type SortDirection = 'asc' | 'desc';
  * Merge Append only when each arm is itself ordered (a subquery with its own ORDER BY); given plain
  * arms it appends and sorts every row of the rooms. SQLite flattens the unordered subqueries back
  * into plain arms, which it merges (an ordered one it would not).
+ *
+ * `limit` is written into the text (a prepared query's shape), the offset bound: with LIMIT as a
+ * parameter, PostgreSQL costs a generic plan for an unknown share of the rows above the custom ones
+ * and plans every execution anew (~0.4 ms of a three-room page); with it in the text, it keeps the
+ * same plan, generic, after five executions.
  */
 export function mergeOrderedArms<DB, TB extends keyof DB, O>(
   db: Kysely<DB>,
@@ -209,6 +214,7 @@ export function mergeOrderedArms<DB, TB extends keyof DB, O>(
   direction: SortDirection,
   page: { offset: number; limit: number },
 ): SelectQueryBuilder<DB, TB, O> {
+  if (!Number.isSafeInteger(page.limit) || page.limit < 0) throw new RangeError(`bad page limit ${page.limit}`);
   const ordered = isPostgres(db);
   // Typed loosely inside: the arms' columns are known to the callers, not here.
   const loose = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
@@ -222,7 +228,7 @@ export function mergeOrderedArms<DB, TB extends keyof DB, O>(
     .reduce((compound, next) => compound.unionAll(next), first)
     .orderBy(sql.ref(time), direction)
     .orderBy(sql.ref(tie), direction)
-    .limit(page.limit)
+    .limit(sql.lit(page.limit))
     .offset(page.offset);
 }
 

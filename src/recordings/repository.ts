@@ -116,30 +116,35 @@ export interface PageQuery {
  * mergeOrderedArms). Only the sort keys are read for the skipped rows (covering index); full rows
  * are joined for the page.
  */
-const pageByRoomsQuery = preparedQuery((db, shape: { direction: Direction }, v: Omit<PageQuery, 'direction'>) => {
-  const arm = (roomId: string) => {
-    let query = db
-      .selectFrom('recordings')
-      .select(['creation_time', 'record_id', 'id'])
-      .where('account_id', '=', v.accountId)
-      .where('room_id', '=', roomId);
-    if (v.before !== undefined) query = query.where('creation_time', '<', v.before);
-    if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
-    return query;
-  };
-  const keys = mergeOrderedArms(db, v.roomIds.map(arm), ['creation_time', 'record_id'], shape.direction, v);
-  return db
-    .selectFrom(keys.as('page'))
-    .innerJoin('recordings', 'recordings.id', 'page.id')
-    .select(LISTED.map((column) => `recordings.${column}` as const))
-    .orderBy('page.creation_time', shape.direction)
-    .orderBy('page.record_id', shape.direction);
-});
+const pageByRoomsQuery = preparedQuery(
+  (db, shape: { direction: Direction; limit: number }, v: Omit<PageQuery, 'direction' | 'limit'>) => {
+    const arm = (roomId: string) => {
+      let query = db
+        .selectFrom('recordings')
+        .select(['creation_time', 'record_id', 'id'])
+        .where('account_id', '=', v.accountId)
+        .where('room_id', '=', roomId);
+      if (v.before !== undefined) query = query.where('creation_time', '<', v.before);
+      if (v.notBefore !== undefined) query = query.where('creation_time', '>=', v.notBefore);
+      return query;
+    };
+    const keys = mergeOrderedArms(db, v.roomIds.map(arm), ['creation_time', 'record_id'], shape.direction, {
+      offset: v.offset,
+      limit: shape.limit,
+    });
+    return db
+      .selectFrom(keys.as('page'))
+      .innerJoin('recordings', 'recordings.id', 'page.id')
+      .select(LISTED.map((column) => `recordings.${column}` as const))
+      .orderBy('page.creation_time', shape.direction)
+      .orderBy('page.record_id', shape.direction);
+  },
+);
 
 export async function pageByRooms(db: Kysely<Database>, q: PageQuery): Promise<ListedRecording[]> {
   if (q.roomIds.length === 0) return [];
-  const { direction, ...values } = q;
-  return pageByRoomsQuery(db, { direction }, values);
+  const { direction, limit, ...values } = q;
+  return pageByRoomsQuery(db, { direction, limit }, values);
 }
 
 type SessionValues = { accountId: number; roomSid: string; roomIds?: readonly string[] | undefined };

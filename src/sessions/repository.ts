@@ -274,8 +274,8 @@ export type ListedAnalyticsFile = Pick<AnalyticsFileRow, (typeof LISTED)[number]
 const pageQuery = preparedQuery(
   (
     db,
-    shape: { direction: Direction },
-    v: { accountId: number; roomIds: readonly string[]; offset: number; limit: number },
+    shape: { direction: Direction; limit: number },
+    v: { accountId: number; roomIds: readonly string[]; offset: number },
   ) => {
     const arms = v.roomIds.map((roomId) =>
       db
@@ -284,7 +284,10 @@ const pageQuery = preparedQuery(
         .where('account_id', '=', v.accountId)
         .where('room_id', '=', roomId),
     );
-    const keys = mergeOrderedArms(db, arms, ['creation_time', 'file_id'], shape.direction, v);
+    const keys = mergeOrderedArms(db, arms, ['creation_time', 'file_id'], shape.direction, {
+      offset: v.offset,
+      limit: shape.limit,
+    });
     return db
       .selectFrom(keys.as('page'))
       .innerJoin('analytics_files', 'analytics_files.id', 'page.id')
@@ -299,8 +302,8 @@ export async function pageByRooms(
   q: { accountId: number; roomIds: readonly string[]; direction: Direction; offset: number; limit: number },
 ): Promise<ListedAnalyticsFile[]> {
   if (q.roomIds.length === 0) return [];
-  const { direction, ...values } = q;
-  return pageQuery(db, { direction }, values);
+  const { direction, limit, ...values } = q;
+  return pageQuery(db, { direction, limit }, values);
 }
 
 /** Instance-wide figures for statistics, from the per-room counters. */

@@ -129,9 +129,9 @@ from
       "creation_time" desc,
       "record_id" desc
     limit
-      $3
+      20
     offset
-      $4
+      $3
   ) as "page"
   inner join "recordings" on "recordings"."id" = "page"."id"
 order by
@@ -210,9 +210,9 @@ from
       "creation_time" asc,
       "record_id" asc
     limit
-      $10
+      20
     offset
-      $11
+      $10
   ) as "page"
   inner join "recordings" on "recordings"."id" = "page"."id"
 order by
@@ -272,9 +272,9 @@ from
       "creation_time" desc,
       "record_id" desc
     limit
-      $7
+      20
     offset
-      $8
+      $7
   ) as "page"
   inner join "recordings" on "recordings"."id" = "page"."id"
 order by

@@ -322,9 +322,9 @@ from
       "creation_time" desc,
       "file_id" desc
     limit
-      $3
+      20
     offset
-      $4
+      $3
   ) as "page"
   inner join "analytics_files" on "analytics_files"."id" = "page"."id"
 order by
@@ -398,9 +398,9 @@ from
       "creation_time" asc,
       "file_id" asc
     limit
-      $7
+      20
     offset
-      $8
+      $7
   ) as "page"
   inner join "analytics_files" on "analytics_files"."id" = "page"."id"
 order by

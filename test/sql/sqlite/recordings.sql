@@ -126,7 +126,7 @@ from
       "creation_time" desc,
       "record_id" desc
     limit
-      ?
+      20
     offset
       ?
   ) as "page"
@@ -198,7 +198,7 @@ from
       "creation_time" asc,
       "record_id" asc
     limit
-      ?
+      20
     offset
       ?
   ) as "page"
@@ -254,7 +254,7 @@ from
       "creation_time" desc,
       "record_id" desc
     limit
-      ?
+      20
     offset
       ?
   ) as "page"

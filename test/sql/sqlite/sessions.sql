@@ -318,7 +318,7 @@ from
       "creation_time" desc,
       "file_id" desc
     limit
-      ?
+      20
     offset
       ?
   ) as "page"
@@ -385,7 +385,7 @@ from
       "creation_time" asc,
       "file_id" asc
     limit
-      ?
+      20
     offset
       ?
   ) as "page"
