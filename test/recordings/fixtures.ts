@@ -52,3 +52,12 @@ export async function seedRoom(
   }
   return ids;
 }
+
+export type Row = { record_id: string; creation_time: number };
+
+/** Recordings in the list's order: creation time, then record id. */
+export const order = <R extends Row>(rows: R[], direction: 'ASC' | 'DESC') =>
+  [...rows].sort((a, b) => {
+    const c = a.creation_time - b.creation_time || (a.record_id < b.record_id ? -1 : a.record_id > b.record_id ? 1 : 0);
+    return direction === 'ASC' ? c : -c;
+  });
