@@ -29,6 +29,8 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/statistics.list',
     {
       preHandler,
+      // Read-only: on PostgreSQL a token verified before runs ahead of its check (credential-speculation.ts).
+      config: { likelyScopes: () => [cacheScope.statistics] },
       schema: {
         tags,
         summary: 'Statistics snapshots: paged, sorted, projected and filtered',

@@ -124,5 +124,26 @@ for (const engine of ENGINES) {
         status_code: 'INVALID_API_KEY',
       });
     });
+
+    test('statistics.list runs ahead for a verified token; after logout it answers Rocket.Chat’s 401', async (t) => {
+      const { url } = await start(t, engine);
+      const session = await loginAs(url, ADMIN.username, ADMIN.password);
+      for (let i = 0; i < 2; i++) {
+        const listed = await call(url, 'GET', '/api/v1/statistics.list?count=1', { headers: rcHeaders(session) });
+        assert.equal(listed.status, 200);
+        assert.equal(listed.body.success, true);
+      }
+      assert.equal((await call(url, 'POST', '/api/v1/logout', { headers: rcHeaders(session) })).status, 200);
+      const refused = await call(url, 'GET', '/api/v1/statistics.list?count=1', { headers: rcHeaders(session) });
+      // The same 401 as a token never seen, which waits for its check.
+      const unknown = await call(url, 'GET', '/api/v1/statistics.list?count=1', {
+        headers: { ...rcHeaders(session), 'x-auth-token': 'never-issued' },
+      });
+      assert.equal(unknown.status, 401);
+      assert.equal(refused.status, 401);
+      assert.deepEqual(refused.body, unknown.body);
+      assert.equal(refused.body.message, 'You must be logged in to do this.');
+      assert.equal(refused.headers.get('cache-control'), null);
+    });
   });
 }
