@@ -24,6 +24,7 @@ import { retentionUnderLoad } from './retention-throughput.js';
 import { HOT_CHANNEL } from './datasets/reports.js';
 import { hasTaskset, pinned, startServer, stopServer } from './lib/server.js';
 import { describeLive, LIVE_HEADER, liveTargets, startLiveWriter } from './lib/live.js';
+import { benchTarget } from './lib/targets.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,16 +66,14 @@ function log(line = '') {
 
 /** The bench's own database: a file under bench/.data, or the `recap_bench` schema of a PostgreSQL database. */
 async function benchDatabase(): Promise<{ url: string; dataDir: string; fresh: boolean }> {
-  const dataDir = resolve('bench/.data', `${engine}-${scale}`);
-  if (engine === 'sqlite') {
-    const file = join(dataDir, 'recap.db');
-    const fresh = !(args.keep && existsSync(file));
+  const base = args['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { url, dataDir, schema } = benchTarget(engine, scale, base);
+  if (!schema) {
+    const fresh = !(args.keep && existsSync(url.slice('sqlite:'.length)));
     if (fresh) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    return { url: `sqlite:${file}`, dataDir, fresh };
+    return { url, dataDir, fresh };
   }
-  const base = args['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const schema = `recap_bench_${String(scale).replace('.', '_')}`;
   const client = new pg.Client({ connectionString: base });
   await client.connect();
   const exists =
@@ -86,9 +85,7 @@ async function benchDatabase(): Promise<{ url: string; dataDir: string; fresh: b
   }
   await client.end();
   mkdirSync(dataDir, { recursive: true });
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), dataDir, fresh };
+  return { url, dataDir, fresh };
 }
 
 async function generate(url: string, db: Kysely<Database>): Promise<void> {

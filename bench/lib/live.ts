@@ -74,9 +74,12 @@ export async function liveTargets(db: Kysely<Database>, hotChannel: number): Pro
   };
 }
 
+let writers = 0;
+
 /** Starts the writer against `job.url`; `stop()` ends it and answers what it sent. */
 export function startLiveWriter(job: LiveJob): { stop(): Promise<LiveSummary> } {
-  const jobFile = resolve('bench/.data/live-job.json');
+  // A file per writer: two may start at once (bench/compare-engines.ts).
+  const jobFile = resolve(`bench/.data/live-job-${++writers}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
   const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/live-writer.ts', jobFile]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
