@@ -18,6 +18,7 @@ import { LocalFileStorage } from '../src/storage/files.js';
 import { HOT_CHANNEL } from './datasets/reports.js';
 import { LIVE_HEADER, liveTargets, startLiveWriter } from './lib/live.js';
 import type { BenchContext, LoadRequest } from './lib/scenario.js';
+import { sequentialClient } from './lib/http-client.js';
 import { hasTaskset, startServer, stopServer } from './lib/server.js';
 import { benchTarget } from './lib/targets.js';
 import { SCENARIOS } from './scenarios.js';
@@ -70,29 +71,25 @@ async function openSide(engine: Engine): Promise<Side> {
   return { engine, context, url, dataDir, close: () => database.close() };
 }
 
-async function send(baseUrl: string, request: LoadRequest): Promise<number> {
-  const started = performance.now();
-  const response = await fetch(baseUrl + request.path, {
-    method: request.method,
-    ...(request.headers ? { headers: request.headers } : {}),
-    ...(request.body === undefined ? {} : { body: request.body }),
-  });
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`${response.status} from ${request.method} ${request.path}`);
-  return performance.now() - started;
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /** p50 per side over `pairs` alternating requests (after `warmup` pairs), the first side first. */
 async function measure(bases: string[], requests: LoadRequest[][]): Promise<number[]> {
+  const clients = bases.map(sequentialClient);
   const times = bases.map((): number[] => []);
-  for (let i = 0; i < warmup + pairs; i++) {
-    for (const [side, base] of bases.entries()) {
-      const list = requests[side]!;
-      const ms = await send(base, list[i % list.length]!);
-      if (i >= warmup) times[side]!.push(ms);
+  try {
+    for (let i = 0; i < warmup + pairs; i++) {
+      for (const [side, client] of clients.entries()) {
+        const list = requests[side]!;
+        const request = list[i % list.length]!;
+        const started = performance.now();
+        const status = await client.send(request);
+        if (status !== 200) throw new Error(`${status} from ${request.method} ${request.path}`);
+        if (i >= warmup) times[side]!.push(performance.now() - started);
+      }
     }
+  } finally {
+    for (const client of clients) client.close();
   }
   return times.map(median);
 }

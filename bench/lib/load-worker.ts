@@ -3,21 +3,14 @@
 // one connection it is a plain sequential loop timed with performance.now(), because autocannon's
 // histogram rounds to whole milliseconds and a single client's sub-millisecond latency is the point.
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
-
-interface JobRequest {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
+import { sequentialClient, type ClientRequest } from './http-client.js';
 
 interface Job {
   url: string;
   connections: number;
   duration: number;
-  requests: JobRequest[];
+  requests: ClientRequest[];
 }
 
 interface Summary {
@@ -47,18 +40,7 @@ async function withAutocannon(): Promise<Summary> {
 }
 
 async function sequential(): Promise<Summary> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const send = (r: JobRequest) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(new URL(r.path, job.url), { method: r.method, headers: r.headers, agent }, (res) => {
-        res
-          .on('data', () => {})
-          .on('end', () => resolve(res.statusCode ?? 0))
-          .on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(r.body);
-    });
+  const { send, close } = sequentialClient(job.url);
   const times: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -69,7 +51,7 @@ async function sequential(): Promise<Summary> {
     if (status < 200 || status >= 300) errors++;
   }
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
+  close();
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
   return { rps: times.length / seconds, p50: at(0.5), p99: at(0.99), errors, total: times.length };
