@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
@@ -90,6 +90,7 @@ export function startLiveWriter(job: LiveJob): { stop(): Promise<LiveSummary> } 
     async stop() {
       child.kill('SIGTERM');
       await exited;
+      rmSync(jobFile, { force: true });
       return JSON.parse(out) as LiveSummary;
     },
   };
