@@ -89,13 +89,17 @@ export async function fetchRecordings(
     return { total, rows };
   }
   if (p.from >= DEEP_PAGE_OFFSET) return deepPage(db, accountId, p, direction);
-  const totals = await repo.roomTotals(db, accountId, p.roomIds ?? []);
-  let total = 0;
-  for (const n of totals.values()) total += n;
+  const { total, roomIds } = withRecordings(await repo.roomTotals(db, accountId, p.roomIds ?? []));
   if (p.from >= total) return { total, rows: [] };
-  const roomIds = [...totals.keys()].sort();
   const rows = await repo.pageByRooms(db, { accountId, roomIds, direction, offset: p.from, limit: p.limit });
   return { total, rows };
+}
+
+/** The recordings the rooms' totals count, and the rooms that have any, sorted (one query text per count). */
+function withRecordings(totals: Map<string, number>): { total: number; roomIds: string[] } {
+  let total = 0;
+  for (const n of totals.values()) total += n;
+  return { total, roomIds: [...totals.keys()].sort() };
 }
 
 /**
@@ -113,10 +117,8 @@ async function deepPage(
     repo.roomTotals(db, accountId, requested),
     repo.roomSpans(db, accountId, requested, direction),
   ]);
-  let total = 0;
-  for (const n of totals.values()) total += n;
+  const { total, roomIds } = withRecordings(totals);
   if (p.from >= total) return { total, rows: [] };
-  const roomIds = [...totals.keys()].sort();
   const span = locate(spans, p.from);
   const day = locate(await repo.spanDays(db, accountId, roomIds, direction, span.period), p.from - span.skipped);
   let before: number | undefined;
