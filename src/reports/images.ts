@@ -198,7 +198,7 @@ export class ImageUrls {
    * hour the entry of an image under one base never changes (an image's id, report and time are
    * fixed), and building, signing and escaping it was most of a 1,000-image listing's time. Kept as
    * bytes: joining 1,000 kept strings and encoding the result took ten times as long as copying
-   * 1,000 kept buffers into one (listingOf).
+   * 1,000 kept buffers into one (JsonBytes.array).
    */
   listingEntry(baseUrl: string, id: number, expires: number, make: () => string): Buffer {
     const { entries } = this.memoFor(expires);
@@ -217,6 +217,11 @@ export class ImageUrls {
       memo.entryCount++;
     }
     return bytes;
+  }
+
+  /** The entry listingEntry keeps for this image, base and hour, if it has made it. */
+  keptListingEntry(baseUrl: string, id: number, expires: number): Buffer | undefined {
+    return this.memoFor(expires).entries.get(baseUrl)?.get(id);
   }
 
   /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */

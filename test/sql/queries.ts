@@ -8,7 +8,7 @@ import { getAwarenessCounts } from '../../src/reports/analytics/queries/get-awar
 import { getCountsByKey } from '../../src/reports/analytics/queries/get-counts-by-key.js';
 import { getCountsByLocalUnit } from '../../src/reports/analytics/queries/get-counts-by-local-unit.js';
 import { getCountsByPiece } from '../../src/reports/analytics/queries/get-counts-by-piece.js';
-import { getImagesBetween } from '../../src/reports/analytics/queries/get-images-between.js';
+import { getImageIdsBetween, getImagesBetween } from '../../src/reports/analytics/queries/get-images-between.js';
 import { getOptionIdsBetween } from '../../src/reports/analytics/queries/get-option-ids-between.js';
 import { getReadCounts } from '../../src/reports/analytics/queries/get-read-counts.js';
 import { getReportsBetween } from '../../src/reports/analytics/queries/get-reports-between.js';
@@ -318,6 +318,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
       getReadCounts(db, 1, T, T + 40 * DAY, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR, async (userIds) => userIds),
     getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
+    getImageIdsBetween: (db) => getImageIdsBetween(db, 1, T, T + HOUR, 0, 1000),
     'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),
     pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),
     reportsOnDays: (db) => channels.reportsOnDays(db, [1, 2], 20_000, 20_029),

@@ -3,7 +3,7 @@ import { userNamesOfAccount } from '../../auth/user-names.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParams } from '../../http/errors.js';
 import { getAwarenessCounts } from './queries/get-awareness-counts.js';
-import { getImagesBetween } from './queries/get-images-between.js';
+import { getImageIdsBetween, getImagesBetween } from './queries/get-images-between.js';
 import { getReadCounts } from './queries/get-read-counts.js';
 import type { AwarenessField, ReadField } from './schemas.js';
 import type { Window } from './service.js';
@@ -55,7 +55,31 @@ export async function userAwareness(db: Kysely<Database>, w: Window, fields: rea
 
 export const MAX_IMAGES = 10_000;
 
-/** reports_images: images of the channel's reports created in the window, by report time then id. */
-export async function reportsImages(db: Kysely<Database>, w: Window, from: number, limit: number) {
-  return getImagesBetween(db, w.channelId, w.start, w.end, from, Math.min(limit, MAX_IMAGES));
+export type ListedImage = Awaited<ReturnType<typeof getImagesBetween>>[number];
+
+/**
+ * reports_images: the listing entries (JSON, UTF-8) of the images of the channel's reports created
+ * in the window, by report time then id. An image's entry never changes within the hour its URLs
+ * expire on, and dashboards list the same images again and again: the ids are read first, and the
+ * images' columns only when an entry is not `kept` already.
+ */
+export async function reportsImageEntries(
+  db: Kysely<Database>,
+  w: Window,
+  from: number,
+  limit: number,
+  entries: { kept(id: number): Buffer | undefined; make(image: ListedImage): Buffer },
+): Promise<Buffer[]> {
+  const n = Math.min(limit, MAX_IMAGES);
+  const kept: Buffer[] = [];
+  for (const id of await getImageIdsBetween(db, w.channelId, w.start, w.end, from, n)) {
+    const entry = entries.kept(id);
+    if (entry === undefined) {
+      // The full read answers on its own: images written since the ids were read are in it.
+      const images = await getImagesBetween(db, w.channelId, w.start, w.end, from, n);
+      return images.map((image) => entries.make(image));
+    }
+    kept.push(entry);
+  }
+  return kept;
 }

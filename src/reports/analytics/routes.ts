@@ -101,21 +101,23 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const serializeEntry = reply.compileSerializationSchema(ImageListingEntry) as (
         entry: ImageListingEntry,
       ) => string;
-      return answer(request, reply, { from, limit, base, expires }, async (window) => {
-        const images = await analytics.reportsImages(app.db, window, from, limit);
-        const entries = images.map((image) =>
-          urls.listingEntry(base, image.id, expires, () =>
-            serializeEntry({
-              report_image_id: image.id,
-              account_id: image.account_id,
-              report_id: image.report_id,
-              created_at: toIso(image.created_at),
-              styles: urls.styles(base, image.id, expires),
-            }),
-          ),
-        );
-        return JsonBytes.array(entries);
-      });
+      return answer(request, reply, { from, limit, base, expires }, async (window) =>
+        JsonBytes.array(
+          await analytics.reportsImageEntries(app.db, window, from, limit, {
+            kept: (id) => urls.keptListingEntry(base, id, expires),
+            make: (image) =>
+              urls.listingEntry(base, image.id, expires, () =>
+                serializeEntry({
+                  report_image_id: image.id,
+                  account_id: image.account_id,
+                  report_id: image.report_id,
+                  created_at: toIso(image.created_at),
+                  styles: urls.styles(base, image.id, expires),
+                }),
+              ),
+          }),
+        ),
+      );
     },
   );
   app.get(

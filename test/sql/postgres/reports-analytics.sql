@@ -539,6 +539,23 @@ limit
 offset
   $5;
 
+-- getImageIdsBetween
+select
+  "id"
+from
+  "report_images"
+where
+  "channel_id" = $1
+  and "report_created_at" >= $2
+  and "report_created_at" < $3
+order by
+  "report_created_at",
+  "id"
+limit
+  $4
+offset
+  $5;
+
 -- countChannels (search)
 select
   count(*) as "n"

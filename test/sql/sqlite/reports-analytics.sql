@@ -556,6 +556,23 @@ limit
 offset
   ?;
 
+-- getImageIdsBetween
+select
+  "id"
+from
+  "report_images"
+where
+  "channel_id" = ?
+  and "report_created_at" >= ?
+  and "report_created_at" < ?
+order by
+  "report_created_at",
+  "id"
+limit
+  ?
+offset
+  ?;
+
 -- countChannels (search)
 select
   count(*) as "n"
