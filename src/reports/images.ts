@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/service.js';
 import { hasPermission } from '../auth/permissions.js';
 import { atomically } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { JsonBytes } from '../http/cached-json.js';
 import { forbidden, invalidParams } from '../http/errors.js';
 import { accountPath, type FileStorage } from '../storage/files.js';
 import * as repo from './repository.js';
@@ -140,14 +141,43 @@ export async function addReportImage(
 /** At most this many signatures (about 100 bytes each) and listing entries (about 400) are kept. */
 const MEMO_LIMIT = 100_000;
 const ENTRY_MEMO_LIMIT = 40_000;
-/** What stays the same for an hour under one key: signatures by image, listing entries by base and image. */
+/** Whole listings kept, the least recently sent dropped first (a 1,000-image listing is ~370 KB). */
+const LISTING_MEMO_BYTES = 8 * 1024 * 1024;
+
+interface KeptListing {
+  ids: readonly number[];
+  bytes: Buffer;
+}
+
+/**
+ * What stays the same for an hour under one key: signatures by image, listing entries by base and
+ * image, and whole listings by base and images.
+ */
 const memo: {
   expires: number;
   key: Buffer | undefined;
   byId: Map<number, string>;
   entries: Map<string, Map<number, Buffer>>;
   entryCount: number;
-} = { expires: 0, key: undefined, byId: new Map(), entries: new Map(), entryCount: 0 };
+  listings: Map<string, KeptListing>;
+  listingBytes: number;
+} = {
+  expires: 0,
+  key: undefined,
+  byId: new Map(),
+  entries: new Map(),
+  entryCount: 0,
+  listings: new Map(),
+  listingBytes: 0,
+};
+
+const listingKey = (baseUrl: string, ids: readonly number[]) => `${baseUrl}|${ids.length}|${ids[0]}|${ids.at(-1)}`;
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Signs and checks style URLs with the installation's secret. */
 export class ImageUrls {
@@ -187,6 +217,8 @@ export class ImageUrls {
       memo.byId.clear();
       memo.entries.clear();
       memo.entryCount = 0;
+      memo.listings.clear();
+      memo.listingBytes = 0;
       memo.expires = expires;
       memo.key = this.key;
     }
@@ -219,9 +251,56 @@ export class ImageUrls {
     return bytes;
   }
 
-  /** The entry listingEntry keeps for this image, base and hour, if it has made it. */
-  keptListingEntry(baseUrl: string, id: number, expires: number): Buffer | undefined {
-    return this.memoFor(expires).entries.get(baseUrl)?.get(id);
+  /**
+   * The listing (a JSON array of entries, UTF-8) of exactly these images, if every entry is kept.
+   * A listing depends only on its images, base and hour: one sent before is sent again as the same
+   * bytes, without copying 1,000 entries into fresh memory.
+   */
+  keptListing(baseUrl: string, ids: readonly number[], expires: number): Buffer | undefined {
+    const { listings, entries } = this.memoFor(expires);
+    const key = listingKey(baseUrl, ids);
+    const whole = listings.get(key);
+    if (whole && sameIds(whole.ids, ids)) {
+      listings.delete(key);
+      listings.set(key, whole);
+      return whole.bytes;
+    }
+    const ofBase = entries.get(baseUrl);
+    const kept: Buffer[] = [];
+    for (const id of ids) {
+      const entry = ofBase?.get(id);
+      if (entry === undefined) return undefined;
+      kept.push(entry);
+    }
+    return this.keepListing(key, ids, kept);
+  }
+
+  /** The listing of these images, their entries made by `make` where not kept yet. */
+  makeListing<I extends { id: number }>(
+    baseUrl: string,
+    images: readonly I[],
+    expires: number,
+    make: (image: I) => string,
+  ): Buffer {
+    const ids = images.map((image) => image.id);
+    const entries = images.map((image) => this.listingEntry(baseUrl, image.id, expires, () => make(image)));
+    return this.keepListing(listingKey(baseUrl, ids), ids, entries);
+  }
+
+  private keepListing(key: string, ids: readonly number[], entries: readonly Buffer[]): Buffer {
+    const bytes = JsonBytes.array(entries).bytes;
+    if (bytes.length > LISTING_MEMO_BYTES / 2) return bytes;
+    const old = memo.listings.get(key);
+    if (old) memo.listingBytes -= old.bytes.length;
+    memo.listings.delete(key);
+    for (const [oldest, listing] of memo.listings) {
+      if (memo.listingBytes + bytes.length <= LISTING_MEMO_BYTES) break;
+      memo.listings.delete(oldest);
+      memo.listingBytes -= listing.bytes.length;
+    }
+    memo.listings.set(key, { ids, bytes });
+    memo.listingBytes += bytes.length;
+    return bytes;
   }
 
   /** Expiry rounded up to a whole hour: the same URL for an hour, so browsers and proxies cache it. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
+import { ImageUrls } from '../../src/reports/images.js';
 import { deleteExpiredReports } from '../../src/reports/retention.js';
 import { ENGINES } from '../helpers/engines.js';
 import { ADMIN, bearer, call, loginAs, startTestServer } from '../helpers/server.js';
@@ -63,6 +64,26 @@ for (const engine of ENGINES) {
       const storage = server.app.storage;
       assert.equal(await deleteExpiredReports(server.database.db, storage, 1, Date.UTC(2026, 2, 15), 100), 1);
       assert.deepEqual(await listed(), second.slice(1));
+    });
+
+    test('a whole listing is sent again only for exactly its images, under its base', async (t) => {
+      const server = await startTestServer(t, engine);
+      const urls = await ImageUrls.for(server.database.db, 3_600_000);
+      const expires = urls.expiresAt();
+      const make = (image: { id: number }) => `{"id":${image.id}}`;
+      const text = (bytes: Buffer | undefined) => bytes?.toString();
+      const images = (...ids: number[]) => ids.map((id) => ({ id }));
+      const made = urls.makeListing('http://a', images(1, 2, 3), expires, make);
+      assert.equal(text(made), '[{"id":1},{"id":2},{"id":3}]');
+      assert.equal(urls.keptListing('http://a', [1, 2, 3], expires), made, 'the same bytes');
+      assert.equal(urls.keptListing('http://a', [1, 9, 3], expires), undefined, 'an entry never made');
+      assert.equal(urls.keptListing('http://b', [1, 2, 3], expires), undefined, 'another base');
+      // Same length, first and last id: kept under the same name, told apart by every id.
+      assert.equal(text(urls.makeListing('http://a', images(1, 9, 3), expires, make)), '[{"id":1},{"id":9},{"id":3}]');
+      assert.equal(text(urls.keptListing('http://a', [1, 2, 3], expires)), '[{"id":1},{"id":2},{"id":3}]');
+      assert.equal(text(urls.keptListing('http://a', [3, 1], expires)), '[{"id":3},{"id":1}]');
+      assert.equal(text(urls.keptListing('http://a', [], expires)), '[]');
+      assert.equal(urls.keptListing('http://a', [1, 2, 3], expires + 3600), undefined, 'another hour');
     });
   });
 }

@@ -57,29 +57,28 @@ export const MAX_IMAGES = 10_000;
 
 export type ListedImage = Awaited<ReturnType<typeof getImagesBetween>>[number];
 
+/** How reports_images' answers are made and kept (ImageUrls): by the images they list. */
+export interface ImageListings {
+  /** The answer listing exactly these images, if it can be made from what is kept. */
+  kept(ids: readonly number[]): Buffer | undefined;
+  make(images: readonly ListedImage[]): Buffer;
+}
+
 /**
- * reports_images: the listing entries (JSON, UTF-8) of the images of the channel's reports created
- * in the window, by report time then id. An image's entry never changes within the hour its URLs
- * expire on, and dashboards list the same images again and again: the ids are read first, and the
- * images' columns only when an entry is not `kept` already.
+ * reports_images: the listing (JSON, UTF-8) of the images of the channel's reports created in the
+ * window, by report time then id. An image's entry never changes within the hour its URLs expire
+ * on, and dashboards list the same images again and again: the ids are read first, and the images'
+ * columns only when the answer cannot be made from what is kept.
  */
-export async function reportsImageEntries(
+export async function reportsImagesListing(
   db: Kysely<Database>,
   w: Window,
   from: number,
   limit: number,
-  entries: { kept(id: number): Buffer | undefined; make(image: ListedImage): Buffer },
-): Promise<Buffer[]> {
+  listings: ImageListings,
+): Promise<Buffer> {
   const n = Math.min(limit, MAX_IMAGES);
-  const kept: Buffer[] = [];
-  for (const id of await getImageIdsBetween(db, w.channelId, w.start, w.end, from, n)) {
-    const entry = entries.kept(id);
-    if (entry === undefined) {
-      // The full read answers on its own: images written since the ids were read are in it.
-      const images = await getImagesBetween(db, w.channelId, w.start, w.end, from, n);
-      return images.map((image) => entries.make(image));
-    }
-    kept.push(entry);
-  }
-  return kept;
+  const ids = await getImageIdsBetween(db, w.channelId, w.start, w.end, from, n);
+  // The full read answers on its own: images written since the ids were read are in it.
+  return listings.kept(ids) ?? listings.make(await getImagesBetween(db, w.channelId, w.start, w.end, from, n));
 }

@@ -101,22 +101,26 @@ export const reportAnalyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const serializeEntry = reply.compileSerializationSchema(ImageListingEntry) as (
         entry: ImageListingEntry,
       ) => string;
-      return answer(request, reply, { from, limit, base, expires }, async (window) =>
-        JsonBytes.array(
-          await analytics.reportsImageEntries(app.db, window, from, limit, {
-            kept: (id) => urls.keptListingEntry(base, id, expires),
-            make: (image) =>
-              urls.listingEntry(base, image.id, expires, () =>
-                serializeEntry({
-                  report_image_id: image.id,
-                  account_id: image.account_id,
-                  report_id: image.report_id,
-                  created_at: toIso(image.created_at),
-                  styles: urls.styles(base, image.id, expires),
-                }),
-              ),
-          }),
-        ),
+      return answer(
+        request,
+        reply,
+        { from, limit, base, expires },
+        async (window) =>
+          new JsonBytes(
+            await analytics.reportsImagesListing(app.db, window, from, limit, {
+              kept: (ids) => urls.keptListing(base, ids, expires),
+              make: (images) =>
+                urls.makeListing(base, images, expires, (image) =>
+                  serializeEntry({
+                    report_image_id: image.id,
+                    account_id: image.account_id,
+                    report_id: image.report_id,
+                    created_at: toIso(image.created_at),
+                    styles: urls.styles(base, image.id, expires),
+                  }),
+                ),
+            }),
+          ),
       );
     },
   );

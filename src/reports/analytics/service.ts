@@ -354,4 +354,4 @@ export async function reportsPerFieldSelection(db: Kysely<Database>, caller: Cal
     .sort((a, b) => b.report_count - a.report_count);
 }
 
-export { MAX_IMAGES, reportsImageEntries, reportsRead, selectFields, userAwareness } from './reads-alerts-images.js';
+export { MAX_IMAGES, reportsImagesListing, reportsRead, selectFields, userAwareness } from './reads-alerts-images.js';
