@@ -10,9 +10,16 @@ export interface ServerProcess {
   logs: Record<string, unknown>[];
   /** The server's peak resident memory (VmHWM), in bytes. */
   peakRss(): number;
+  /** The server's resident memory now (VmRSS), in bytes. */
+  rss(): number;
   /** SIGKILL: no shutdown hook runs, as in a crash or an OOM kill. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A memory figure of /proc/<pid>/status, in kB. */
+function statusKb(child: ChildProcess, field: 'VmHWM' | 'VmRSS'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
 /** The newest modification time of the TypeScript sources. */
@@ -75,8 +82,8 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
             url: String(entry.url),
             child,
             logs,
-            peakRss: () =>
-              Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+            peakRss: () => statusKb(child, 'VmHWM') * 1024,
+            rss: () => statusKb(child, 'VmRSS') * 1024,
             kill9: async () => {
               child.kill('SIGKILL');
               await exited;

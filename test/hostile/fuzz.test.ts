@@ -12,11 +12,19 @@ import { fuzzFamily, prepareTargets } from './fuzz-harness.js';
  * memory stays bounded, and nothing it logs is an error.
  */
 const REQUESTS = Number(process.env.RECAP_TEST_FUZZ_REQUESTS ?? 2000);
-const MAX_RSS = 300 * 1024 * 1024;
+/**
+ * What the server may add to its resident memory once started, by design: two scrypt hashes at
+ * once (32 MiB each, src/auth/crypto.ts; the Rocket.Chat family's wrong passwords), the read
+ * cache's default 64 MiB, and 64 MiB of garbage not collected yet (the reports family sends
+ * bodies of up to 2 MB, four at a time; measured: the reports family adds 35 MiB, a run in all
+ * 110–160 MiB). Measured from the server's start, not as a total: a started server is 145–180 MiB
+ * here, 43 of them the node binary's pages, and that moves with the machine and Node.
+ */
+const MAX_GROWTH = 192 * 1024 * 1024;
 
 for (const engine of ENGINES) {
   describe(`hostile input [${engine}]`, () => {
-    test(`${REQUESTS} seeded hostile requests per API family: no 5xx, no hang, ready after, RSS under 300 MiB`, async (t) => {
+    test(`${REQUESTS} seeded hostile requests per API family: no 5xx, no hang, ready after, RSS growth under 192 MiB`, async (t) => {
       const scratch = await scratchDatabase(engine);
       const server = await startServerProcess({ RECAP_DATABASE_URL: scratch.url, RECAP_DATA_DIR: scratch.dataDir });
       t.after(async () => {
@@ -24,11 +32,13 @@ for (const engine of ENGINES) {
         await scratch.drop();
       });
       const targets = await prepareTargets(server.url, scratch.dataDir);
-      t.diagnostic(`server peak RSS after start ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      const started = server.rss();
+      const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+      t.diagnostic(`server RSS after start ${mib(started)} (peak ${mib(server.peakRss())})`);
       for (const [i, family] of FUZZ_FAMILIES.entries()) {
         const figures = await fuzzFamily(server.url, family, targets, { seed: 1000 + i, count: REQUESTS });
         t.diagnostic(
-          `${family}: ${figures.requests} requests, statuses ${JSON.stringify(figures.statuses)}, server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`,
+          `${family}: ${figures.requests} requests, statuses ${JSON.stringify(figures.statuses)}, server peak RSS ${mib(server.peakRss())}`,
         );
         assert.deepEqual(
           figures.serverErrors.slice(0, 3),
@@ -37,11 +47,11 @@ for (const engine of ENGINES) {
         );
         assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
       }
+      const growth = server.peakRss() - started;
       t.diagnostic(
-        `server peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB (${cliCommand().built ? 'built' : 'sources through tsx'})`,
+        `server peak RSS ${mib(server.peakRss())}, ${mib(growth)} over its start (${cliCommand().built ? 'built' : 'sources through tsx'})`,
       );
-      if (cliCommand().built)
-        assert.ok(server.peakRss() < MAX_RSS, `peak RSS ${Math.round(server.peakRss() / 2 ** 20)} MiB`);
+      if (cliCommand().built) assert.ok(growth < MAX_GROWTH, `peak RSS ${mib(growth)} over the server's start`);
       // Clients that give up half-way through a body are their own doing: logged at info, not error.
       for (const path of [`/upload/recording/${targets.uploadToken}`, '/api/v4/import']) {
         await new Promise<void>((resolve) => {
