@@ -1,34 +1,26 @@
 import type { Kysely } from 'kysely';
-import { preparedQuery } from '../../../db/prepared.js';
+import { preparedQuery, type Placeholders } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 
 type Between = { channelId: number; from: number; to: number; offset: number; limit: number };
 
-const imagesQuery = preparedQuery((db, _s: Record<string, never>, v: Between) =>
+/** A page of the channel's images whose reports were created in [from, to), by report time then id. */
+const inWindow = (db: Kysely<Database>, v: Placeholders<Between>) =>
   db
     .selectFrom('report_images')
-    .select(['id', 'account_id', 'report_id', 'created_at'])
     .where('channel_id', '=', v.channelId)
     .where('report_created_at', '>=', v.from)
     .where('report_created_at', '<', v.to)
     .orderBy('report_created_at')
     .orderBy('id')
     .limit(v.limit)
-    .offset(v.offset),
+    .offset(v.offset);
+
+const imagesQuery = preparedQuery((db, _s: Record<string, never>, v: Between) =>
+  inWindow(db, v).select(['id', 'account_id', 'report_id', 'created_at']),
 );
 
-const imageIdsQuery = preparedQuery((db, _s: Record<string, never>, v: Between) =>
-  db
-    .selectFrom('report_images')
-    .select('id')
-    .where('channel_id', '=', v.channelId)
-    .where('report_created_at', '>=', v.from)
-    .where('report_created_at', '<', v.to)
-    .orderBy('report_created_at')
-    .orderBy('id')
-    .limit(v.limit)
-    .offset(v.offset),
-);
+const imageIdsQuery = preparedQuery((db, _s: Record<string, never>, v: Between) => inWindow(db, v).select('id'));
 
 /** Images of a channel's reports created in [from, to), by report time then id: one index range. */
 export async function getImagesBetween(
