@@ -143,10 +143,17 @@ const MEMO_LIMIT = 100_000;
 const ENTRY_MEMO_LIMIT = 40_000;
 /** Whole listings kept, the least recently sent dropped first (a 1,000-image listing is ~370 KB). */
 const LISTING_MEMO_BYTES = 8 * 1024 * 1024;
+/**
+ * Smaller listings are copied from their entries each time (a few µs). Keeping them would let
+ * windows and Host headers that list little make up most of the memo in entries, not bytes.
+ */
+const MIN_KEPT_LISTING_BYTES = 16 * 1024;
 
 interface KeptListing {
   ids: readonly number[];
   bytes: Buffer;
+  /** What it holds: its bytes and its ids (8 bytes each). */
+  size: number;
 }
 
 /**
@@ -289,17 +296,18 @@ export class ImageUrls {
 
   private keepListing(key: string, ids: readonly number[], entries: readonly Buffer[]): Buffer {
     const bytes = JsonBytes.array(entries).bytes;
-    if (bytes.length > LISTING_MEMO_BYTES / 2) return bytes;
+    const size = bytes.length + ids.length * 8;
+    if (bytes.length < MIN_KEPT_LISTING_BYTES || size > LISTING_MEMO_BYTES / 2) return bytes;
     const old = memo.listings.get(key);
-    if (old) memo.listingBytes -= old.bytes.length;
+    if (old) memo.listingBytes -= old.size;
     memo.listings.delete(key);
     for (const [oldest, listing] of memo.listings) {
-      if (memo.listingBytes + bytes.length <= LISTING_MEMO_BYTES) break;
+      if (memo.listingBytes + size <= LISTING_MEMO_BYTES) break;
       memo.listings.delete(oldest);
-      memo.listingBytes -= listing.bytes.length;
+      memo.listingBytes -= listing.size;
     }
-    memo.listings.set(key, { ids, bytes });
-    memo.listingBytes += bytes.length;
+    memo.listings.set(key, { ids, bytes, size });
+    memo.listingBytes += size;
     return bytes;
   }
 

@@ -66,24 +66,39 @@ for (const engine of ENGINES) {
       assert.deepEqual(await listed(), second.slice(1));
     });
 
-    test('a whole listing is sent again only for exactly its images, under its base', async (t) => {
+    test('a whole listing is sent again only for exactly its images, under its base, within a bound', async (t) => {
       const server = await startTestServer(t, engine);
       const urls = await ImageUrls.for(server.database.db, 3_600_000);
       const expires = urls.expiresAt();
-      const make = (image: { id: number }) => `{"id":${image.id}}`;
-      const text = (bytes: Buffer | undefined) => bytes?.toString();
+      // Entries of 6 KB: three make a listing big enough to be kept whole (16 KB and more).
+      const make = (image: { id: number }) => `{"id":${image.id},"pad":"${'x'.repeat(6000)}"}`;
+      const idsIn = (bytes: Buffer | undefined) =>
+        bytes && (JSON.parse(bytes.toString()) as { id: number }[]).map((entry) => entry.id);
       const images = (...ids: number[]) => ids.map((id) => ({ id }));
       const made = urls.makeListing('http://a', images(1, 2, 3), expires, make);
-      assert.equal(text(made), '[{"id":1},{"id":2},{"id":3}]');
+      assert.deepEqual(idsIn(made), [1, 2, 3]);
       assert.equal(urls.keptListing('http://a', [1, 2, 3], expires), made, 'the same bytes');
       assert.equal(urls.keptListing('http://a', [1, 9, 3], expires), undefined, 'an entry never made');
       assert.equal(urls.keptListing('http://b', [1, 2, 3], expires), undefined, 'another base');
       // Same length, first and last id: kept under the same name, told apart by every id.
-      assert.equal(text(urls.makeListing('http://a', images(1, 9, 3), expires, make)), '[{"id":1},{"id":9},{"id":3}]');
-      assert.equal(text(urls.keptListing('http://a', [1, 2, 3], expires)), '[{"id":1},{"id":2},{"id":3}]');
-      assert.equal(text(urls.keptListing('http://a', [3, 1], expires)), '[{"id":3},{"id":1}]');
-      assert.equal(text(urls.keptListing('http://a', [], expires)), '[]');
+      assert.deepEqual(idsIn(urls.makeListing('http://a', images(1, 9, 3), expires, make)), [1, 9, 3]);
+      assert.deepEqual(idsIn(urls.keptListing('http://a', [1, 2, 3], expires)), [1, 2, 3]);
+      assert.deepEqual(idsIn(urls.keptListing('http://a', [3, 1], expires)), [3, 1]);
+      assert.deepEqual(idsIn(urls.keptListing('http://a', [], expires)), []);
       assert.equal(urls.keptListing('http://a', [1, 2, 3], expires + 3600), undefined, 'another hour');
+
+      // Small listings are copied from their entries every time, never kept whole.
+      const small = urls.makeListing('http://c', images(1, 2), expires, (image) => `{"id":${image.id}}`);
+      assert.notEqual(urls.keptListing('http://c', [1, 2], expires), small);
+      assert.deepEqual(idsIn(urls.keptListing('http://c', [1, 2], expires)), [1, 2]);
+
+      // 8 MiB of listings at most: after 600 listings of 18 KB the first is no longer kept whole.
+      const first = urls.makeListing('http://d', images(0, 1, 2), expires, make);
+      let last = first;
+      for (let i = 1; i < 600; i++)
+        last = urls.makeListing('http://d', images(3 * i, 3 * i + 1, 3 * i + 2), expires, make);
+      assert.equal(urls.keptListing('http://d', [1797, 1798, 1799], expires), last, 'the newest is kept');
+      assert.notEqual(urls.keptListing('http://d', [0, 1, 2], expires), first, 'the oldest went');
     });
   });
 }
