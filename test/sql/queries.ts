@@ -317,8 +317,8 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     'getReadCounts (whole days)': (db) =>
       getReadCounts(db, 1, T, T + 40 * DAY, ['total_reads', 'unique_reads', 'report_readers', 'reports_seen']),
     getAwarenessCounts: (db) => getAwarenessCounts(db, 1, T, T + HOUR, async (userIds) => userIds),
-    getImagesBetween: (db) => getImagesBetween(db, 1, T, T + HOUR, 0, 1000),
-    getImageIdsBetween: (db) => getImageIdsBetween(db, 1, T, T + HOUR, 0, 1000),
+    getImagesBetween: (db) => getImagesBetween(db, { channelId: 1, from: T, to: T + HOUR, offset: 0, limit: 1000 }),
+    getImageIdsBetween: (db) => getImageIdsBetween(db, { channelId: 1, from: T, to: T + HOUR, offset: 0, limit: 1000 }),
     'countChannels (search)': (db) => channels.countChannels(db, 1, '50%'),
     pageChannels: (db) => channels.pageChannels(db, { accountId: 1, offset: 0, limit: 50 }),
     reportsOnDays: (db) => channels.reportsOnDays(db, [1, 2], 20_000, 20_029),

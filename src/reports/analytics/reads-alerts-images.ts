@@ -77,8 +77,14 @@ export async function reportsImagesListing(
   limit: number,
   listings: ImageListings,
 ): Promise<Buffer> {
-  const n = Math.min(limit, MAX_IMAGES);
-  const ids = await getImageIdsBetween(db, w.channelId, w.start, w.end, from, n);
+  const between = {
+    channelId: w.channelId,
+    from: w.start,
+    to: w.end,
+    offset: from,
+    limit: Math.min(limit, MAX_IMAGES),
+  };
+  const ids = await getImageIdsBetween(db, between);
   // The full read answers on its own: images written since the ids were read are in it.
-  return listings.kept(ids) ?? listings.make(await getImagesBetween(db, w.channelId, w.start, w.end, from, n));
+  return listings.kept(ids) ?? listings.make(await getImagesBetween(db, between));
 }
