@@ -101,6 +101,27 @@ export async function reserveIds<DB>(db: Kysely<DB>, table: string, n: number): 
   return Array.from({ length: n }, (_, i) => last - n + 1 + i);
 }
 
+/**
+ * The next value of the counter `name`, which never hands out a value twice: PostgreSQL's sequence
+ * of that name (a migration creates it); on SQLite a row of sqlite_sequence, moved in the caller's
+ * transaction (a write: it holds the write lock, so no other writer draws the same value, and a
+ * rolled-back value was never seen by anyone).
+ */
+export async function nextCounterValue<DB>(db: Kysely<DB>, name: string): Promise<number> {
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ value: string }>`select nextval(${name}) as value`.execute(db);
+    return Number(rows[0]!.value);
+  }
+  const { rows } = await sql<{ seq: number }>`
+    insert into sqlite_sequence (name, seq) select ${name}, 1 where not exists (select 1 from sqlite_sequence where name = ${name})
+    returning seq`.execute(db);
+  if (rows.length > 0) return Number(rows[0]!.seq);
+  const moved = await sql<{
+    seq: number;
+  }>`update sqlite_sequence set seq = seq + 1 where name = ${name} returning seq`.execute(db);
+  return Number(moved.rows[0]!.seq);
+}
+
 const bulkTexts = new Map<string, string>();
 
 /**

@@ -33,6 +33,7 @@ import * as m0028 from './migrations/0028_covering_count_keys.js';
 import * as m0029 from './migrations/0029_count_maps_rowid.js';
 import * as m0030 from './migrations/0030_count_maps_varint.js';
 import * as m0031 from './migrations/0031_room_events_without_session_key.js';
+import * as m0032 from './migrations/0032_count_map_stamps.js';
 
 /** What a migration may touch besides the database: the stored files (RECAP_DATA_DIR/files). */
 export interface MigrationContext {
@@ -77,6 +78,7 @@ const MIGRATIONS: Record<string, EngineMigration> = {
   '0029_count_maps_rowid': m0029,
   '0030_count_maps_varint': m0030,
   '0031_room_events_without_session_key': m0031,
+  '0032_count_map_stamps': m0032,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1) ?? '';

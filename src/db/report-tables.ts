@@ -159,8 +159,10 @@ export interface ReportCountMapsTable {
   kind: number;
   level: number;
   bucket: number;
-  /** (key, count) pairs of little-endian int32, by key. */
+  /** (key, count) pairs by key, packed (reports/counts/map-codec.ts). */
   counts: Buffer;
+  /** Drawn anew at every write of the map, never twice (migration 0032). */
+  stamp: Generated<number>;
 }
 export interface ReportOptionCountsTable {
   field_id: number;

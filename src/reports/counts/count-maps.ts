@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import { bulkInsert, forUpdate } from '../../db/dialect.js';
+import { bulkInsert, forUpdate, nextCounterValue } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
-import { preparedQuery } from '../../db/prepared.js';
 import { LEVEL, LEVEL_SIZES } from './levels.js';
-import { decompose, rangeColumns, unionOf, type LevelRange } from './ranges.js';
+import { decompose, type LevelRange } from './ranges.js';
 import { addCountMap, decodeCountMapInto, encodeCountMap } from './map-codec.js';
 
 /**
@@ -24,6 +23,9 @@ export type MapKind = (typeof MAP_KIND)[keyof typeof MAP_KIND];
 
 /** The levels kept as maps, narrowest first: they align with UTC days, so hours fill the edges. */
 export const MAP_LEVELS = [LEVEL.day, LEVEL.eightDays, LEVEL.thirtyTwoDays] as const;
+
+/** The counter map stamps are drawn from (migration 0032). */
+const MAP_STAMPS = 'report_count_map_stamps';
 
 const HOURS_PER_WEEK = 168;
 const DAY = 86_400_000;
@@ -77,6 +79,8 @@ export class CountMapDeltas {
       (a, b) => a.channelId - b.channelId || a.kind - b.kind || a.level - b.level || a.bucket - b.bucket,
     );
     this.maps = new Map();
+    // One stamp for every map this flush writes: a map is written once per flush.
+    const stamp = changes.length > 0 ? await nextCounterValue(db, MAP_STAMPS) : 0;
     for (let start = 0; start < changes.length; start += 500) {
       const chunk = changes.slice(start, start + 500);
       const tuples = chunk.map((c) => sql`(${c.channelId}, ${c.kind}, ${c.level}, ${c.bucket})`);
@@ -101,15 +105,16 @@ export class CountMapDeltas {
         if (old) addCountMap(counts, old);
         for (const [key, delta] of change.counts) counts.set(key, (counts.get(key) ?? 0) + delta);
         const encoded = encodeCountMap(counts);
-        if (encoded.length > 0) written.push([change.channelId, change.kind, change.level, change.bucket, encoded]);
+        if (encoded.length > 0)
+          written.push([change.channelId, change.kind, change.level, change.bucket, encoded, stamp]);
         else if (old) emptied.push(sql`(${change.channelId}, ${change.kind}, ${change.level}, ${change.bucket})`);
       }
       await bulkInsert(
         db,
         'report_count_maps',
-        ['channel_id', 'kind', 'level', 'bucket', 'counts'],
+        ['channel_id', 'kind', 'level', 'bucket', 'counts', 'stamp'],
         written,
-        'on conflict (channel_id, kind, level, bucket) do update set counts = excluded.counts',
+        'on conflict (channel_id, kind, level, bucket) do update set counts = excluded.counts, stamp = excluded.stamp',
       );
       if (emptied.length > 0)
         await sql`delete from report_count_maps where (channel_id, kind, level, bucket) in (${sql.join(emptied)})`.execute(
@@ -119,69 +124,31 @@ export class CountMapDeltas {
   }
 }
 
-const countMapsQuery = preparedQuery(
-  (
-    db,
-    s: { arms: number },
-    v: { channelId: number; kind: number; groups: number[]; levels: number[]; froms: number[]; tos: number[] },
-  ) =>
-    unionOf(s.arms, (i) =>
-      db
-        .selectFrom('report_count_maps')
-        .select([sql<number>`cast(${v.groups[i]!} as bigint)`.as('g'), 'counts'])
-        .where('channel_id', '=', v.channelId)
-        .where('kind', '=', v.kind)
-        .where('level', '=', v.levels[i]!)
-        .where('bucket', '>=', v.froms[i]!)
-        .where('bucket', '<', v.tos[i]!),
-    ),
-);
+/** The sum of stored maps (decoded here; map-reads.ts sums maps it keeps decoded). */
+export function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
+  return sumDecodedMaps(stored.map(decodeCountMap));
+}
 
-/** One channel's maps of one kind over level ranges (`decompose` with MAP_LEVELS), summed per group. */
-export async function sumCountMaps(
-  db: Kysely<Database>,
-  channelId: number,
-  kind: MapKind,
-  arms: readonly (LevelRange & { group: number })[],
-): Promise<Map<number, Map<number, number>>> {
-  const sums = new Map<number, Map<number, number>>();
-  if (arms.length === 0) return sums;
-  const rows = await countMapsQuery(
-    db,
-    { arms: arms.length },
-    { channelId, kind, groups: arms.map((a) => a.group), ...rangeColumns(arms) },
-  );
-  const byGroup = new Map<number, Uint8Array[]>();
-  for (const row of rows) {
-    const group = byGroup.get(Number(row.g));
-    if (group) group.push(row.counts);
-    else byGroup.set(Number(row.g), [row.counts]);
-  }
-  for (const [group, stored] of byGroup) sums.set(group, mergeCountMaps(stored));
-  return sums;
+/** A stored map as its (key, count) pairs, by key, in one array: key, count, key, count… */
+export function decodeCountMap(stored: Uint8Array): Int32Array {
+  // A pair takes two bytes or more.
+  const decoded = new Int32Array(stored.length + 1);
+  return decoded.slice(0, decodeCountMapInto(stored, decoded, 0));
 }
 
 /**
- * The sum of stored maps. A year is ~30 maps of a few hundred keys each: 27 maps of 500 users
- * decode in ~40 µs. Where the keys lie close together (a channel's users, hours of the week), the
- * counts are then added into an array indexed by key (~60 µs); otherwise the maps are merged in
- * key order, which costs about twice that but no memory per unused key.
+ * The sum of decoded maps. A year is ~30 maps of a few hundred keys each. Where the keys lie close
+ * together (a channel's users, hours of the week), the counts are added into an array indexed by
+ * key (~60 µs for 27 maps of 500 users); otherwise the maps are merged in key order, which costs
+ * about twice that but no memory per unused key.
  */
-export function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
-  // All maps decoded into one array (a pair takes two bytes or more), each map a view of it.
-  let bytes = 0;
-  for (const map of stored) bytes += map.length + 1;
-  const decoded = new Int32Array(bytes);
-  const maps: Int32Array[] = [];
+export function sumDecodedMaps(decoded: readonly Int32Array[]): Map<number, number> {
+  const maps = decoded.filter((pairs) => pairs.length > 0);
   let pairs = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (const map of stored) {
-    const end = decodeCountMapInto(map, decoded, pairs * 2);
-    if (end === pairs * 2) continue;
-    const view = decoded.subarray(pairs * 2, end);
-    maps.push(view);
-    pairs = end / 2;
+  for (const view of maps) {
+    pairs += view.length / 2;
     min = Math.min(min, view[0]!);
     max = Math.max(max, view[view.length - 2]!);
   }

@@ -186,7 +186,9 @@ group by
 -- sumCountMaps (users, a year at UTC days, 8 and 32 days)
 select
   cast($1 as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -198,7 +200,9 @@ where
 union all
 select
   cast($7 as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -210,7 +214,9 @@ where
 union all
 select
   cast($13 as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -219,6 +225,19 @@ where
   and "level" = $16
   and "bucket" >= $17
   and "bucket" < $18;
+
+select
+  "level",
+  "bucket",
+  "stamp",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = $1
+  and "kind" = $2
+  and "level" = $3
+  and "bucket" = $4;
 
 -- foldLocalDaysFromMaps (a year in two offsets)
 select

@@ -193,6 +193,9 @@ set
   total = report_option_counts.total + excluded.total;
 
 select
+  nextval($1) as value;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -217,18 +220,20 @@ order by
 for update;
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 select
   channel_id,
   kind,
   level,
   bucket,
-  counts
+  counts,
+  stamp
 from
   json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- insertReports
 insert into
@@ -593,6 +598,9 @@ returning
   "sent_at";
 
 select
+  nextval($1) as value;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -617,18 +625,20 @@ order by
 for update;
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 select
   channel_id,
   kind,
   level,
   bucket,
-  counts
+  counts,
+  stamp
 from
   json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- insertOpen
 insert into
@@ -658,6 +668,9 @@ returning
   "sent_at";
 
 select
+  nextval($1) as value;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -679,18 +692,20 @@ order by
 for update;
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 select
   channel_id,
   kind,
   level,
   bucket,
-  counts
+  counts,
+  stamp
 from
   json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- stateNames
 select
@@ -1378,6 +1393,9 @@ group by
   sent_at / 86400000;
 
 select
+  nextval($1) as value;
+
+select
   "channel_id",
   "kind",
   "level",
@@ -1408,15 +1426,17 @@ order by
 for update;
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 select
   channel_id,
   kind,
   level,
   bucket,
-  counts
+  counts,
+  stamp
 from
   json_populate_recordset(null::report_count_maps, $1)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;

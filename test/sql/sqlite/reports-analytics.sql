@@ -203,7 +203,9 @@ group by
 -- sumCountMaps (users, a year at UTC days, 8 and 32 days)
 select
   cast(? as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -215,7 +217,9 @@ where
 union all
 select
   cast(? as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -227,7 +231,9 @@ where
 union all
 select
   cast(? as bigint) as "g",
-  "counts"
+  "level",
+  "bucket",
+  "stamp"
 from
   "report_count_maps"
 where
@@ -236,6 +242,19 @@ where
   and "level" = ?
   and "bucket" >= ?
   and "bucket" < ?;
+
+select
+  "level",
+  "bucket",
+  "stamp",
+  "counts"
+from
+  "report_count_maps"
+where
+  "channel_id" = ?
+  and "kind" = ?
+  and "level" = ?
+  and "bucket" = ?;
 
 -- foldLocalDaysFromMaps (a year in two offsets)
 select

@@ -180,6 +180,23 @@ on conflict (field_id, option_id, level, bucket) do update
 set
   total = report_option_counts.total + excluded.total;
 
+insert into
+  sqlite_sequence (name, seq)
+select
+  ?,
+  1
+where
+  not exists (
+    select
+      1
+    from
+      sqlite_sequence
+    where
+      name = ?
+  )
+returning
+  seq;
+
 select
   "channel_id",
   "kind",
@@ -204,17 +221,18 @@ order by
   "bucket";
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 values
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- insertReports
 insert into
@@ -567,6 +585,23 @@ returning
   "user_id",
   "sent_at";
 
+insert into
+  sqlite_sequence (name, seq)
+select
+  ?,
+  1
+where
+  not exists (
+    select
+      1
+    from
+      sqlite_sequence
+    where
+      name = ?
+  )
+returning
+  seq;
+
 select
   "channel_id",
   "kind",
@@ -591,17 +626,18 @@ order by
   "bucket";
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 values
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- insertOpen
 insert into
@@ -630,6 +666,23 @@ returning
   "channel_id",
   "sent_at";
 
+insert into
+  sqlite_sequence (name, seq)
+select
+  ?,
+  1
+where
+  not exists (
+    select
+      1
+    from
+      sqlite_sequence
+    where
+      name = ?
+  )
+returning
+  seq;
+
 select
   "channel_id",
   "kind",
@@ -647,14 +700,15 @@ order by
   "bucket";
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 values
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;
 
 -- stateNames
 select
@@ -1341,6 +1395,23 @@ group by
   "user_id",
   sent_at / 86400000;
 
+insert into
+  sqlite_sequence (name, seq)
+select
+  ?,
+  1
+where
+  not exists (
+    select
+      1
+    from
+      sqlite_sequence
+    where
+      name = ?
+  )
+returning
+  seq;
+
 select
   "channel_id",
   "kind",
@@ -1371,20 +1442,21 @@ order by
   "bucket";
 
 insert into
-  report_count_maps (channel_id, kind, level, bucket, counts)
+  report_count_maps (channel_id, kind, level, bucket, counts, stamp)
 values
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?),
-  (?, ?, ?, ?, ?)
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?),
+  (?, ?, ?, ?, ?, ?)
 on conflict (channel_id, kind, level, bucket) do update
 set
-  counts = excluded.counts;
+  counts = excluded.counts,
+  stamp = excluded.stamp;

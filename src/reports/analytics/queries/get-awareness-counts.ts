@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { preparedQuery } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
-import { MAP_KIND, splitAtDays, sumCountMaps } from '../../counts/count-maps.js';
+import { MAP_KIND, splitAtDays } from '../../counts/count-maps.js';
+import { sumCountMaps } from '../../counts/map-reads.js';
 
 const DAY = 86_400_000;
 
