@@ -112,14 +112,13 @@ export async function nextCounterValue<DB>(db: Kysely<DB>, name: string): Promis
     const { rows } = await sql<{ value: string }>`select nextval(${name}) as value`.execute(db);
     return Number(rows[0]!.value);
   }
-  const { rows } = await sql<{ seq: number }>`
-    insert into sqlite_sequence (name, seq) select ${name}, 1 where not exists (select 1 from sqlite_sequence where name = ${name})
-    returning seq`.execute(db);
-  if (rows.length > 0) return Number(rows[0]!.seq);
+  // Moved first: the row exists after the first value, so one statement is the usual cost.
   const moved = await sql<{
     seq: number;
   }>`update sqlite_sequence set seq = seq + 1 where name = ${name} returning seq`.execute(db);
-  return Number(moved.rows[0]!.seq);
+  if (moved.rows.length > 0) return Number(moved.rows[0]!.seq);
+  await sql`insert into sqlite_sequence (name, seq) values (${name}, 1)`.execute(db);
+  return 1;
 }
 
 const bulkTexts = new Map<string, string>();

@@ -180,20 +180,11 @@ on conflict (field_id, option_id, level, bucket) do update
 set
   total = report_option_counts.total + excluded.total;
 
-insert into
-  sqlite_sequence (name, seq)
-select
-  ?,
-  1
+update sqlite_sequence
+set
+  seq = seq + 1
 where
-  not exists (
-    select
-      1
-    from
-      sqlite_sequence
-    where
-      name = ?
-  )
+  name = ?
 returning
   seq;
 
@@ -585,20 +576,11 @@ returning
   "user_id",
   "sent_at";
 
-insert into
-  sqlite_sequence (name, seq)
-select
-  ?,
-  1
+update sqlite_sequence
+set
+  seq = seq + 1
 where
-  not exists (
-    select
-      1
-    from
-      sqlite_sequence
-    where
-      name = ?
-  )
+  name = ?
 returning
   seq;
 
@@ -666,20 +648,11 @@ returning
   "channel_id",
   "sent_at";
 
-insert into
-  sqlite_sequence (name, seq)
-select
-  ?,
-  1
+update sqlite_sequence
+set
+  seq = seq + 1
 where
-  not exists (
-    select
-      1
-    from
-      sqlite_sequence
-    where
-      name = ?
-  )
+  name = ?
 returning
   seq;
 
@@ -1395,20 +1368,11 @@ group by
   "user_id",
   sent_at / 86400000;
 
-insert into
-  sqlite_sequence (name, seq)
-select
-  ?,
-  1
+update sqlite_sequence
+set
+  seq = seq + 1
 where
-  not exists (
-    select
-      1
-    from
-      sqlite_sequence
-    where
-      name = ?
-  )
+  name = ?
 returning
   seq;
 
