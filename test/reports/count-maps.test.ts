@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mergeCountMaps } from '../../src/reports/counts/count-maps.js';
+import { decodeCountMap, sumDecodedMaps } from '../../src/reports/counts/count-maps.js';
 import { addCountMap, countMapPairs, encodeCountMap } from '../../src/reports/counts/map-codec.js';
 import { rankCounts } from '../../src/reports/counts/rank.js';
 
@@ -14,6 +14,9 @@ function randomMaps(seed: number, maps: number, keys: number, low: number, sprea
     return encodeCountMap(counts);
   });
 }
+
+/** Stored maps decoded and summed, as map-reads.ts does. */
+const mergeCountMaps = (stored: readonly Uint8Array[]) => sumDecodedMaps(stored.map(decodeCountMap));
 
 const naiveSum = (maps: readonly Uint8Array[]) => {
   const sum = new Map<number, number>();

@@ -124,11 +124,6 @@ export class CountMapDeltas {
   }
 }
 
-/** The sum of stored maps (decoded here; map-reads.ts sums maps it keeps decoded). */
-export function mergeCountMaps(stored: readonly Uint8Array[]): Map<number, number> {
-  return sumDecodedMaps(stored.map(decodeCountMap));
-}
-
 /** A stored map as its (key, count) pairs, by key, in one array: key, count, key, count… */
 export function decodeCountMap(stored: Uint8Array): Int32Array {
   // A pair takes two bytes or more.

@@ -22,35 +22,31 @@ const MAX_FETCHED = 8;
 
 type Arms = { channelId: number; kind: number; groups: number[]; levels: number[]; froms: number[]; tos: number[] };
 
-const armsOf = (db: Kysely<Database>, v: Arms, i: number) =>
+/** The channel's maps of one kind at one level. */
+const mapsAt = (db: Kysely<Database>, v: { channelId: number; kind: number }, level: number) =>
   db
     .selectFrom('report_count_maps')
     .where('channel_id', '=', v.channelId)
     .where('kind', '=', v.kind)
-    .where('level', '=', v.levels[i]!)
-    .where('bucket', '>=', v.froms[i]!)
-    .where('bucket', '<', v.tos[i]!);
+    .where('level', '=', level);
 
-const group = (v: Arms, i: number) => sql<number>`cast(${v.groups[i]!} as bigint)`.as('g');
+const armsOf = (db: Kysely<Database>, v: Arms, i: number) =>
+  mapsAt(db, v, v.levels[i]!).where('bucket', '>=', v.froms[i]!).where('bucket', '<', v.tos[i]!);
 
 const stampsQuery = preparedQuery((db, s: { arms: number }, v: Arms) =>
-  unionOf(s.arms, (i) => armsOf(db, v, i).select([group(v, i), 'level', 'bucket', 'stamp'])),
+  unionOf(s.arms, (i) =>
+    armsOf(db, v, i).select([sql<number>`cast(${v.groups[i]!} as bigint)`.as('g'), 'level', 'bucket', 'stamp']),
+  ),
 );
 
 const mapsQuery = preparedQuery((db, s: { arms: number }, v: Arms) =>
-  unionOf(s.arms, (i) => armsOf(db, v, i).select([group(v, i), 'level', 'bucket', 'stamp', 'counts'])),
+  unionOf(s.arms, (i) => armsOf(db, v, i).select(['level', 'bucket', 'stamp', 'counts'])),
 );
 
 const chosenMapsQuery = preparedQuery(
   (db, s: { rows: number }, v: { channelId: number; kind: number; levels: number[]; buckets: number[] }) =>
     unionOf(s.rows, (i) =>
-      db
-        .selectFrom('report_count_maps')
-        .select(['level', 'bucket', 'stamp', 'counts'])
-        .where('channel_id', '=', v.channelId)
-        .where('kind', '=', v.kind)
-        .where('level', '=', v.levels[i]!)
-        .where('bucket', '=', v.buckets[i]!),
+      mapsAt(db, v, v.levels[i]!).select(['level', 'bucket', 'stamp', 'counts']).where('bucket', '=', v.buckets[i]!),
     ),
 );
 
@@ -104,16 +100,22 @@ async function sumChangedMaps(
     if (maps) maps.push(map);
     else byGroup.set(g, [map]);
   }
-  if (toFetch.length > MAX_FETCHED) return sumAllMaps(db, values, rowKey);
+  // Many changed (or a first read): all of the arms' maps at once, rather than a long list of rows.
+  const rows =
+    toFetch.length > MAX_FETCHED
+      ? await mapsQuery(db, { arms: values.levels.length }, values)
+      : toFetch.length > 0
+        ? await chosenMapsQuery(
+            db,
+            { rows: toFetch.length },
+            { channelId, kind, levels: toFetch.map((r) => r.level), buckets: toFetch.map((r) => r.bucket) },
+          )
+        : [];
+  // A map may have changed since its stamp was read: what is fetched is newer, and kept as such.
   const fetched = new Map<string, Int32Array>();
-  if (toFetch.length > 0) {
-    const rows = await chosenMapsQuery(
-      db,
-      { rows: toFetch.length },
-      { channelId, kind, levels: toFetch.map((r) => r.level), buckets: toFetch.map((r) => r.bucket) },
-    );
-    // A map may have changed since its stamp was read: what is fetched is newer, and kept as such.
-    for (const row of rows) fetched.set(rowKey(row), keep(db, rowKey(row), row));
+  for (const row of rows) {
+    const key = rowKey(row);
+    fetched.set(key, keep(db, key, row));
   }
   for (const [g, maps] of byGroup) {
     // A map deleted since its stamp was read (all its counts gone) adds nothing.
@@ -129,21 +131,4 @@ function keep(db: Kysely<Database>, key: string, row: { stamp: number; counts: U
   const pairs = decodeCountMap(row.counts);
   decodedMaps.set(db, key, { stamp: Number(row.stamp), pairs });
   return pairs;
-}
-
-/** Every map of the arms read and decoded again (a first read, or many changed). */
-async function sumAllMaps(
-  db: Kysely<Database>,
-  values: Arms,
-  rowKey: (row: { level: number; bucket: number }) => string,
-): Promise<Map<number, Map<number, number>>> {
-  const byGroup = new Map<number, Int32Array[]>();
-  for (const row of await mapsQuery(db, { arms: values.levels.length }, values)) {
-    const pairs = keep(db, rowKey(row), row);
-    const g = Number(row.g);
-    const maps = byGroup.get(g);
-    if (maps) maps.push(pairs);
-    else byGroup.set(g, [pairs]);
-  }
-  return new Map([...byGroup].map(([g, maps]) => [g, sumDecodedMaps(maps)]));
 }
