@@ -78,7 +78,7 @@ let writers = 0;
 
 /** Starts the writer against `job.url`; `stop()` ends it and answers what it sent. */
 export function startLiveWriter(job: LiveJob): { stop(): Promise<LiveSummary> } {
-  // A file per writer: two may start at once (bench/compare-engines.ts).
+  // A file per writer: one per server, all started at once (npm run bench -- --engine both).
   const jobFile = resolve(`bench/.data/live-job-${++writers}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
   const [command, argv] = pinned(1, process.execPath, ['--import', 'tsx', 'bench/lib/live-writer.ts', jobFile]);
