@@ -36,55 +36,74 @@ export interface CountedPeriod {
   total: number;
 }
 
-/** Recordings per 32-day span over the given rooms, in list order. A year is 12 rows. */
-const roomSpansQuery = preparedQuery(
-  (db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[] }) =>
+/**
+ * The days of the 32-day span that holds list position `position` over the given rooms: that
+ * span's recordings per UTC day in list order, each row with how many recordings come before the
+ * span (`skipped`). One statement: the spans are counted, placed by a running sum, and the last
+ * one starting at or before the position is joined to its days. A position past the end falls in
+ * the last span. At most 32 rows.
+ */
+const daysAtPositionQuery = preparedQuery(
+  (db, shape: { direction: Direction }, v: { accountId: number; roomIds: readonly string[]; position: number }) =>
     db
-      .selectFrom('recording_room_spans')
-      .select(['span as period', (eb) => eb.fn.sum<number>('total').as('total')])
-      .where('account_id', '=', v.accountId)
-      .where('room_id', 'in', v.roomIds)
-      .groupBy('span')
-      .orderBy('span', shape.direction),
+      .with('spans', (qb) =>
+        qb
+          .selectFrom('recording_room_spans')
+          .select(['span', (eb) => eb.fn.sum<number>('total').as('total')])
+          .where('account_id', '=', v.accountId)
+          .where('room_id', 'in', v.roomIds)
+          .groupBy('span')
+          .having((eb) => eb.fn.sum('total'), '>', 0),
+      )
+      .with('chosen', (qb) =>
+        qb
+          .selectFrom(
+            qb
+              .selectFrom('spans')
+              .select([
+                'span',
+                sql<number>`sum(total) over (order by span ${sql.raw(shape.direction)}) - total`.as('skipped'),
+              ])
+              .as('placed'),
+          )
+          .select(['span', 'skipped'])
+          .where('skipped', '<=', v.position)
+          // The last of those in list order (`skipped` grows along the list).
+          .orderBy('span', shape.direction === 'asc' ? 'desc' : 'asc')
+          .limit(1),
+      )
+      .selectFrom('chosen')
+      .innerJoin('recording_room_days as d', (join) =>
+        join
+          .onRef('d.day', '>=', sql<number>`chosen.span * ${sql.lit(DAYS_PER_SPAN)}`)
+          .onRef('d.day', '<', sql<number>`(chosen.span + 1) * ${sql.lit(DAYS_PER_SPAN)}`),
+      )
+      .select(['d.day as period', (eb) => eb.fn.sum<number>('d.total').as('total'), 'chosen.skipped as skipped'])
+      .where('d.account_id', '=', v.accountId)
+      .where('d.room_id', 'in', v.roomIds)
+      .groupBy(['d.day', 'chosen.skipped'])
+      .orderBy('d.day', shape.direction),
 );
 
-/** Recordings per UTC day of one span over the given rooms, in list order. At most 32 rows. */
-const spanDaysQuery = preparedQuery(
-  (
-    db,
-    shape: { direction: Direction },
-    v: { accountId: number; roomIds: readonly string[]; firstDay: number; lastDay: number },
-  ) =>
-    db
-      .selectFrom('recording_room_days')
-      .select(['day as period', (eb) => eb.fn.sum<number>('total').as('total')])
-      .where('account_id', '=', v.accountId)
-      .where('room_id', 'in', v.roomIds)
-      .where('day', '>=', v.firstDay)
-      .where('day', '<=', v.lastDay)
-      .groupBy('day')
-      .orderBy('day', shape.direction),
-);
+export interface PositionDays {
+  /** Recordings before the span holding the position. */
+  skipped: number;
+  /** That span's recordings per UTC day, in list order. */
+  days: CountedPeriod[];
+}
 
-export const roomSpans = (
+export async function daysAtPosition(
   db: Kysely<Database>,
   accountId: number,
   roomIds: readonly string[],
   direction: Direction,
-): Promise<CountedPeriod[]> => roomSpansQuery(db, { direction }, { accountId, roomIds });
-
-export function spanDays(
-  db: Kysely<Database>,
-  accountId: number,
-  roomIds: readonly string[],
-  direction: Direction,
-  span: number,
-): Promise<CountedPeriod[]> {
-  return spanDaysQuery(
-    db,
-    { direction },
-    { accountId, roomIds, firstDay: span * DAYS_PER_SPAN, lastDay: span * DAYS_PER_SPAN + DAYS_PER_SPAN - 1 },
-  );
+  position: number,
+): Promise<PositionDays> {
+  const rows = await daysAtPositionQuery(db, { direction }, { accountId, roomIds, position });
+  return {
+    skipped: Number(rows[0]?.skipped ?? 0),
+    days: rows.map((r) => ({ period: Number(r.period), total: Number(r.total) })),
+  };
 }
 
 /** The columns a list shows. */

@@ -104,7 +104,8 @@ function withRecordings(totals: Map<string, number>): { total: number; roomIds: 
 
 /**
  * A page far down the list: whole 32-day spans are skipped, then whole days of that span, and the
- * merge starts at the day found. The totals and the spans are read at once (one round trip less).
+ * merge starts at the day found. The totals and the span's days are read at once (one statement
+ * finds the span and its days: two round trips before the page, not three).
  */
 async function deepPage(
   db: Kysely<Database>,
@@ -113,14 +114,13 @@ async function deepPage(
   direction: repo.Direction,
 ): Promise<{ total: number; rows: repo.ListedRecording[] }> {
   const requested = [...(p.roomIds ?? [])].sort();
-  const [totals, spans] = await Promise.all([
+  const [totals, span] = await Promise.all([
     repo.roomTotals(db, accountId, requested),
-    repo.roomSpans(db, accountId, requested, direction),
+    repo.daysAtPosition(db, accountId, requested, direction, p.from),
   ]);
   const { total, roomIds } = withRecordings(totals);
   if (p.from >= total) return { total, rows: [] };
-  const span = locate(spans, p.from);
-  const day = locate(await repo.spanDays(db, accountId, roomIds, direction, span.period), p.from - span.skipped);
+  const day = locate(span.days, p.from - span.skipped);
   let before: number | undefined;
   let notBefore: number | undefined;
   if (direction === 'desc') before = (day.period + 1) * repo.SECONDS_PER_DAY;

@@ -100,5 +100,59 @@ for (const engine of ENGINES) {
         assert.equal(page.body.result.total_recordings, 1196);
       }
     });
+
+    test('fetch: deep pages beside spans whose recordings were all deleted', async (t) => {
+      const server = await startTestServer(t, engine);
+      const recording = (roomId: string, recordId: string, creation: number) => ({
+        account_id: 1,
+        record_id: recordId,
+        room_id: roomId,
+        room_sid: 's',
+        room_title: '',
+        file_path: `${roomId}/${recordId}.mp4`,
+        file_size: 1,
+        creation_time: creation,
+        room_creation_time: creation,
+        metadata: '{}',
+        created_at: 0,
+      });
+      // 1,050 recordings inside one day, so positions from 1,000 lie in the first span either way.
+      const rows: Row[] = [];
+      for (let i = 0; i < 1050; i++) {
+        const recordId = `dense-${String(i).padStart(4, '0')}`;
+        rows.push({ record_id: recordId, creation_time: 1_760_000_000 + i * 60 });
+        await insertRecording(server.database.db, recording('dense', recordId, 1_760_000_000 + i * 60));
+      }
+      // One span before it and one after, emptied: their counter rows stay, at zero, on both sides
+      // of the span that holds the positions.
+      for (const [recordId, creation] of [
+        ['emptied-old', 1_700_000_000],
+        ['emptied-new', 1_800_000_000],
+      ] as const) {
+        await insertRecording(server.database.db, recording('emptied', recordId, creation));
+        assert.equal(
+          (await signedPost(server.url, '/auth/recording/delete', { record_id: recordId })).body.status,
+          true,
+        );
+      }
+      for (const direction of ['DESC', 'ASC'] as const) {
+        for (const from of [1000, 1040]) {
+          const page = await signedPost(server.url, '/auth/recording/fetch', {
+            room_ids: ['emptied', 'dense'],
+            from,
+            limit: 10,
+            order_by: direction,
+          });
+          assert.equal(page.body.result.total_recordings, 1050);
+          assert.deepEqual(
+            page.body.result.recordings_list.map((r: Row) => r.record_id),
+            order(rows, direction)
+              .slice(from, from + 10)
+              .map((r) => r.record_id),
+            `${direction} from ${from}`,
+          );
+        }
+      }
+    });
   });
 }

@@ -110,8 +110,7 @@ export const QUERIES: Record<string, Record<string, Call>> = {
     recordingFilesPage: (db) => recordings.recordingFilesPage(db, 0, 5000),
     pageRecordingRooms: (db) => recordings.pageRecordingRooms(db, 1, 0, 20),
     'roomTotals (3 rooms)': (db) => recordings.roomTotals(db, 1, ['a', 'b', 'c']),
-    roomSpans: (db) => recordings.roomSpans(db, 1, ['a', 'b'], 'desc'),
-    spanDays: (db) => recordings.spanDays(db, 1, ['a', 'b'], 'asc', 640),
+    daysAtPosition: (db) => recordings.daysAtPosition(db, 1, ['a', 'b'], 'desc', 5000),
     'pageByRooms (1 room)': (db) => recordings.pageByRooms(db, { ...page, roomIds: ['a'] }),
     'pageByRooms (3 rooms, ascending, deep page)': (db) =>
       recordings.pageByRooms(db, { ...page, direction: 'asc', roomIds: ['a', 'b', 'c'], notBefore: T }),

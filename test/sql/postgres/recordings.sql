@@ -66,35 +66,60 @@ where
   and "room_id" in ($2, $3, $4)
   and "total" > $5;
 
--- roomSpans
+-- daysAtPosition
+with
+  "spans" as (
+    select
+      "span",
+      sum("total") as "total"
+    from
+      "recording_room_spans"
+    where
+      "account_id" = $1
+      and "room_id" in ($2, $3)
+    group by
+      "span"
+    having
+      sum("total") > $4
+  ),
+  "chosen" as (
+    select
+      "span",
+      "skipped"
+    from
+      (
+        select
+          "span",
+          sum(total) over (
+            order by
+              span desc
+          ) - total as "skipped"
+        from
+          "spans"
+      ) as "placed"
+    where
+      "skipped" <= $5
+    order by
+      "span" asc
+    limit
+      $6
+  )
 select
-  "span" as "period",
-  sum("total") as "total"
+  "d"."day" as "period",
+  sum("d"."total") as "total",
+  "chosen"."skipped" as "skipped"
 from
-  "recording_room_spans"
+  "chosen"
+  inner join "recording_room_days" as "d" on "d"."day" >= chosen.span * 32
+  and "d"."day" < (chosen.span + 1) * 32
 where
-  "account_id" = $1
-  and "room_id" in ($2, $3)
+  "d"."account_id" = $7
+  and "d"."room_id" in ($8, $9)
 group by
-  "span"
+  "d"."day",
+  "chosen"."skipped"
 order by
-  "span" desc;
-
--- spanDays
-select
-  "day" as "period",
-  sum("total") as "total"
-from
-  "recording_room_days"
-where
-  "account_id" = $1
-  and "room_id" in ($2, $3)
-  and "day" >= $4
-  and "day" <= $5
-group by
-  "day"
-order by
-  "day" asc;
+  "d"."day" desc;
 
 -- pageByRooms (1 room)
 select

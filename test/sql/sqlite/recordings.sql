@@ -66,35 +66,60 @@ where
   and "room_id" in (?, ?, ?)
   and "total" > ?;
 
--- roomSpans
+-- daysAtPosition
+with
+  "spans" as (
+    select
+      "span",
+      sum("total") as "total"
+    from
+      "recording_room_spans"
+    where
+      "account_id" = ?
+      and "room_id" in (?, ?)
+    group by
+      "span"
+    having
+      sum("total") > ?
+  ),
+  "chosen" as (
+    select
+      "span",
+      "skipped"
+    from
+      (
+        select
+          "span",
+          sum(total) over (
+            order by
+              span desc
+          ) - total as "skipped"
+        from
+          "spans"
+      ) as "placed"
+    where
+      "skipped" <= ?
+    order by
+      "span" asc
+    limit
+      ?
+  )
 select
-  "span" as "period",
-  sum("total") as "total"
+  "d"."day" as "period",
+  sum("d"."total") as "total",
+  "chosen"."skipped" as "skipped"
 from
-  "recording_room_spans"
+  "chosen"
+  inner join "recording_room_days" as "d" on "d"."day" >= chosen.span * 32
+  and "d"."day" < (chosen.span + 1) * 32
 where
-  "account_id" = ?
-  and "room_id" in (?, ?)
+  "d"."account_id" = ?
+  and "d"."room_id" in (?, ?)
 group by
-  "span"
+  "d"."day",
+  "chosen"."skipped"
 order by
-  "span" desc;
-
--- spanDays
-select
-  "day" as "period",
-  sum("total") as "total"
-from
-  "recording_room_days"
-where
-  "account_id" = ?
-  and "room_id" in (?, ?)
-  and "day" >= ?
-  and "day" <= ?
-group by
-  "day"
-order by
-  "day" asc;
+  "d"."day" desc;
 
 -- pageByRooms (1 room)
 select
