@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { sequentialClient, type ClientRequest } from './http-client.js';
+import type { LoadSummary } from './scenario.js';
 
 export interface LoadTarget {
   url: string;
@@ -19,17 +20,9 @@ export interface LoadJob {
   duration: number;
 }
 
-interface Summary {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  total: number;
-}
-
 const job = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LoadJob;
 
-async function withAutocannon(target: LoadTarget): Promise<Summary> {
+async function withAutocannon(target: LoadTarget): Promise<LoadSummary> {
   const result = await autocannon({
     url: target.url,
     connections: job.connections,
@@ -50,7 +43,7 @@ async function withAutocannon(target: LoadTarget): Promise<Summary> {
   };
 }
 
-async function sequential(): Promise<Summary[]> {
+async function sequential(): Promise<LoadSummary[]> {
   const clients = job.targets.map((target) => sequentialClient(target.url));
   const times = job.targets.map((): number[] => []);
   const errors = job.targets.map(() => 0);

@@ -5,6 +5,21 @@ import { ENGINES } from '../helpers/engines.js';
 import { startTestServer } from '../helpers/server.js';
 import { order, signedPost, type Row } from './fixtures.js';
 
+/** A recording of the test key's account (1), counted as the routes count it; no file behind it. */
+const recording = (roomId: string, recordId: string, creation: number) => ({
+  account_id: 1,
+  record_id: recordId,
+  room_id: roomId,
+  room_sid: 's',
+  room_title: '',
+  file_path: `${roomId}/${recordId}.mp4`,
+  file_size: 1,
+  creation_time: creation,
+  room_creation_time: creation,
+  metadata: '{}',
+  created_at: 0,
+});
+
 for (const engine of ENGINES) {
   describe(`recordings: deep pages [${engine}]`, () => {
     test('fetch: deep pages located through the span and day counters equal the plain order', async (t) => {
@@ -20,19 +35,7 @@ for (const engine of ENGINES) {
           const recordId = `${room}-${String(i).padStart(4, '0')}`;
           const creation = 1_760_000_000 + offset + Math.floor(i / 3) * 45_000;
           rows.push({ record_id: recordId, creation_time: creation });
-          await insertRecording(server.database.db, {
-            account_id: 1,
-            record_id: recordId,
-            room_id: room,
-            room_sid: 's',
-            room_title: '',
-            file_path: `${room}/${recordId}.mp4`,
-            file_size: 1,
-            creation_time: creation,
-            room_creation_time: creation,
-            metadata: '{}',
-            created_at: 0,
-          });
+          await insertRecording(server.database.db, recording(room, recordId, creation));
         }
       }
       for (const direction of ['DESC', 'ASC'] as const) {
@@ -103,19 +106,6 @@ for (const engine of ENGINES) {
 
     test('fetch: deep pages beside spans whose recordings were all deleted', async (t) => {
       const server = await startTestServer(t, engine);
-      const recording = (roomId: string, recordId: string, creation: number) => ({
-        account_id: 1,
-        record_id: recordId,
-        room_id: roomId,
-        room_sid: 's',
-        room_title: '',
-        file_path: `${roomId}/${recordId}.mp4`,
-        file_size: 1,
-        creation_time: creation,
-        room_creation_time: creation,
-        metadata: '{}',
-        created_at: 0,
-      });
       // 1,050 recordings inside one day, so positions from 1,000 lie in the first span either way.
       const rows: Row[] = [];
       for (let i = 0; i < 1050; i++) {
